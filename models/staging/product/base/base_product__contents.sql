@@ -1,0 +1,65 @@
+with
+
+source as (
+    select * from {{ source('product', 'contents') }}
+),
+
+users as (
+    select user_id from {{ ref('stg_product__users') }}
+),
+
+groups as (
+    select group_id from {{ ref('stg_product__groups') }}
+),
+
+typed as (
+    select
+        source.* exclude (
+            content_id, author_user_id, group_id, parent_content_id, created_at, body, language
+        ),
+        source.created_at as raw_created_at,
+        {{ clean_text('source.content_id') }} as content_id,
+        {{ clean_text('source.author_user_id') }} as author_user_id,
+        {{ clean_text('source.group_id') }} as group_id,
+        {{ clean_text('source.parent_content_id') }} as parent_content_id,
+        {{ to_utc_timestamp('source.created_at') }} as created_at,
+        -- Bodies keep their inner whitespace: only the ends are trimmed.
+        {{ clean_text('source.body') }} as body,
+        -- Declared language, reduced to its primary subtag (zh-Hans -> zh).
+        lower(split_part(replace({{ clean_text('source.language') }}, '_', '-'), '-', 1)) as language,
+    from source
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by content_id order by _source_file, _source_row_number
+        ) as occurrence_number,
+    from typed
+),
+
+checked as (
+    select
+        ranked.*,
+        ranked.content_id as source_key,
+        case
+            when ranked.content_id is null then 'missing_key'
+            when ranked.occurrence_number > 1 then 'duplicate_key'
+            when ranked.author_user_id is null then 'missing_user_id'
+            {{ timestamp_rejection('ranked.raw_created_at', 'ranked.created_at') }}
+            when {{ has_broken_encoding('ranked.body') }} then 'broken_encoding'
+            when users.user_id is null then 'unknown_user'
+            when ranked.group_id is not null and groups.group_id is null then 'unknown_group'
+        end as rejection_reason,
+    from ranked
+    left join users on ranked.author_user_id = users.user_id
+    left join groups on ranked.group_id = groups.group_id
+),
+
+final as (
+    select * exclude (raw_created_at, occurrence_number)
+    from checked
+)
+
+select * from final

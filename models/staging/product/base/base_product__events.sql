@@ -1,0 +1,80 @@
+with
+
+source as (
+    select * from {{ source('product', 'events') }}
+),
+
+users as (
+    select user_id from {{ ref('stg_product__users') }}
+),
+
+groups as (
+    select group_id from {{ ref('stg_product__groups') }}
+),
+
+event_types as (
+    select event_type from {{ ref('event_types') }}
+),
+
+typed as (
+    select
+        source.* exclude (
+            event_id, user_id, event_type, occurred_at, group_id,
+            target_user_id, content_id, amount, currency, properties
+        ),
+        source.occurred_at as raw_occurred_at,
+        source.amount as raw_amount,
+        {{ clean_text('source.event_id') }} as event_id,
+        {{ clean_text('source.user_id') }} as user_id,
+        {{ clean_enum('source.event_type') }} as event_type,
+        {{ to_utc_timestamp('source.occurred_at') }} as occurred_at,
+        {{ clean_text('source.group_id') }} as group_id,
+        {{ clean_text('source.target_user_id') }} as target_user_id,
+        {{ clean_text('source.content_id') }} as content_id,
+        try_cast(source.amount as double) as amount,
+        upper({{ clean_text('source.currency') }}) as currency,
+        {{ clean_text('source.properties') }} as properties,
+    from source
+),
+
+ranked as (
+    select
+        *,
+        -- Duplicated event_ids keep the earliest copy, then the first in file order.
+        row_number() over (
+            partition by event_id
+            order by occurred_at nulls last, _source_file, _source_row_number
+        ) as occurrence_number,
+    from typed
+),
+
+checked as (
+    select
+        ranked.*,
+        ranked.event_id as source_key,
+        case
+            when ranked.event_id is null then 'missing_key'
+            when ranked.occurrence_number > 1 then 'duplicate_key'
+            when ranked.user_id is null then 'missing_user_id'
+            when event_types.event_type is null then 'unknown_event_type'
+            {{ timestamp_rejection('ranked.raw_occurred_at', 'ranked.occurred_at') }}
+            when ranked.raw_amount is not null and ranked.amount is null then 'invalid_amount'
+            when ranked.amount < 0 then 'negative_amount'
+            when users.user_id is null then 'unknown_user'
+            when ranked.target_user_id is not null and target_users.user_id is null
+                then 'unknown_target_user'
+            when ranked.group_id is not null and groups.group_id is null then 'unknown_group'
+        end as rejection_reason,
+    from ranked
+    left join event_types on ranked.event_type = event_types.event_type
+    left join users on ranked.user_id = users.user_id
+    left join users as target_users on ranked.target_user_id = target_users.user_id
+    left join groups on ranked.group_id = groups.group_id
+),
+
+final as (
+    select * exclude (raw_occurred_at, raw_amount, occurrence_number)
+    from checked
+)
+
+select * from final

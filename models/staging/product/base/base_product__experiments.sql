@@ -1,0 +1,54 @@
+with
+
+source as (
+    select * from {{ source('product', 'experiments') }}
+),
+
+typed as (
+    select
+        source.* exclude (
+            experiment_id, name, unit_type, started_at, ended_at, primary_metric, hypothesis
+        ),
+        source.started_at as raw_started_at,
+        source.ended_at as raw_ended_at,
+        {{ clean_text('source.experiment_id') }} as experiment_id,
+        {{ clean_text('source.name') }} as name,
+        {{ clean_enum('source.unit_type') }} as unit_type,
+        {{ to_utc_timestamp('source.started_at') }} as started_at,
+        {{ to_utc_timestamp('source.ended_at') }} as ended_at,
+        {{ clean_text('source.primary_metric') }} as primary_metric,
+        {{ clean_text('source.hypothesis') }} as hypothesis,
+    from source
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by experiment_id order by _source_file, _source_row_number
+        ) as occurrence_number,
+    from typed
+),
+
+checked as (
+    select
+        *,
+        experiment_id as source_key,
+        case
+            when experiment_id is null then 'missing_key'
+            when occurrence_number > 1 then 'duplicate_key'
+            when unit_type is null or unit_type not in ('user', 'group', 'community')
+                then 'invalid_unit_type'
+            {{ timestamp_rejection('raw_started_at', 'started_at') }}
+            when raw_ended_at is not null and ended_at is null then 'invalid_timestamp'
+            when ended_at < started_at then 'ended_before_started'
+        end as rejection_reason,
+    from ranked
+),
+
+final as (
+    select * exclude (raw_started_at, raw_ended_at, occurrence_number)
+    from checked
+)
+
+select * from final

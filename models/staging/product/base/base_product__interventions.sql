@@ -1,0 +1,62 @@
+with
+
+source as (
+    select * from {{ source('product', 'interventions') }}
+),
+
+typed as (
+    select
+        source.* exclude (
+            intervention_id, target_type, target_id, intervention_type,
+            started_at, ended_at, description
+        ),
+        source.started_at as raw_started_at,
+        source.ended_at as raw_ended_at,
+        {{ clean_text('source.intervention_id') }} as intervention_id,
+        {{ clean_enum('source.target_type') }} as target_type,
+        {{ clean_text('source.target_id') }} as target_id,
+        {{ clean_enum('source.intervention_type') }} as intervention_type,
+        {{ to_utc_timestamp('source.started_at') }} as started_at,
+        {{ to_utc_timestamp('source.ended_at') }} as ended_at,
+        {{ clean_text('source.description') }} as description,
+    from source
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by intervention_id order by _source_file, _source_row_number
+        ) as occurrence_number,
+    from typed
+),
+
+checked as (
+    select
+        *,
+        intervention_id as source_key,
+        case
+            when intervention_id is null then 'missing_key'
+            when occurrence_number > 1 then 'duplicate_key'
+            when target_id is null then 'missing_target'
+            when target_type is null or target_type not in ('group', 'community')
+                then 'invalid_target_type'
+            when
+                intervention_type is null
+                or intervention_type not in (
+                    'resource_boost', 'pilot', 'activity', 'cross_group_connection'
+                )
+                then 'invalid_intervention_type'
+            {{ timestamp_rejection('raw_started_at', 'started_at') }}
+            when raw_ended_at is not null and ended_at is null then 'invalid_timestamp'
+            when ended_at < started_at then 'ended_before_started'
+        end as rejection_reason,
+    from ranked
+),
+
+final as (
+    select * exclude (raw_started_at, raw_ended_at, occurrence_number)
+    from checked
+)
+
+select * from final

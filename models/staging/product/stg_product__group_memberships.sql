@@ -1,0 +1,13 @@
+with
+
+checked as (
+    select * from {{ ref('base_product__group_memberships') }}
+),
+
+final as (
+    select * exclude (source_key, rejection_reason, _source_file, _source_row_number)
+    from checked
+    where rejection_reason is null
+)
+
+select * from final

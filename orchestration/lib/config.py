@@ -1,0 +1,98 @@
+"""Project settings read from the environment, in one place.
+
+Every entry point (the Dagster code location, the CLI, the benchmarks and the tests)
+builds a :class:`Settings` with :func:`load_settings` instead of reading environment
+variables itself, so a default is defined once and documented once (README,
+"Configuration").
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["PROJECT_DIR", "Settings", "load_settings"]
+
+#: The repository root: the folder holding ``dbt_project.yml``.
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration.
+
+    Attributes
+    ----------
+    raw_dir : Path
+        Folder with the raw tables (``SMALLGROUPS_RAW_DIR``).
+    is_demo : bool
+        True when ``SMALLGROUPS_RAW_DIR`` is unset: the demo data set is generated
+        into ``raw_dir`` (and its planted truth into ``truth_dir``) when missing.
+    truth_dir : Path
+        Ground truth of the demo data set; never read by the pipeline.
+    duckdb_path : Path
+        The warehouse file (``SMALLGROUPS_DUCKDB_PATH``).
+    demo_users, demo_days, demo_seed : int
+        Size and seed of the demo data set (``SMALLGROUPS_DEMO_USERS``,
+        ``SMALLGROUPS_DEMO_DAYS``, ``SMALLGROUPS_DEMO_SEED``).
+    """
+
+    raw_dir: Path
+    is_demo: bool
+    truth_dir: Path
+    duckdb_path: Path
+    demo_users: int
+    demo_days: int
+    demo_seed: int
+
+    @property
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables that dbt (``profiles.yml``) reads."""
+        return {"SMALLGROUPS_DUCKDB_PATH": str(self.duckdb_path), "DO_NOT_TRACK": "1"}
+
+
+def _int_env(environ: dict[str, str], name: str, default: int) -> int:
+    value = environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        parsed = int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not an integer") from None
+    if parsed <= 0:
+        raise ValueError(f"{name}={value!r} must be positive")
+    return parsed
+
+
+def _path_env(environ: dict[str, str], name: str, default: Path) -> Path:
+    value = environ.get(name, "").strip()
+    path = Path(value).expanduser() if value else default
+    return path if path.is_absolute() else (PROJECT_DIR / path)
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read the settings from ``environ`` (default: the process environment).
+
+    Parameters
+    ----------
+    environ : dict, optional
+        Mapping to read instead of ``os.environ`` (tests pass their own).
+
+    Returns
+    -------
+    Settings
+        Absolute paths; relative values are taken relative to the project folder.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    data_dir = PROJECT_DIR / "data"
+    is_demo = not environ.get("SMALLGROUPS_RAW_DIR", "").strip()
+    return Settings(
+        raw_dir=_path_env(environ, "SMALLGROUPS_RAW_DIR", data_dir / "raw"),
+        is_demo=is_demo,
+        truth_dir=_path_env(environ, "SMALLGROUPS_TRUTH_DIR", data_dir / "ground_truth"),
+        duckdb_path=_path_env(environ, "SMALLGROUPS_DUCKDB_PATH", data_dir / "smallgroups.duckdb"),
+        demo_users=_int_env(environ, "SMALLGROUPS_DEMO_USERS", 10_000),
+        demo_days=_int_env(environ, "SMALLGROUPS_DEMO_DAYS", 120),
+        demo_seed=_int_env(environ, "SMALLGROUPS_DEMO_SEED", 42),
+    )

@@ -1,0 +1,138 @@
+"""The raw-data contract as data: tables, their required columns and types.
+
+``docs/raw_contract.md`` is the human description; this module is the one the code
+checks against (the loader validates files with it and types the empty stand-ins of
+absent optional tables with it). Keep the two in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["OPTIONAL_TABLES", "REQUIRED_TABLES", "TABLES", "RawTable"]
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """One raw table of the contract.
+
+    Attributes
+    ----------
+    name : str
+        Table name, also the file or folder name.
+    columns : tuple of (str, str)
+        Required columns and the DuckDB type used when the table is absent.
+    required : bool
+        Whether the table must be present.
+    """
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    required: bool = False
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.columns)
+
+
+_TS = "timestamptz"
+_TXT = "varchar"
+
+TABLES: tuple[RawTable, ...] = (
+    RawTable(
+        "users",
+        (
+            ("user_id", _TXT),
+            ("signed_up_at", _TS),
+            ("country", _TXT),
+            ("locale", _TXT),
+            ("acquisition_channel", _TXT),
+        ),
+        required=True,
+    ),
+    RawTable(
+        "groups",
+        (
+            ("group_id", _TXT),
+            ("name", _TXT),
+            ("category", _TXT),
+            ("created_by_user_id", _TXT),
+            ("created_at", _TS),
+            ("visibility", _TXT),
+        ),
+    ),
+    RawTable(
+        "group_memberships",
+        (
+            ("group_id", _TXT),
+            ("user_id", _TXT),
+            ("joined_at", _TS),
+            ("left_at", _TS),
+            ("role", _TXT),
+        ),
+    ),
+    RawTable(
+        "events",
+        (
+            ("event_id", _TXT),
+            ("user_id", _TXT),
+            ("event_type", _TXT),
+            ("occurred_at", _TS),
+            ("group_id", _TXT),
+            ("target_user_id", _TXT),
+            ("content_id", _TXT),
+            ("amount", "double"),
+            ("currency", _TXT),
+            ("properties", _TXT),
+        ),
+        required=True,
+    ),
+    RawTable(
+        "contents",
+        (
+            ("content_id", _TXT),
+            ("author_user_id", _TXT),
+            ("group_id", _TXT),
+            ("parent_content_id", _TXT),
+            ("created_at", _TS),
+            ("body", _TXT),
+            ("language", _TXT),
+        ),
+    ),
+    RawTable(
+        "experiments",
+        (
+            ("experiment_id", _TXT),
+            ("name", _TXT),
+            ("unit_type", _TXT),
+            ("started_at", _TS),
+            ("ended_at", _TS),
+            ("primary_metric", _TXT),
+            ("hypothesis", _TXT),
+        ),
+    ),
+    RawTable(
+        "experiment_assignments",
+        (
+            ("experiment_id", _TXT),
+            ("unit_id", _TXT),
+            ("variant", _TXT),
+            ("assigned_at", _TS),
+        ),
+    ),
+    RawTable(
+        "interventions",
+        (
+            ("intervention_id", _TXT),
+            ("target_type", _TXT),
+            ("target_id", _TXT),
+            ("intervention_type", _TXT),
+            ("started_at", _TS),
+            ("ended_at", _TS),
+            ("description", _TXT),
+        ),
+    ),
+)
+
+REQUIRED_TABLES = tuple(t.name for t in TABLES if t.required)
+OPTIONAL_TABLES = tuple(t.name for t in TABLES if not t.required)

@@ -1,0 +1,199 @@
+"""Find the raw tables in a folder, check them against the contract, expose them to dbt.
+
+The raw folder is never copied: each table becomes a DuckDB view ``raw.<table>`` over
+its file(s), with two lineage columns, ``_source_file`` and ``_source_row_number``,
+that staging uses to keep the first of duplicated rows and to point a rejected row
+back to where it came from. Absent optional tables become empty views with the
+contract's columns, so every model downstream can rely on them existing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib.raw.contract import TABLES, RawTable
+
+__all__ = ["RawDataError", "RawTableFile", "discover_raw_tables", "register_raw_tables"]
+
+logger = logging.getLogger(__name__)
+
+RAW_SCHEMA = "raw"
+_LINEAGE = ("_source_file", "_source_row_number")
+
+
+class RawDataError(ValueError):
+    """The raw folder does not meet the contract; the message names file and problem."""
+
+
+@dataclass(frozen=True)
+class RawTableFile:
+    """Where one raw table was found.
+
+    Attributes
+    ----------
+    table : RawTable
+        The contract entry.
+    path : Path or None
+        File or folder; None when an optional table is absent.
+    kind : str
+        ``"parquet_dir"``, ``"parquet"``, ``"csv"`` or ``"absent"``.
+    """
+
+    table: RawTable
+    path: Path | None
+    kind: str
+
+    def scan_sql(self) -> str:
+        """A SELECT over the file(s) with the lineage columns, or an empty typed SELECT."""
+        if self.kind == "absent":
+            cols = ", ".join(f"cast(null as {typ}) as {name}" for name, typ in self.table.columns)
+            return (
+                f"select {cols}, cast(null as varchar) as _source_file, "
+                "cast(null as bigint) as _source_row_number where false"
+            )
+        path = _sql_str(str(self.path))
+        if self.kind == "parquet_dir":
+            glob = _sql_str(str(self.path / "**" / "*.parquet"))
+            return (
+                "select * exclude (filename, file_row_number), filename as _source_file, "
+                "file_row_number as _source_row_number "
+                f"from read_parquet({glob}, union_by_name = true, filename = true, "
+                "file_row_number = true)"
+            )
+        if self.kind == "parquet":
+            return (
+                "select * exclude (filename, file_row_number), filename as _source_file, "
+                "file_row_number as _source_row_number "
+                f"from read_parquet({path}, filename = true, file_row_number = true)"
+            )
+        # CSV: every column as text so ids keep leading zeros and staging does the typing.
+        return (
+            "select * exclude (filename), filename as _source_file, "
+            "row_number() over () - 1 as _source_row_number "
+            f"from read_csv({path}, header = true, all_varchar = true, filename = true)"
+        )
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _find(raw_dir: Path, table: RawTable) -> RawTableFile:
+    folder = raw_dir / table.name
+    candidates = [
+        (folder, "parquet_dir"),
+        (raw_dir / f"{table.name}.parquet", "parquet"),
+        (raw_dir / f"{table.name}.csv", "csv"),
+    ]
+    found = [(p, k) for p, k in candidates if p.exists()]
+    if not found:
+        if table.required:
+            raise RawDataError(
+                f"{raw_dir}: required table '{table.name}' is missing "
+                f"(expected {table.name}/*.parquet, {table.name}.parquet or {table.name}.csv)"
+            )
+        return RawTableFile(table, None, "absent")
+    if len(found) > 1:
+        logger.warning(
+            "%s: several files for table '%s' (%s); using %s",
+            raw_dir,
+            table.name,
+            ", ".join(p.name for p, _ in found),
+            found[0][0].name,
+        )
+    path, kind = found[0]
+    if kind == "parquet_dir" and not any(path.rglob("*.parquet")):
+        raise RawDataError(f"{path}: folder for table '{table.name}' holds no .parquet file")
+    return RawTableFile(table, path, kind)
+
+
+def discover_raw_tables(raw_dir: Path | str) -> dict[str, RawTableFile]:
+    """Locate every contract table in ``raw_dir``.
+
+    Parameters
+    ----------
+    raw_dir : Path or str
+        The raw folder.
+
+    Returns
+    -------
+    dict
+        Table name to :class:`RawTableFile`, for every table of the contract.
+
+    Raises
+    ------
+    RawDataError
+        The folder is missing or is not a folder, or a required table is missing.
+    """
+    raw_dir = Path(raw_dir)
+    if not raw_dir.exists():
+        raise RawDataError(f"{raw_dir}: raw data folder does not exist (SMALLGROUPS_RAW_DIR)")
+    if not raw_dir.is_dir():
+        raise RawDataError(f"{raw_dir}: SMALLGROUPS_RAW_DIR must be a folder, not a file")
+    known = {t.name for t in TABLES}
+    for entry in sorted(raw_dir.iterdir()):
+        stem = entry.name.split(".", 1)[0]
+        if entry.name.startswith(".") or stem in known and (
+            entry.is_dir() or entry.suffix in (".parquet", ".csv")
+        ):
+            continue
+        logger.warning("%s: not a table of the raw-data contract; ignored", entry)
+    return {t.name: _find(raw_dir, t) for t in TABLES}
+
+
+def _check_columns(con: duckdb.DuckDBPyConnection, raw: RawTableFile) -> list[str]:
+    try:
+        described = con.execute(f"describe {raw.scan_sql()}").fetchall()
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise RawDataError(f"{raw.path}: cannot read table '{raw.table.name}': {first_line}") from exc
+    present = [row[0] for row in described]
+    missing = [c for c in raw.table.column_names if c not in present]
+    if missing:
+        raise RawDataError(
+            f"{raw.path}: table '{raw.table.name}' lacks required column(s) "
+            f"{', '.join(missing)} (has: {', '.join(c for c in present if c not in _LINEAGE)})"
+        )
+    return present
+
+
+def register_raw_tables(
+    con: duckdb.DuckDBPyConnection, raw_dir: Path | str
+) -> dict[str, dict[str, object]]:
+    """Validate the raw folder and create one view ``raw.<table>`` per contract table.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        A writable connection to the warehouse.
+    raw_dir : Path or str
+        The raw folder.
+
+    Returns
+    -------
+    dict
+        Per table: ``kind``, ``path``, ``row_count`` and ``columns`` (for metadata).
+
+    Raises
+    ------
+    RawDataError
+        On any violation of the contract, naming the file and the problem.
+    """
+    found = discover_raw_tables(raw_dir)
+    report: dict[str, dict[str, object]] = {}
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    for name, raw in found.items():
+        columns = _check_columns(con, raw)
+        con.execute(f"create or replace view {RAW_SCHEMA}.{name} as {raw.scan_sql()}")
+        (row_count,) = con.execute(f"select count(*) from {RAW_SCHEMA}.{name}").fetchone()
+        report[name] = {
+            "kind": raw.kind,
+            "path": str(raw.path) if raw.path else None,
+            "row_count": int(row_count),
+            "columns": [c for c in columns if c not in _LINEAGE],
+        }
+    return report
