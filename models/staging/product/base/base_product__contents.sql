@@ -14,9 +14,6 @@ groups as (
 
 typed as (
     select
-        source.* exclude (
-            content_id, author_user_id, group_id, parent_content_id, created_at, body, language
-        ),
         source.created_at as raw_created_at,
         {{ clean_text('source.content_id') }} as content_id,
         {{ clean_text('source.author_user_id') }} as author_user_id,
@@ -27,6 +24,10 @@ typed as (
         {{ clean_text('source.body') }} as body,
         -- Declared language, reduced to its primary subtag (zh-Hans -> zh).
         lower(split_part(replace({{ clean_text('source.language') }}, '_', '-'), '-', 1)) as language,
+        -- Extra columns beyond the contract pass through unchanged.
+        source.* exclude (
+            content_id, author_user_id, group_id, parent_content_id, created_at, body, language
+        ),
     from source
 ),
 

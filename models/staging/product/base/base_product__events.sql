@@ -16,12 +16,12 @@ event_types as (
     select event_type from {{ ref('event_types') }}
 ),
 
+currencies as (
+    select currency from {{ ref('currency_rates') }}
+),
+
 typed as (
     select
-        source.* exclude (
-            event_id, user_id, event_type, occurred_at, group_id,
-            target_user_id, content_id, amount, currency, properties
-        ),
         source.occurred_at as raw_occurred_at,
         source.amount as raw_amount,
         {{ clean_text('source.event_id') }} as event_id,
@@ -34,6 +34,11 @@ typed as (
         try_cast(source.amount as double) as amount,
         upper({{ clean_text('source.currency') }}) as currency,
         {{ clean_text('source.properties') }} as properties,
+        -- Extra columns beyond the contract pass through unchanged.
+        source.* exclude (
+            event_id, user_id, event_type, occurred_at, group_id,
+            target_user_id, content_id, amount, currency, properties
+        ),
     from source
 ),
 
@@ -60,6 +65,8 @@ checked as (
             {{ timestamp_rejection('ranked.raw_occurred_at', 'ranked.occurred_at') }}
             when ranked.raw_amount is not null and ranked.amount is null then 'invalid_amount'
             when ranked.amount < 0 then 'negative_amount'
+            when ranked.event_type = 'purchase' and ranked.amount is null then 'missing_amount'
+            when ranked.currency is not null and currencies.currency is null then 'unknown_currency'
             when users.user_id is null then 'unknown_user'
             when ranked.target_user_id is not null and target_users.user_id is null
                 then 'unknown_target_user'
@@ -67,6 +74,7 @@ checked as (
         end as rejection_reason,
     from ranked
     left join event_types on ranked.event_type = event_types.event_type
+    left join currencies on ranked.currency = currencies.currency
     left join users on ranked.user_id = users.user_id
     left join users as target_users on ranked.target_user_id = target_users.user_id
     left join groups on ranked.group_id = groups.group_id

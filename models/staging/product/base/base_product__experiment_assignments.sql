@@ -10,12 +10,13 @@ experiments as (
 
 typed as (
     select
-        source.* exclude (experiment_id, unit_id, variant, assigned_at),
         source.assigned_at as raw_assigned_at,
         {{ clean_text('source.experiment_id') }} as experiment_id,
         {{ clean_text('source.unit_id') }} as unit_id,
         {{ clean_enum('source.variant') }} as variant,
         {{ to_utc_timestamp('source.assigned_at') }} as assigned_at,
+        -- Extra columns beyond the contract pass through unchanged.
+        source.* exclude (experiment_id, unit_id, variant, assigned_at),
     from source
 ),
 

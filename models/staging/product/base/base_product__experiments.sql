@@ -6,9 +6,6 @@ source as (
 
 typed as (
     select
-        source.* exclude (
-            experiment_id, name, unit_type, started_at, ended_at, primary_metric, hypothesis
-        ),
         source.started_at as raw_started_at,
         source.ended_at as raw_ended_at,
         {{ clean_text('source.experiment_id') }} as experiment_id,
@@ -18,6 +15,10 @@ typed as (
         {{ to_utc_timestamp('source.ended_at') }} as ended_at,
         {{ clean_text('source.primary_metric') }} as primary_metric,
         {{ clean_text('source.hypothesis') }} as hypothesis,
+        -- Extra columns beyond the contract pass through unchanged.
+        source.* exclude (
+            experiment_id, name, unit_type, started_at, ended_at, primary_metric, hypothesis
+        ),
     from source
 ),
 

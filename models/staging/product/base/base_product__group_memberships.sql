@@ -14,7 +14,6 @@ groups as (
 
 typed as (
     select
-        source.* exclude (group_id, user_id, joined_at, left_at, role),
         source.joined_at as raw_joined_at,
         source.left_at as raw_left_at,
         {{ clean_text('source.group_id') }} as group_id,
@@ -22,6 +21,8 @@ typed as (
         {{ to_utc_timestamp('source.joined_at') }} as joined_at,
         {{ to_utc_timestamp('source.left_at') }} as left_at,
         {{ clean_enum('source.role') }} as role,
+        -- Extra columns beyond the contract pass through unchanged.
+        source.* exclude (group_id, user_id, joined_at, left_at, role),
     from source
 ),
 

@@ -10,7 +10,6 @@ users as (
 
 typed as (
     select
-        source.* exclude (group_id, name, category, created_by_user_id, created_at, visibility),
         source.created_at as raw_created_at,
         {{ clean_text('source.group_id') }} as group_id,
         {{ clean_text('source.name') }} as name,
@@ -18,6 +17,8 @@ typed as (
         {{ clean_text('source.created_by_user_id') }} as created_by_user_id,
         {{ to_utc_timestamp('source.created_at') }} as created_at,
         {{ clean_enum('source.visibility') }} as visibility,
+        -- Extra columns beyond the contract pass through unchanged.
+        source.* exclude (group_id, name, category, created_by_user_id, created_at, visibility),
     from source
 ),
 

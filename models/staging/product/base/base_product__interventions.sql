@@ -6,10 +6,6 @@ source as (
 
 typed as (
     select
-        source.* exclude (
-            intervention_id, target_type, target_id, intervention_type,
-            started_at, ended_at, description
-        ),
         source.started_at as raw_started_at,
         source.ended_at as raw_ended_at,
         {{ clean_text('source.intervention_id') }} as intervention_id,
@@ -19,6 +15,11 @@ typed as (
         {{ to_utc_timestamp('source.started_at') }} as started_at,
         {{ to_utc_timestamp('source.ended_at') }} as ended_at,
         {{ clean_text('source.description') }} as description,
+        -- Extra columns beyond the contract pass through unchanged.
+        source.* exclude (
+            intervention_id, target_type, target_id, intervention_type,
+            started_at, ended_at, description
+        ),
     from source
 ),
 

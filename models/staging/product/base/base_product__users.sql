@@ -6,7 +6,6 @@ source as (
 
 typed as (
     select
-        source.* exclude (user_id, signed_up_at, country, locale, acquisition_channel),
         source.signed_up_at as raw_signed_up_at,
         {{ clean_text('source.user_id') }} as user_id,
         {{ to_utc_timestamp('source.signed_up_at') }} as signed_up_at,
@@ -23,6 +22,8 @@ typed as (
                     end
         end as locale,
         {{ clean_enum('source.acquisition_channel') }} as acquisition_channel,
+        -- Extra columns beyond the contract pass through unchanged.
+        source.* exclude (user_id, signed_up_at, country, locale, acquisition_channel),
     from source
 ),
 

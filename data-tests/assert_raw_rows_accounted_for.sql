@@ -1,0 +1,31 @@
+-- Nothing is silently dropped: for every raw table, the raw rows equal the accepted
+-- rows plus the rejected rows. Returns the tables where they do not.
+{% set tables = [
+    'users', 'groups', 'group_memberships', 'events', 'contents',
+    'experiments', 'experiment_assignments', 'interventions',
+] %}
+
+with
+
+{% for table_name in tables %}
+counted_{{ table_name }} as (
+    select
+        '{{ table_name }}' as source_table,
+        (select count(*) from {{ source('product', table_name) }}) as count_raw_rows,
+        (select count(*) from {{ ref('stg_product__' ~ table_name) }}) as count_accepted_rows,
+        (
+            select count(*) from {{ ref('stg_product__rejected_rows') }}
+            where source_table = '{{ table_name }}'
+        ) as count_rejected_rows,
+),
+
+{% endfor %}
+final as (
+    {% for table_name in tables %}
+    select * from counted_{{ table_name }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+)
+
+select * from final
+where count_raw_rows != count_accepted_rows + count_rejected_rows
