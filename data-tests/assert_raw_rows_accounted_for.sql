@@ -1,3 +1,5 @@
+{{ config(meta={"dagster": {"ref": {"name": "stg_product__rejected_rows"}}}) }}
+
 -- Nothing is silently dropped: for every raw table, the raw rows equal the accepted
 -- rows plus the rejected rows. Returns the tables where they do not.
 {% set tables = [
@@ -8,22 +10,22 @@
 with
 
 {% for table_name in tables %}
-counted_{{ table_name }} as (
-    select
-        '{{ table_name }}' as source_table,
-        (select count(*) from {{ source('product', table_name) }}) as count_raw_rows,
-        (select count(*) from {{ ref('stg_product__' ~ table_name) }}) as count_accepted_rows,
-        (
-            select count(*) from {{ ref('stg_product__rejected_rows') }}
-            where source_table = '{{ table_name }}'
-        ) as count_rejected_rows,
-),
+    counted_{{ table_name }} as (
+        select
+            '{{ table_name }}' as source_table,
+            (select count(*) from {{ source('product', table_name) }}) as count_raw_rows,
+            (select count(*) from {{ ref('stg_product__' ~ table_name) }}) as count_accepted_rows,
+            (
+                select count(*) from {{ ref('stg_product__rejected_rows') }}
+                where source_table = '{{ table_name }}'
+            ) as count_rejected_rows,
+    ),
 
 {% endfor %}
 final as (
     {% for table_name in tables %}
-    select * from counted_{{ table_name }}
-    {% if not loop.last %}union all{% endif %}
+        select * from counted_{{ table_name }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )
 

@@ -42,7 +42,7 @@ small_group_pairs as (
             and first_member.user_id < second_member.user_id
             -- Only members whose spells overlap ever shared the group.
             and first_member.joined_at < second_member.left_at
-            and second_member.joined_at < first_member.left_at
+            and first_member.left_at > second_member.joined_at
     where group_sizes.count_members <= {{ var('co_membership_full_pairs_max_size') }}
 ),
 
@@ -75,7 +75,7 @@ large_group_pairs as (
             interacting_pairs.user_id_b = second_member.user_id
             and first_member.group_id = second_member.group_id
             and first_member.joined_at < second_member.left_at
-            and second_member.joined_at < first_member.left_at
+            and first_member.left_at > second_member.joined_at
 ),
 
 paired as (

@@ -50,7 +50,7 @@ daily_changes as (
 group_days as (
     select
         groups.group_id,
-        cast(day_start as date) as membership_date,
+        cast(days.day_start as date) as membership_date,
     from groups
     cross join data_end
     cross join
@@ -63,9 +63,15 @@ group_days as (
 
 -- Memberships dated before the group's creation still count from their first day.
 all_days as (
-    select group_id, membership_date from group_days
+    select
+        group_id,
+        membership_date
+    from group_days
     union
-    select group_id, membership_date from daily_changes
+    select
+        group_id,
+        membership_date
+    from daily_changes
 ),
 
 final as (
@@ -79,7 +85,8 @@ final as (
                 partition by all_days.group_id
                 order by all_days.membership_date
                 rows between unbounded preceding and current row
-            ) as bigint) as count_members,
+            )
+        as bigint) as count_members,
     from all_days
     left join daily_changes
         on

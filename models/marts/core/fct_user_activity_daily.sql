@@ -27,7 +27,7 @@ final as (
         count(*) filter (where events.event_type = 'purchase') as count_purchases,
         coalesce(
             sum(events.amount * currency_rates.usd_per_unit)
-                filter (where events.event_type = 'purchase'),
+            filter (where events.event_type = 'purchase'),
             0
         ) as sum_purchase_amount_usd,
         count(*) filter (where events.group_id is not null) as count_events_in_groups,

@@ -9,15 +9,15 @@ with
 ] %}
 
 {% for table_name in tables %}
-rejected_{{ table_name }} as (
-    {{ rejected_rows(table_name) }}
-),
+    rejected_{{ table_name }} as (
+        {{ rejected_rows(table_name) }}
+    ),
 
 {% endfor %}
 final as (
     {% for table_name in tables %}
-    select * from rejected_{{ table_name }}
-    {% if not loop.last %}union all{% endif %}
+        select * from rejected_{{ table_name }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )
 

@@ -137,8 +137,10 @@ def discover_raw_tables(raw_dir: Path | str) -> dict[str, RawTableFile]:
     known = {t.name for t in TABLES}
     for entry in sorted(raw_dir.iterdir()):
         stem = entry.name.split(".", 1)[0]
-        if entry.name.startswith(".") or stem in known and (
-            entry.is_dir() or entry.suffix in (".parquet", ".csv")
+        if (
+            entry.name.startswith(".")
+            or stem in known
+            and (entry.is_dir() or entry.suffix in (".parquet", ".csv"))
         ):
             continue
         logger.warning("%s: not a table of the raw-data contract; ignored", entry)
@@ -150,7 +152,9 @@ def _check_columns(con: duckdb.DuckDBPyConnection, raw: RawTableFile) -> list[st
         described = con.execute(f"describe {raw.scan_sql()}").fetchall()
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0]
-        raise RawDataError(f"{raw.path}: cannot read table '{raw.table.name}': {first_line}") from exc
+        raise RawDataError(
+            f"{raw.path}: cannot read table '{raw.table.name}': {first_line}"
+        ) from exc
     present = [row[0] for row in described]
     missing = [c for c in raw.table.column_names if c not in present]
     if missing:

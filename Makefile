@@ -1,0 +1,61 @@
+# The front door: `make run` builds the warehouse on the demo data set, `make test`
+# runs every test. Both set up .venv themselves on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export DO_NOT_TRACK := 1
+export PYTHONUNBUFFERED := 1
+
+.PHONY: help setup run test test-fast ui lint format bench demo parse clean
+
+help:  ## show the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@echo ">> setting up $(VENV) (Python packages pinned in constraints.txt)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+setup: $(STAMP)  ## create .venv and install the project
+
+parse: setup
+	@$(BIN)/dbt parse --quiet --profiles-dir .
+
+run: parse  ## build everything on the demo data (or SMALLGROUPS_RAW_DIR) and print a summary
+	@$(BIN)/smallgroups run
+
+test: parse  ## the whole suite: pytest, including end-to-end dbt builds with every dbt test
+	@$(BIN)/pytest -q
+
+test-fast: parse  ## pytest without the end-to-end pipeline runs
+	@$(BIN)/pytest -q -m "not e2e"
+
+ui: parse  ## the Dagster UI on http://127.0.0.1:3000, sharing run history with `make run`
+	@$(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
+demo: setup  ## (re)write the demo data set into data/raw and data/ground_truth
+	@$(BIN)/python -m orchestration.lib.demo.cli --out data/raw --truth data/ground_truth
+
+lint: parse  ## ruff and sqlfluff
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/sqlfluff lint models macros data-tests
+
+format: setup  ## apply ruff and sqlfluff fixes
+	@$(BIN)/ruff check --fix .
+	@$(BIN)/ruff format .
+	@$(BIN)/sqlfluff fix models
+
+bench: parse  ## benchmarks (print figures; see bench/README.md)
+	@$(BIN)/python bench/bench_foundation.py
+
+clean:  ## remove the warehouse, generated data and dbt artefacts (keeps .venv)
+	rm -rf data target logs .dagster_home/storage .dagster_home/history .dagster_home/schedules

@@ -1,0 +1,42 @@
+"""All dbt models, seeds and tests as one ``@dbt_assets``; dbt tests become asset checks.
+
+Assets are grouped by their folder (``staging/product`` -> ``staging_product``,
+``marts/core`` -> ``marts_core``), never by model name.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.lib.config import PROJECT_DIR
+
+dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
+# `dagster dev` re-parses on load; headless runs parse here when no manifest exists yet.
+dbt_project.prepare_if_dev()
+if not dbt_project.manifest_path.exists():
+    dbt_project.preparer.prepare(dbt_project)
+
+
+class FolderGroupTranslator(DagsterDbtTranslator):
+    """Group dbt assets by the first two folders under models/ (or ``seeds``)."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        folders = list(dbt_resource_props["fqn"][1:-1])
+        return "_".join(folders[:2]) or "models"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=FolderGroupTranslator(),
+)
+def smallgroups_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Build (run + test) the selected dbt models and seeds."""
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+dbt_resource = DbtCliResource(project_dir=dbt_project)

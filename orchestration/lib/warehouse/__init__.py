@@ -1,0 +1,5 @@
+"""The one way to open the DuckDB warehouse from Python."""
+
+from orchestration.lib.warehouse.connection import connect
+
+__all__ = ["connect"]

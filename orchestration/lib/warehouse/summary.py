@@ -1,0 +1,84 @@
+"""What `make run` prints at the end: the main marts' row counts and the rejects."""
+
+from __future__ import annotations
+
+import duckdb
+
+__all__ = ["MAIN_TABLES", "format_summary", "warehouse_summary"]
+
+#: Tables whose row counts the summary shows, in data-flow order.
+MAIN_TABLES = (
+    "stg_product__users",
+    "stg_product__events",
+    "stg_product__contents",
+    "dim_users",
+    "dim_groups",
+    "fct_user_activity_daily",
+    "fct_group_members_daily",
+    "fct_user_edges",
+    "stg_product__rejected_rows",
+)
+
+
+def warehouse_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """Count rows of the main tables and rejected rows by table and reason.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        A connection to a built warehouse.
+
+    Returns
+    -------
+    dict
+        ``row_counts`` (table -> rows, None when absent), ``raw_row_counts`` and
+        ``rejects`` (list of (table, reason, rows)).
+    """
+    existing = {
+        row[0]
+        for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main'"
+        ).fetchall()
+    }
+    row_counts: dict[str, int | None] = {}
+    for table in MAIN_TABLES:
+        row_counts[table] = (
+            con.execute(f"select count(*) from main.{table}").fetchone()[0]
+            if table in existing
+            else None
+        )
+    raw_row_counts = {
+        name: con.execute(f"select count(*) from raw.{name}").fetchone()[0]
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw' "
+            "order by table_name"
+        ).fetchall()
+    }
+    rejects = []
+    if "stg_product__rejected_rows" in existing:
+        rejects = con.execute(
+            "select source_table, rejection_reason, count(*) from main.stg_product__rejected_rows "
+            "group by all order by 1, 3 desc, 2"
+        ).fetchall()
+    return {"row_counts": row_counts, "raw_row_counts": raw_row_counts, "rejects": rejects}
+
+
+def format_summary(summary: dict[str, object], duckdb_path: str) -> str:
+    """Render :func:`warehouse_summary` as the text `make run` prints."""
+    lines = ["", "smallgroups: warehouse built", "", "  rows in the main tables:"]
+    for table, count in summary["row_counts"].items():
+        shown = "not built" if count is None else f"{count:>12,}"
+        lines.append(f"    {table:<32} {shown}")
+    raw_total = sum(summary["raw_row_counts"].values())
+    rejected_total = sum(count for _, _, count in summary["rejects"])
+    lines += ["", f"  raw rows read: {raw_total:,}; rejected: {rejected_total:,} (by reason):"]
+    for table, reason, count in summary["rejects"]:
+        lines.append(f"    {table:<24} {reason:<24} {count:>8,}")
+    lines += [
+        "",
+        f"  warehouse: {duckdb_path}",
+        "  query it:  duckdb -readonly " + duckdb_path + "   (or any DuckDB client)",
+        "  open the UI with `make ui`, then http://127.0.0.1:3000 (same run history)",
+        "",
+    ]
+    return "\n".join(lines)
