@@ -1,0 +1,29 @@
+from pathlib import Path
+
+import pytest
+
+from orchestration.lib.config import PROJECT_DIR, load_settings
+
+
+def test_defaults_are_demo_mode_inside_the_project():
+    settings = load_settings({})
+    assert settings.is_demo
+    assert settings.raw_dir == PROJECT_DIR / "data" / "raw"
+    assert settings.duckdb_path == PROJECT_DIR / "data" / "smallgroups.duckdb"
+    assert (settings.demo_users, settings.demo_days, settings.demo_seed) == (10_000, 120, 42)
+
+
+def test_configured_raw_dir_turns_demo_off_and_relative_paths_resolve(tmp_path):
+    settings = load_settings(
+        {"SMALLGROUPS_RAW_DIR": "some/raw", "SMALLGROUPS_DUCKDB_PATH": str(tmp_path / "w.duckdb")}
+    )
+    assert not settings.is_demo
+    assert settings.raw_dir == PROJECT_DIR / "some" / "raw"
+    assert settings.duckdb_path == Path(tmp_path / "w.duckdb")
+    assert settings.dbt_env["SMALLGROUPS_DUCKDB_PATH"] == str(tmp_path / "w.duckdb")
+
+
+@pytest.mark.parametrize("value", ["ten", "-5", "0"])
+def test_bad_integer_setting_names_the_variable(value):
+    with pytest.raises(ValueError, match="SMALLGROUPS_DEMO_USERS"):
+        load_settings({"SMALLGROUPS_DEMO_USERS": value})
