@@ -1,0 +1,149 @@
+"""Benchmark of the warehouse foundation on a large generated data set.
+
+Prints, for the demo generator at --users/--days (default 100,000 users x 180 days,
+about 10 million events): generation time, the time to register the raw files, the
+full-refresh time of each dbt layer (staging, intermediate, marts) and of the dbt
+tests, events per second, and the peak memory of each step. Figures only: nothing
+here passes or fails. Results also go to bench/results/foundation.json.
+
+    python bench/bench_foundation.py                 # 100k users x 180 days
+    python bench/bench_foundation.py --users 10000 --days 120
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measure import measure  # noqa: E402
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=180)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--regenerate", action="store_true", help="regenerate even if present")
+    args = parser.parse_args()
+
+    work = PROJECT_DIR / "data" / "bench" / f"u{args.users}_d{args.days}_s{args.seed}"
+    raw_dir, truth_dir, db = work / "raw", work / "ground_truth", work / "warehouse.duckdb"
+    env = {
+        **os.environ,
+        "DO_NOT_TRACK": "1",
+        "SMALLGROUPS_RAW_DIR": str(raw_dir),
+        "SMALLGROUPS_DUCKDB_PATH": str(db),
+    }
+    py = sys.executable
+    dbt = str(Path(py).parent / "dbt")
+    rows: list[tuple[str, float, float]] = []
+
+    if args.regenerate or not (truth_dir / "summary.json").exists():
+        m = measure(
+            [
+                py,
+                "-m",
+                "orchestration.lib.demo.cli",
+                "--users",
+                str(args.users),
+                "--days",
+                str(args.days),
+                "--seed",
+                str(args.seed),
+                "--out",
+                str(raw_dir),
+                "--truth",
+                str(truth_dir),
+            ],
+            env=env,
+            cwd=str(PROJECT_DIR),
+        )
+        rows.append(("generate demo data", m.seconds, m.peak_rss_mb))
+    else:
+        print(f"reusing generated data in {work} (--regenerate to redo)")
+
+    db.unlink(missing_ok=True)
+    register = (
+        "from orchestration.lib.config import load_settings;"
+        "from orchestration.lib.raw import register_raw_tables;"
+        "from orchestration.lib.warehouse import connect;"
+        "s = load_settings();"
+        "con = connect(s.duckdb_path); register_raw_tables(con, s.raw_dir); con.close()"
+    )
+    m = measure([py, "-c", register], env=env, cwd=str(PROJECT_DIR))
+    rows.append(("register raw views", m.seconds, m.peak_rss_mb))
+
+    base = [dbt, "--quiet", "--no-use-colors"]
+    flags = ["--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR)]
+    m = measure(base + ["seed"] + flags, env=env, cwd=str(PROJECT_DIR))
+    rows.append(("dbt seed", m.seconds, m.peak_rss_mb))
+    for layer in ("staging", "intermediate", "marts"):
+        m = measure(
+            base + ["run", "--select", f"path:models/{layer}"] + flags,
+            env=env,
+            cwd=str(PROJECT_DIR),
+        )
+        rows.append((f"dbt run {layer}", m.seconds, m.peak_rss_mb))
+    m = measure(base + ["test"] + flags, env=env, cwd=str(PROJECT_DIR))
+    rows.append(("dbt test (all data + unit tests)", m.seconds, m.peak_rss_mb))
+
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    n_raw_events = con.execute("select count(*) from raw.events").fetchone()[0]
+    counts = {
+        t: con.execute(f"select count(*) from main.{t}").fetchone()[0]
+        for t in (
+            "stg_product__events",
+            "stg_product__contents",
+            "dim_users",
+            "fct_user_activity_daily",
+            "fct_user_edges",
+            "stg_product__rejected_rows",
+        )
+    }
+    con.close()
+
+    dbt_seconds = sum(s for name, s, _ in rows if name.startswith("dbt run"))
+    print(
+        f"\nfoundation benchmark: {args.users:,} users x {args.days} days, "
+        f"{n_raw_events:,} raw events, {os.cpu_count()} cores"
+    )
+    print(f"  {'step':<36}{'seconds':>10}{'peak MiB':>10}{'events/s':>14}")
+    for name, seconds, rss in rows:
+        print(f"  {name:<36}{seconds:>10.1f}{rss:>10.0f}{n_raw_events / seconds:>14,.0f}")
+    print(
+        f"  {'dbt layers (staging+int+marts)':<36}{dbt_seconds:>10.1f}{'':>10}"
+        f"{n_raw_events / dbt_seconds:>14,.0f}"
+    )
+    print("  rows: " + ", ".join(f"{t}={c:,}" for t, c in counts.items()))
+
+    out = PROJECT_DIR / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "foundation.json").write_text(
+        json.dumps(
+            {
+                "users": args.users,
+                "days": args.days,
+                "seed": args.seed,
+                "raw_events": n_raw_events,
+                "steps": [
+                    {"step": n, "seconds": round(s, 2), "peak_rss_mb": round(r)} for n, s, r in rows
+                ],
+                "dbt_layers_seconds": round(dbt_seconds, 2),
+                "row_counts": counts,
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
