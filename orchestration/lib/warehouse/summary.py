@@ -77,7 +77,9 @@ def format_summary(summary: dict[str, object], duckdb_path: str) -> str:
     lines += [
         "",
         f"  warehouse: {duckdb_path}",
-        "  query it:  duckdb -readonly " + duckdb_path + "   (or any DuckDB client)",
+        "  query it:  .venv/bin/python -c \"import duckdb; duckdb.connect('"
+        + duckdb_path
+        + "', read_only=True).sql('from dim_users limit 5').show()\"",
         "  open the UI with `make ui`, then http://127.0.0.1:3000 (same run history)",
         "",
     ]
