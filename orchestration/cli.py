@@ -35,7 +35,7 @@ def _print_summary() -> int:
     return 0
 
 
-def _run(log_level: str) -> int:
+def _run(log_level: str, full_refresh: bool) -> int:
     _ensure_dagster_home()
     os.environ.setdefault("DO_NOT_TRACK", "1")
     import dagster as dg
@@ -46,7 +46,10 @@ def _run(log_level: str) -> int:
     job = defs.resolve_job_def("refresh_all")
     result = job.execute_in_process(
         instance=dg.DagsterInstance.get(),
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        run_config={
+            "loggers": {"console": {"config": {"log_level": log_level}}},
+            "ops": {"smallgroups_dbt_assets": {"config": {"full_refresh": full_refresh}}},
+        },
         raise_on_error=False,
     )
     seconds = time.perf_counter() - started
@@ -66,11 +69,16 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="materialize every asset, then print the summary")
     run.add_argument("--log-level", default="INFO", help="Dagster console log level")
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild incremental models from all raw data, not only new files",
+    )
     sub.add_parser("summary", help="print row counts and rejects of the built warehouse")
     sub.add_parser("demo", help="write the demo data set (pass generator options after --)")
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":
-        return _run(args.log_level)
+        return _run(args.log_level, args.full_refresh)
     if args.command == "summary":
         return _print_summary()
     from orchestration.lib.demo.cli import main as demo_main

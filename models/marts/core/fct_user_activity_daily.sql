@@ -1,8 +1,42 @@
+-- Incremental: only the (user, day) cells that received newly loaded events are
+-- recomputed (delete+insert), so a daily refresh costs the new days, late events
+-- included, not the whole history.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['user_id', 'activity_date'],
+) }}
+
 with
 
-events as (
+all_events as (
     select * from {{ ref('stg_product__events') }}
 ),
+
+{% if is_incremental() %}
+    new_user_days as (
+        select distinct
+            user_id,
+            cast(occurred_at as date) as activity_date,
+        from all_events
+        where _loaded_at > (select max(stored._loaded_at) from {{ this }} as stored)
+    ),
+
+    events as (
+        select all_events.*
+        from all_events
+        semi join new_user_days
+            on
+                all_events.user_id = new_user_days.user_id
+                and cast(all_events.occurred_at as date) = new_user_days.activity_date
+        -- Lets DuckDB skip row groups of older days before the join.
+        where all_events.occurred_at >= (select min(new_user_days.activity_date) from new_user_days)
+    ),
+{% else %}
+    events as (
+        select * from all_events
+    ),
+{% endif %}
 
 currency_rates as (
     select * from {{ ref('currency_rates') }}
@@ -33,6 +67,7 @@ final as (
         count(*) filter (where events.group_id is not null) as count_events_in_groups,
         min(events.occurred_at) as first_event_at,
         max(events.occurred_at) as last_event_at,
+        max(events._loaded_at) as _loaded_at,
     from events
     left join currency_rates
         on coalesce(events.currency, '{{ var("default_currency") }}') = currency_rates.currency

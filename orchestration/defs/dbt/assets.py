@@ -29,14 +29,24 @@ class FolderGroupTranslator(DagsterDbtTranslator):
         return "_".join(folders[:2]) or "models"
 
 
+class DbtBuildConfig(dg.Config):
+    """Run options shown in the launchpad."""
+
+    full_refresh: bool = False
+    """Rebuild incremental models from all raw data instead of only the new files."""
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=FolderGroupTranslator(),
 )
-def smallgroups_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def smallgroups_dbt_assets(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+):
     """Build (run + test) the selected dbt models and seeds."""
-    yield from dbt.cli(["build"], context=context).stream()
+    args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    yield from dbt.cli(args, context=context).stream()
 
 
 dbt_resource = DbtCliResource(project_dir=dbt_project)

@@ -1,8 +1,23 @@
+-- Incremental: a run reads only event files it has not seen before (raw event files are
+-- immutable once landed, e.g. one per day), and an event_id already stored from an
+-- earlier file counts as a duplicate. `dbt build --full-refresh` re-reads everything.
+{{ config(materialized='incremental', on_schema_change='append_new_columns') }}
+
 with
 
 source as (
     select * from {{ source('product', 'events') }}
+    {% if is_incremental() %}
+        where _source_file not in (select distinct _source_file from {{ this }})
+    {% endif %}
 ),
+
+{% if is_incremental() %}
+    stored_event_ids as (
+        select distinct event_id from {{ this }}
+        where event_id is not null
+    ),
+{% endif %}
 
 users as (
     select user_id from {{ ref('stg_product__users') }}
@@ -60,6 +75,9 @@ checked as (
         case
             when ranked.event_id is null then 'missing_key'
             when ranked.occurrence_number > 1 then 'duplicate_key'
+            {% if is_incremental() %}
+                when stored_event_ids.event_id is not null then 'duplicate_key'
+            {% endif %}
             when ranked.user_id is null then 'missing_user_id'
             when event_types.event_type is null then 'unknown_event_type'
             {{ timestamp_rejection('ranked.raw_occurred_at', 'ranked.occurred_at') }}
@@ -78,10 +96,17 @@ checked as (
     left join users on ranked.user_id = users.user_id
     left join users as target_users on ranked.target_user_id = target_users.user_id
     left join groups on ranked.group_id = groups.group_id
+    {% if is_incremental() %}
+        left join stored_event_ids on ranked.event_id = stored_event_ids.event_id
+    {% endif %}
 ),
 
 final as (
-    select * exclude (raw_occurred_at, raw_amount, occurrence_number)
+    select
+        * exclude (raw_occurred_at, raw_amount, occurrence_number),
+        -- When this row entered the warehouse: downstream incremental models pick up
+        -- the rows loaded after their own last run.
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at,
     from checked
 )
 
