@@ -6,7 +6,6 @@ import json
 import duckdb
 import pytest
 
-
 pytestmark = pytest.mark.e2e
 
 TABLES = (

@@ -31,7 +31,8 @@ activity_by_user as (
         cast(sum(count_mentions) as bigint) as count_mentions,
         cast(sum(count_invites_sent) as bigint) as count_invites_sent,
         cast(sum(count_purchases) as bigint) as count_purchases,
-        sum(sum_purchase_amount_usd) as sum_purchase_amount_usd,
+        cast(sum(cast(sum_purchase_amount_usd as decimal(18, 4))) as double)
+            as sum_purchase_amount_usd,
     from activity
     group by user_id
 ),

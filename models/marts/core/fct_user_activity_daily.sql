@@ -59,11 +59,13 @@ final as (
         count(*) filter (where events.event_type = 'group_joined') as count_groups_joined,
         count(*) filter (where events.event_type = 'group_left') as count_groups_left,
         count(*) filter (where events.event_type = 'purchase') as count_purchases,
-        coalesce(
-            sum(events.amount * currency_rates.usd_per_unit)
+        -- Summed as decimals: float sums depend on the order rows arrive in, and the
+        -- same input must give the same figures (incremental or full refresh).
+        cast(coalesce(
+            sum(cast(events.amount * currency_rates.usd_per_unit as decimal(18, 4)))
             filter (where events.event_type = 'purchase'),
             0
-        ) as sum_purchase_amount_usd,
+        ) as double) as sum_purchase_amount_usd,
         count(*) filter (where events.group_id is not null) as count_events_in_groups,
         min(events.occurred_at) as first_event_at,
         max(events.occurred_at) as last_event_at,

@@ -34,7 +34,8 @@ co_memberships_by_pair as (
         user_id_a,
         user_id_b,
         count(*) as count_shared_groups,
-        sum(co_membership_weight) as co_membership_weight,
+        -- Decimal sum: the result must not depend on the order DuckDB adds rows in.
+        cast(sum(cast(co_membership_weight as decimal(18, 9))) as double) as co_membership_weight,
         min(shared_since) as shared_group_since,
     from co_memberships
     group by all
