@@ -4,7 +4,10 @@ Assets are grouped by their folder (``staging/product`` -> ``staging_product``,
 ``marts/core`` -> ``marts_core``), never by model name.
 """
 
+import shutil
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -49,4 +52,8 @@ def smallgroups_dbt_assets(
     yield from dbt.cli(args, context=context).stream()
 
 
-dbt_resource = DbtCliResource(project_dir=dbt_project)
+# The dbt of this environment, found next to the running Python when the venv is not
+# on PATH (e.g. `make` or CI calling .venv/bin/python directly).
+_DBT_EXECUTABLE = shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")
+
+dbt_resource = DbtCliResource(project_dir=dbt_project, dbt_executable=_DBT_EXECUTABLE)
