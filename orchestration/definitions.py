@@ -19,6 +19,10 @@ _settings = load_settings()
 os.environ["SMALLGROUPS_DUCKDB_PATH"] = str(_settings.duckdb_path)
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
+from orchestration.defs.communities.assets import (  # noqa: E402
+    community_assignments_account_for_every_user,
+    community_snapshots,
+)
 from orchestration.defs.dbt.assets import dbt_resource, smallgroups_dbt_assets  # noqa: E402
 from orchestration.defs.raw.assets import raw_tables  # noqa: E402
 
@@ -38,7 +42,8 @@ daily_refresh_schedule = dg.ScheduleDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[raw_tables, smallgroups_dbt_assets],
+    assets=[raw_tables, smallgroups_dbt_assets, community_snapshots],
+    asset_checks=[community_assignments_account_for_every_user],
     jobs=[refresh_all_job],
     schedules=[daily_refresh_schedule],
     resources={"dbt": dbt_resource},

@@ -33,6 +33,7 @@ small_group_pairs as (
         second_member.user_id as user_id_b,
         first_member.group_id,
         greatest(first_member.joined_at, second_member.joined_at) as shared_since,
+        least(first_member.left_at, second_member.left_at) as shared_until,
     from memberships as first_member
     inner join group_sizes
         on first_member.group_id = group_sizes.group_id
@@ -67,6 +68,7 @@ large_group_pairs as (
         interacting_pairs.user_id_b,
         first_member.group_id,
         greatest(first_member.joined_at, second_member.joined_at) as shared_since,
+        least(first_member.left_at, second_member.left_at) as shared_until,
     from interacting_pairs
     inner join large_group_memberships as first_member
         on interacting_pairs.user_id_a = first_member.user_id
@@ -93,6 +95,8 @@ final as (
         group_sizes.count_members,
         1.0 / (group_sizes.count_members - 1) as co_membership_weight,
         min(paired.shared_since) as shared_since,
+        -- Open spells were coalesced to 9999-12-31: null again means "still shared".
+        nullif(max(paired.shared_until), timestamp '9999-12-31') as shared_until,
     from paired
     inner join group_sizes
         on paired.group_id = group_sizes.group_id

@@ -1,0 +1,202 @@
+"""Read the inputs of community snapshots from the warehouse and write their outputs.
+
+The tables live in the schema ``communities`` and are dbt sources (see
+``models/staging/communities``). Each snapshot is written in one transaction after
+deleting any rows of the same date, so re-running is idempotent and a provisional
+snapshot (week in progress) is simply replaced.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import duckdb
+import pandas as pd
+
+from orchestration.lib.communities.snapshots import SnapshotResult
+
+__all__ = [
+    "SCHEMA",
+    "TABLES",
+    "activity_span",
+    "delete_snapshots",
+    "ensure_tables",
+    "read_declared_membership",
+    "read_previous_assignment",
+    "read_users",
+    "read_window_edges",
+    "stored_snapshots",
+    "write_snapshot",
+]
+
+SCHEMA = "communities"
+
+TABLES: dict[str, str] = {
+    "community_snapshot_runs": """
+        snapshot_date date, is_provisional boolean, window_start_date date, method varchar,
+        resolution double, modularity double, count_users bigint, count_assigned bigint,
+        count_unassigned bigint, count_communities bigint, count_edges bigint,
+        count_split bigint, seconds double""",
+    "community_assignments": "snapshot_date date, user_id varchar, community_id varchar",
+    "community_events": """
+        snapshot_date date, community_id varchar, event_type varchar,
+        related_community_id varchar, size_before bigint, size_after bigint, overlap double""",
+    "community_stats": """
+        snapshot_date date, group_kind varchar, community_id varchar, count_members bigint,
+        count_internal_edges bigint, internal_weight double, boundary_weight double,
+        volume double, internal_density double, share_weight_inside double,
+        conductance double, avg_clustering double""",
+    "community_member_metrics": """
+        snapshot_date date, user_id varchar, community_id varchar, weighted_degree double,
+        weighted_degree_inside double, share_inside double, count_neighbours bigint,
+        count_neighbours_inside bigint, pagerank_in_community double,
+        participation_coefficient double, count_communities_touched bigint,
+        top_other_community_id varchar, weight_to_top_other double""",
+}
+
+#: Prefix of declared groups' ids when they are scored next to detected communities.
+DECLARED_PREFIX = "group:"
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, *, recreate: bool = False) -> None:
+    """Create the output schema and tables (dropping them first when ``recreate``)."""
+    con.execute(f"create schema if not exists {SCHEMA}")
+    for name, columns in TABLES.items():
+        if recreate:
+            con.execute(f"drop table if exists {SCHEMA}.{name}")
+        con.execute(f"create table if not exists {SCHEMA}.{name} ({columns})")
+
+
+def activity_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
+    """First and last day with events (from ``fct_user_activity_daily``)."""
+    row = con.execute(
+        "select min(activity_date), max(activity_date) from main.fct_user_activity_daily"
+    ).fetchall()[0]
+    return None if row[0] is None else (row[0], row[1])
+
+
+def stored_snapshots(con: duckdb.DuckDBPyConnection) -> dict[date, bool]:
+    """Snapshot dates already computed, with their ``is_provisional`` flag."""
+    rows = con.execute(
+        f"select snapshot_date, is_provisional from {SCHEMA}.community_snapshot_runs"
+    ).fetchall()
+    return {row[0]: bool(row[1]) for row in rows}
+
+
+def delete_snapshots(con: duckdb.DuckDBPyConnection, dates: list[date]) -> None:
+    """Remove every row of these snapshot dates from every output table."""
+    if not dates:
+        return
+    for name in TABLES:
+        con.executemany(
+            f"delete from {SCHEMA}.{name} where snapshot_date = ?", [[d] for d in dates]
+        )
+
+
+def read_previous_assignment(con: duckdb.DuckDBPyConnection, before: date) -> pd.DataFrame | None:
+    """The assignment of the latest stored snapshot before ``before``, or None."""
+    latest = con.execute(
+        f"select max(snapshot_date) from {SCHEMA}.community_snapshot_runs where snapshot_date < ?",
+        [before],
+    ).fetchall()[0][0]
+    if latest is None:
+        return None
+    return con.execute(
+        f"select user_id, community_id from {SCHEMA}.community_assignments "
+        "where snapshot_date = ? order by user_id",
+        [latest],
+    ).df()
+
+
+def read_window_edges(
+    con: duckdb.DuckDBPyConnection, snapshot_date: date, window_days: int
+) -> pd.DataFrame:
+    """The graph of the window ending at ``snapshot_date``: interaction weight of the
+    weeks that start inside the window, plus co-membership weight of declared groups
+    shared at some point of it (weights from the edge_kind_weights seed)."""
+    window_start = snapshot_date - timedelta(days=window_days - 1)
+    return con.execute(
+        """
+        with co_membership_weight as (
+            select weight from main.edge_kind_weights where interaction_kind = 'co_membership'
+        ),
+        interactions as (
+            select user_id_a, user_id_b, interaction_weight as edge_weight
+            from main.int_user_edges_weekly
+            where week_start_date between ? and ?
+        ),
+        co_memberships as (
+            select user_id_a, user_id_b,
+                co_membership_weight * (select weight from co_membership_weight) as edge_weight
+            from main.int_co_memberships_paired
+            where cast(shared_since as date) <= ?
+              and (shared_until is null or cast(shared_until as date) >= ?)
+        ),
+        unioned as (
+            select * from interactions union all select * from co_memberships
+        )
+        select user_id_a, user_id_b, sum(edge_weight) as edge_weight
+        from unioned
+        group by all
+        having sum(edge_weight) > 0
+        order by user_id_a, user_id_b
+        """,
+        [window_start, snapshot_date, snapshot_date, window_start],
+    ).df()
+
+
+def read_users(con: duckdb.DuckDBPyConnection, snapshot_date: date) -> pd.Series:
+    """Users signed up by the end of ``snapshot_date``."""
+    return con.execute(
+        "select user_id from main.dim_users where signup_date <= ? order by user_id",
+        [snapshot_date],
+    ).df()["user_id"]
+
+
+def read_declared_membership(con: duckdb.DuckDBPyConnection, snapshot_date: date) -> pd.DataFrame:
+    """Members of declared groups at the end of ``snapshot_date``, ids prefixed."""
+    return con.execute(
+        f"""
+        select distinct user_id, '{DECLARED_PREFIX}' || group_id as community_id
+        from main.stg_product__group_memberships
+        where cast(joined_at as date) <= ?
+          and (left_at is null or cast(left_at as date) > ?)
+        order by all
+        """,
+        [snapshot_date, snapshot_date],
+    ).df()
+
+
+def write_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    result: SnapshotResult,
+    *,
+    is_provisional: bool,
+    window_start: date,
+) -> None:
+    """Replace one snapshot's rows in every output table, in one transaction."""
+    snapshot_date = result.run["snapshot_date"]
+    run = pd.DataFrame(
+        [{**result.run, "is_provisional": is_provisional, "window_start_date": window_start}]
+    )
+    frames = {
+        "community_snapshot_runs": run,
+        "community_assignments": result.assignments,
+        "community_events": result.events,
+        "community_stats": result.stats,
+        "community_member_metrics": result.members,
+    }
+    con.execute("begin transaction")
+    try:
+        delete_snapshots(con, [snapshot_date])
+        for name, frame in frames.items():
+            columns = [
+                line.strip().split(" ")[0] for line in TABLES[name].replace("\n", " ").split(",")
+            ]
+            con.register("_frame", frame[columns])
+            con.execute(f"insert into {SCHEMA}.{name} select * from _frame")
+            con.unregister("_frame")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
