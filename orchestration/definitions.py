@@ -18,6 +18,10 @@ from orchestration.lib.config import load_settings
 _settings = load_settings()
 os.environ["SMALLGROUPS_DUCKDB_PATH"] = str(_settings.duckdb_path)
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# The Python community step sits between dbt layers, so Dagster runs dbt in several
+# steps. "buildable" runs a test in the first step where all its parents exist (dbt's
+# default, "eager", would run e.g. a seed's relationship test before its model exists).
+os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
 
 from orchestration.defs.communities.assets import (  # noqa: E402
     community_assignments_account_for_every_user,

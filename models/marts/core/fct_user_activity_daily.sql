@@ -19,7 +19,7 @@ all_events as (
             user_id,
             cast(occurred_at as date) as activity_date,
         from all_events
-        where _loaded_at > (select max(stored._loaded_at) from {{ this }} as stored)
+        where _loaded_at > (select max(stored_days._loaded_at) from {{ this }} as stored_days)
     ),
 
     events as (
@@ -30,7 +30,7 @@ all_events as (
                 all_events.user_id = new_user_days.user_id
                 and cast(all_events.occurred_at as date) = new_user_days.activity_date
         -- Lets DuckDB skip row groups of older days before the join.
-        where all_events.occurred_at >= (select min(new_user_days.activity_date) from new_user_days)
+        where all_events.occurred_at >= (select min(affected.activity_date) from new_user_days as affected)
     ),
 {% else %}
     events as (

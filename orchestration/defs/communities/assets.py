@@ -92,6 +92,9 @@ def community_snapshots(context: dg.AssetExecutionContext, config: CommunityDete
                 store.read_previous_assignment(con, snapshot_date),
                 snapshot_date,
                 settings,
+                interaction_edges=store.read_window_edges(
+                    con, snapshot_date, settings.window_days, include_co_membership=False
+                ),
             )
             store.write_snapshot(
                 con, result, is_provisional=is_provisional, window_start=window_start

@@ -103,6 +103,7 @@ def detect_snapshot(
     previous_assignment: pd.DataFrame | None,
     snapshot_date: date,
     settings: DetectionSettings,
+    interaction_edges: pd.DataFrame | None = None,
 ) -> SnapshotResult:
     """Detect communities as of ``snapshot_date`` and measure them.
 
@@ -121,6 +122,9 @@ def detect_snapshot(
         The snapshot.
     settings : DetectionSettings
         Detection parameters.
+    interaction_edges : pandas.DataFrame, optional
+        The window's graph of behaviour only (no co-membership ties), for cohesion and
+        member figures; defaults to ``edges``.
 
     Returns
     -------
@@ -154,13 +158,14 @@ def detect_snapshot(
     assigned = identity.assignment.dropna(subset=["community_id"])[["user_id", "community_id"]]
     assigned = assigned.reset_index(drop=True)
 
-    detected_stats = community_stats(edges, assigned).assign(group_kind="detected")
+    measured = edges if interaction_edges is None else interaction_edges
+    detected_stats = community_stats(measured, assigned).assign(group_kind="detected")
     frames = [detected_stats]
     if not declared_membership.empty:
-        declared_stats = community_stats(edges, declared_membership, is_partition=False)
+        declared_stats = community_stats(measured, declared_membership, is_partition=False)
         frames.append(declared_stats.assign(group_kind="declared"))
     stats = pd.concat(frames, ignore_index=True)
-    members = member_metrics(edges, assigned)
+    members = member_metrics(measured, assigned)
 
     quality = detection.quality
     run = {

@@ -109,14 +109,21 @@ def read_previous_assignment(con: duckdb.DuckDBPyConnection, before: date) -> pd
 
 
 def read_window_edges(
-    con: duckdb.DuckDBPyConnection, snapshot_date: date, window_days: int
+    con: duckdb.DuckDBPyConnection,
+    snapshot_date: date,
+    window_days: int,
+    *,
+    include_co_membership: bool = True,
 ) -> pd.DataFrame:
     """The graph of the window ending at ``snapshot_date``: interaction weight of the
-    weeks that start inside the window, plus co-membership weight of declared groups
-    shared at some point of it (weights from the edge_kind_weights seed)."""
+    weeks that start inside the window, plus (``include_co_membership``) co-membership
+    weight of declared groups shared at some point of it (weights from the
+    edge_kind_weights seed). Detection uses both; cohesion and member figures use
+    interactions only, so a declared group is not "dense" merely by being declared."""
     window_start = snapshot_date - timedelta(days=window_days - 1)
+    co_membership_filter = "" if include_co_membership else "and false"
     return con.execute(
-        """
+        f"""
         with co_membership_weight as (
             select weight from main.edge_kind_weights where interaction_kind = 'co_membership'
         ),
@@ -131,6 +138,7 @@ def read_window_edges(
             from main.int_co_memberships_paired
             where cast(shared_since as date) <= ?
               and (shared_until is null or cast(shared_until as date) >= ?)
+              {co_membership_filter}
         ),
         unioned as (
             select * from interactions union all select * from co_memberships

@@ -8,7 +8,7 @@ with
 source as (
     select * from {{ source('product', 'events') }}
     {% if is_incremental() %}
-        where _source_file not in (select distinct _source_file from {{ this }})
+        where _source_file not in (select distinct loaded._source_file from {{ this }} as loaded)
     {% endif %}
 ),
 

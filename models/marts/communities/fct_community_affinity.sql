@@ -1,0 +1,97 @@
+-- Pairs of detected communities worth connecting, at the latest snapshot: the ties
+-- between their members (all-time group graph), members tied across, and an
+-- affinity normalised by size (cross weight / geometric mean of the two communities'
+-- total tie weight), so two small tight groups with a real bridge rank above two
+-- big ones that touch by chance. Each community keeps its top
+-- var('affinity_partners_per_community') partners; pair listed once (a < b).
+with
+
+edges as (
+    select * from {{ ref('fct_user_edges') }}
+),
+
+members as (
+    select * from {{ ref('fct_community_members') }}
+),
+
+tied as (
+    select
+        member_a.community_id as community_id_a,
+        member_b.community_id as community_id_b,
+        edges.user_id_a,
+        edges.user_id_b,
+        edges.edge_weight,
+    from edges
+    inner join members as member_a on edges.user_id_a = member_a.user_id
+    inner join members as member_b on edges.user_id_b = member_b.user_id
+),
+
+endpoint_weights as (
+    -- Every internal or cross tie counts toward the volume of both ends' communities.
+    select
+        community_id_a as community_id,
+        edge_weight,
+    from tied
+    union all
+    select
+        community_id_b as community_id,
+        edge_weight,
+    from tied
+),
+
+volumes as (
+    select
+        community_id,
+        sum(edge_weight) as volume,
+    from endpoint_weights
+    group by community_id
+),
+
+cross_pairs as (
+    select
+        least(community_id_a, community_id_b) as community_id_a,
+        greatest(community_id_a, community_id_b) as community_id_b,
+        count(*) as count_cross_edges,
+        sum(edge_weight) as cross_weight,
+        count(distinct case when community_id_a < community_id_b then user_id_a else user_id_b end)
+        + count(distinct case when community_id_a < community_id_b then user_id_b else user_id_a end)
+            as count_members_tied_across,
+    from tied
+    where community_id_a != community_id_b
+    group by all
+),
+
+scored as (
+    select
+        cross_pairs.*,
+        cross_pairs.cross_weight / sqrt(volume_a.volume * volume_b.volume) as affinity,
+    from cross_pairs
+    inner join volumes as volume_a on cross_pairs.community_id_a = volume_a.community_id
+    inner join volumes as volume_b on cross_pairs.community_id_b = volume_b.community_id
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (partition by community_id_a order by affinity desc, community_id_b asc)
+            as rank_for_a,
+        row_number() over (partition by community_id_b order by affinity desc, community_id_a asc)
+            as rank_for_b,
+    from scored
+),
+
+final as (
+    select
+        community_id_a,
+        community_id_b,
+        (select max(members.snapshot_date) from members) as snapshot_date,
+        count_cross_edges,
+        cross_weight,
+        count_members_tied_across,
+        round(affinity, 6) as affinity,
+        least(rank_for_a, rank_for_b) as best_rank,
+    from ranked
+    where least(rank_for_a, rank_for_b) <= {{ var('affinity_partners_per_community') }}
+)
+
+select * from final
