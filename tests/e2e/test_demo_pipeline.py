@@ -23,6 +23,10 @@ _COMPARED = (
     "fct_user_activity_daily",
     "fct_group_members_daily",
     "fct_user_edges",
+    "communities.community_assignments",
+    "communities.community_events",
+    "fct_community_health",
+    "fct_community_members",
 )
 
 
@@ -126,6 +130,46 @@ def test_profile_reflects_planted_membership_and_retention(demo):
     ).fetchone()
     assert 0.2 < member_share < 0.95
     assert member_active > 1.5 * other_active
+
+
+def test_detected_communities_recover_the_planted_ones(demo):
+    from orchestration.lib.communities.metrics import normalized_mutual_info
+
+    tmp, con = demo
+    last = con.execute("select max(snapshot_date) from communities.community_snapshot_runs")
+    last = last.fetchone()[0]
+    frame = con.execute(
+        f"""
+        with truth as (
+            select user_id, min(community_id) as planted
+            from {_truth(tmp, "community_memberships")}
+            where valid_from <= ? and (valid_to is null or valid_to > ?)
+              and (churned_on is null or churned_on > ?)
+            group by user_id
+        )
+        select truth.user_id, truth.planted, a.community_id as detected
+        from truth left join communities.community_assignments as a
+            on a.user_id = truth.user_id and a.snapshot_date = ?
+        """,
+        [last, last, last, last],
+    ).df()
+    assigned = frame["detected"].notna()
+    assert assigned.mean() > 0.95
+    nmi = normalized_mutual_info(frame.loc[assigned, "planted"], frame.loc[assigned, "detected"])
+    assert nmi > 0.85
+    roles = dict(
+        con.execute("select member_role, count(*) from fct_community_members group by 1").fetchall()
+    )
+    assert (
+        set(roles) <= {"key_member", "bridge", "core", "peripheral"}
+        and roles.get("key_member", 0) > 0
+    )
+    scores = con.execute(
+        "select min(least(health_score, activity_score, cohesion_score, growth_score)), "
+        "max(greatest(health_score, activity_score, cohesion_score, growth_score)) "
+        "from fct_community_health"
+    ).fetchone()
+    assert scores[0] >= 0 and scores[1] <= 100
 
 
 def _table_rows(con, table: str) -> list[tuple]:

@@ -48,10 +48,12 @@ small_group_pairs as (
 ),
 
 interacting_pairs as (
-    select distinct
+    select
         least(user_id, other_user_id) as user_id_a,
         greatest(user_id, other_user_id) as user_id_b,
+        min(occurred_at) as first_interaction_at,
     from interactions
+    group by all
 ),
 
 large_group_memberships as (
@@ -67,7 +69,11 @@ large_group_pairs as (
         interacting_pairs.user_id_a,
         interacting_pairs.user_id_b,
         first_member.group_id,
-        greatest(first_member.joined_at, second_member.joined_at) as shared_since,
+        -- In a large group the tie starts once they have also interacted, so a weekly
+        -- snapshot never sees a tie that only later interactions create.
+        greatest(
+            first_member.joined_at, second_member.joined_at, interacting_pairs.first_interaction_at
+        ) as shared_since,
         least(first_member.left_at, second_member.left_at) as shared_until,
     from interacting_pairs
     inner join large_group_memberships as first_member

@@ -143,7 +143,10 @@ def read_window_edges(
         unioned as (
             select * from interactions union all select * from co_memberships
         )
-        select user_id_a, user_id_b, sum(edge_weight) as edge_weight
+        -- Decimal sum: float addition order would change the last bits between runs,
+        -- and the same input must give the same communities.
+        select user_id_a, user_id_b,
+            cast(sum(cast(edge_weight as decimal(18, 6))) as double) as edge_weight
         from unioned
         group by all
         having sum(edge_weight) > 0
@@ -154,7 +157,9 @@ def read_window_edges(
 
 
 def read_users(con: duckdb.DuckDBPyConnection, snapshot_date: date) -> pd.Series:
-    """Users signed up by the end of ``snapshot_date``."""
+    """Users signed up by the end of ``snapshot_date``. (Users tied in the window's graph
+    are labelled too: a provisional snapshot reads whole weeks, which can reach a few
+    days past its date.)"""
     return con.execute(
         "select user_id from main.dim_users where signup_date <= ? order by user_id",
         [snapshot_date],
