@@ -55,8 +55,10 @@ format: setup  ## apply ruff and sqlfluff fixes
 	@$(BIN)/ruff format .
 	@$(BIN)/sqlfluff fix models
 
-bench: parse  ## benchmarks (print figures; see bench/README.md)
-	@$(BIN)/python bench/bench_foundation.py
+bench: parse  ## benchmarks (print figures; see README "Benchmarks"); run `make run` first
+	@$(BIN)/python bench/bench_foundation.py --incremental
+	@$(BIN)/python bench/bench_detection.py
+	@$(BIN)/python bench/bench_communities.py
 
 clean:  ## remove the warehouse, generated data and dbt artefacts (keeps .venv)
 	rm -rf data target logs .dagster_home/storage .dagster_home/history .dagster_home/schedules

@@ -16,6 +16,10 @@ MAIN_TABLES = (
     "fct_user_activity_daily",
     "fct_group_members_daily",
     "fct_user_edges",
+    "dim_communities",
+    "fct_community_health",
+    "fct_community_members",
+    "rpt_high_potential_communities",
     "stg_product__rejected_rows",
 )
 
@@ -60,7 +64,22 @@ def warehouse_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
             "select source_table, rejection_reason, count(*) from main.stg_product__rejected_rows "
             "group by all order by 1, 3 desc, 2"
         ).fetchall()
-    return {"row_counts": row_counts, "raw_row_counts": raw_row_counts, "rejects": rejects}
+    communities = None
+    schemas = {
+        r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()
+    }
+    if "communities" in schemas:
+        rows = con.execute(
+            "select snapshot_date, count_communities, count_assigned, count_users, modularity "
+            "from communities.community_snapshot_runs order by snapshot_date desc limit 1"
+        ).fetchall()
+        communities = rows[0] if rows else None
+    return {
+        "row_counts": row_counts,
+        "raw_row_counts": raw_row_counts,
+        "rejects": rejects,
+        "communities": communities,
+    }
 
 
 def format_summary(summary: dict[str, object], duckdb_path: str) -> str:
@@ -74,6 +93,13 @@ def format_summary(summary: dict[str, object], duckdb_path: str) -> str:
     lines += ["", f"  raw rows read: {raw_total:,}; rejected: {rejected_total:,} (by reason):"]
     for table, reason, count in summary["rejects"]:
         lines.append(f"    {table:<24} {reason:<24} {count:>8,}")
+    if summary.get("communities"):
+        day, count, assigned, users, modularity = summary["communities"]
+        lines += [
+            "",
+            f"  communities at {day}: {count:,} detected, {assigned:,} of {users:,} users "
+            f"assigned, modularity {modularity:.3f}",
+        ]
     lines += [
         "",
         f"  warehouse: {duckdb_path}",
