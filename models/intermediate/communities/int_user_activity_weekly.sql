@@ -18,6 +18,8 @@ activity_by_week as (
         sum(count_posts + count_comments) as count_messages,
         sum(count_invites_sent) as count_invites_sent,
         sum(count_events) as count_events,
+        sum(count_purchases) as count_purchases,
+        cast(sum(cast(sum_purchase_amount_usd as decimal(18, 4))) as double) as sum_purchase_amount_usd,
     from activity
     group by all
 ),
@@ -42,6 +44,8 @@ final as (
         cast(coalesce(activity_by_week.count_messages, 0) as bigint) as count_messages,
         cast(coalesce(activity_by_week.count_invites_sent, 0) as bigint) as count_invites_sent,
         cast(coalesce(activity_by_week.count_events, 0) as bigint) as count_events,
+        cast(coalesce(activity_by_week.count_purchases, 0) as bigint) as count_purchases,
+        coalesce(activity_by_week.sum_purchase_amount_usd, 0) as sum_purchase_amount_usd,
         coalesce(accepted_by_week.count_sent_invites_accepted, 0) as count_sent_invites_accepted,
     from activity_by_week
     full outer join accepted_by_week
