@@ -51,20 +51,24 @@ cohort_users as (
 ),
 
 periods as (
-    -- period name, first and last day after sign-up that count as retained
-    select * from (
+    -- Period name, first and last day after sign-up that count as retained.
+    select
+        fixed_periods.col0 as retention_period,
+        fixed_periods.col1 as first_day_offset,
+        fixed_periods.col2 as last_day_offset,
+    from (
         values
         ('day_1', 1, 1),
         ('day_7', 7, 13),
         ('day_30', 30, 36),
         ('day_90', 90, 96)
-    )
+    ) as fixed_periods
     union all
     select
-        'week_' || week_number as retention_period,
-        cast(7 * week_number as integer) as first_day_offset,
-        cast(7 * week_number + 6 as integer) as last_day_offset,
-    from range(0, 13)
+        'week_' || weeks.week_number as retention_period,
+        cast(7 * weeks.week_number as integer) as first_day_offset,
+        cast(7 * weeks.week_number + 6 as integer) as last_day_offset,
+    from (select week_numbers.range as week_number from range(0, 13) as week_numbers) as weeks
 ),
 
 user_periods as (
