@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
+from pathlib import Path
 
 from orchestration.lib.config import PROJECT_DIR, load_settings
 
@@ -35,9 +37,24 @@ def _print_summary() -> int:
     return 0
 
 
+def _parse_dbt_project() -> None:
+    """Refresh the dbt manifest the code location loads, so models edited since the
+    last parse are materialized with their current tests (a stale manifest would make
+    dbt report tests Dagster does not know)."""
+    import subprocess
+
+    dbt = shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")
+    subprocess.run(
+        [dbt, "parse", "--quiet", "--profiles-dir", str(PROJECT_DIR)],
+        cwd=PROJECT_DIR,
+        check=True,
+    )
+
+
 def _run(log_level: str, full_refresh: bool) -> int:
     _ensure_dagster_home()
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    _parse_dbt_project()
     import dagster as dg
 
     from orchestration.definitions import defs

@@ -28,6 +28,7 @@ from orchestration.defs.communities.assets import (  # noqa: E402
     community_snapshots,
 )
 from orchestration.defs.dbt.assets import dbt_resource, smallgroups_dbt_assets  # noqa: E402
+from orchestration.defs.kpi.assets import growth_inflections  # noqa: E402
 from orchestration.defs.raw.assets import raw_tables  # noqa: E402
 
 refresh_all_job = dg.define_asset_job(
@@ -46,7 +47,7 @@ daily_refresh_schedule = dg.ScheduleDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[raw_tables, smallgroups_dbt_assets, community_snapshots],
+    assets=[raw_tables, smallgroups_dbt_assets, community_snapshots, growth_inflections],
     asset_checks=[community_assignments_account_for_every_user],
     jobs=[refresh_all_job],
     schedules=[daily_refresh_schedule],

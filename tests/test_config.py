@@ -27,3 +27,17 @@ def test_configured_raw_dir_turns_demo_off_and_relative_paths_resolve(tmp_path):
 def test_bad_integer_setting_names_the_variable(value):
     with pytest.raises(ValueError, match="SMALLGROUPS_DEMO_USERS"):
         load_settings({"SMALLGROUPS_DEMO_USERS": value})
+
+
+def test_an_import_source_turns_demo_off_and_picks_its_own_raw_folder():
+    settings = load_settings({"SMALLGROUPS_STACKEXCHANGE_DUMP": "/dumps/Conlang.Meta"})
+    assert settings.import_kind == "stackexchange" and not settings.is_demo
+    assert settings.import_path == Path("/dumps/Conlang.Meta")
+    assert settings.raw_dir == PROJECT_DIR / "data" / "imported" / "conlang"
+
+
+def test_two_import_sources_are_refused():
+    with pytest.raises(ValueError, match="only one"):
+        load_settings(
+            {"SMALLGROUPS_STACKEXCHANGE_DUMP": "a", "SMALLGROUPS_COLLEGEMSG_FILE": "b.txt"}
+        )

@@ -36,6 +36,12 @@ class Settings:
     demo_users, demo_days, demo_seed : int
         Size and seed of the demo data set (``SMALLGROUPS_DEMO_USERS``,
         ``SMALLGROUPS_DEMO_DAYS``, ``SMALLGROUPS_DEMO_SEED``).
+    import_kind : str or None
+        ``stackexchange`` or ``collegemsg`` when ``SMALLGROUPS_STACKEXCHANGE_DUMP`` or
+        ``SMALLGROUPS_COLLEGEMSG_FILE`` is set: the raw asset then imports that source
+        into ``raw_dir`` (default ``data/imported/<name>``) before loading it.
+    import_path : Path or None
+        The dump folder or file to import.
     """
 
     raw_dir: Path
@@ -45,6 +51,8 @@ class Settings:
     demo_users: int
     demo_days: int
     demo_seed: int
+    import_kind: str | None = None
+    import_path: Path | None = None
 
     @property
     def dbt_env(self) -> dict[str, str]:
@@ -86,10 +94,31 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """
     environ = dict(os.environ if environ is None else environ)
     data_dir = PROJECT_DIR / "data"
-    is_demo = not environ.get("SMALLGROUPS_RAW_DIR", "").strip()
+    imports = {
+        kind: environ.get(name, "").strip()
+        for kind, name in (
+            ("stackexchange", "SMALLGROUPS_STACKEXCHANGE_DUMP"),
+            ("collegemsg", "SMALLGROUPS_COLLEGEMSG_FILE"),
+        )
+        if environ.get(name, "").strip()
+    }
+    if len(imports) > 1:
+        raise ValueError(
+            "set only one of SMALLGROUPS_STACKEXCHANGE_DUMP and SMALLGROUPS_COLLEGEMSG_FILE"
+        )
+    import_kind, import_value = next(iter(imports.items()), (None, None))
+    import_path = None
+    default_raw = data_dir / "raw"
+    if import_kind:
+        import_path = Path(import_value).expanduser()
+        import_path = import_path if import_path.is_absolute() else PROJECT_DIR / import_path
+        default_raw = data_dir / "imported" / import_path.stem.lower()
+    is_demo = import_kind is None and not environ.get("SMALLGROUPS_RAW_DIR", "").strip()
     return Settings(
-        raw_dir=_path_env(environ, "SMALLGROUPS_RAW_DIR", data_dir / "raw"),
+        raw_dir=_path_env(environ, "SMALLGROUPS_RAW_DIR", default_raw),
         is_demo=is_demo,
+        import_kind=import_kind,
+        import_path=import_path,
         truth_dir=_path_env(environ, "SMALLGROUPS_TRUTH_DIR", data_dir / "ground_truth"),
         duckdb_path=_path_env(environ, "SMALLGROUPS_DUCKDB_PATH", data_dir / "smallgroups.duckdb"),
         demo_users=_int_env(environ, "SMALLGROUPS_DEMO_USERS", 10_000),
