@@ -13,7 +13,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export DO_NOT_TRACK := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup run test test-fast ui lint format bench demo parse clean
+.PHONY: help setup run test test-fast ui lint format bench report-real demo parse clean
 
 help:  ## show the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ bench: parse  ## benchmarks (print figures; see README "Benchmarks"); run `make 
 	@$(BIN)/python bench/bench_foundation.py --incremental
 	@$(BIN)/python bench/bench_detection.py
 	@$(BIN)/python bench/bench_communities.py
+
+report-real: parse  ## import the real Stack Exchange dump and CollegeMsg (SMALLGROUPS_EVAL_DATA), run everything, report
+	@$(BIN)/python bench/report_real.py
 
 clean:  ## remove the warehouse, generated data and dbt artefacts (keeps .venv)
 	rm -rf data target logs .dagster_home/storage .dagster_home/history .dagster_home/schedules

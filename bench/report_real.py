@@ -34,14 +34,13 @@ from orchestration.lib.communities.metrics import normalized_mutual_info, purity
 
 EVAL = Path(os.environ.get("SMALLGROUPS_EVAL_DATA", PROJECT_DIR.parent / "shared" / "data"))
 _WORD = re.compile(r"[a-z][a-z'\-]{2,}")
-_STOP = set(  # noqa: SIM905 - a word list reads better as text
-    """the and for that this with you are not but have was can what there they would
+_STOP_WORDS = """the and for that this with you are not but have was can what there they would
     about from which when will one all your has been how more other also any just
     some like only into their them then than its it's were should could because does
     don't use using used get make way think know want need see see also very such
     these those here where why who may might much many most well even each both same
-    still over""".split()
-)
+    still over"""
+_STOP = frozenset(_STOP_WORDS.split())
 
 
 def _run_pipeline(env_name: str, source: Path, name: str) -> Path:
