@@ -26,6 +26,8 @@ def _run_pipeline(tmp_path: Path, **env_overrides: str) -> subprocess.CompletedP
         "DO_NOT_TRACK": "1",
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
         "SMALLGROUPS_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        # Its own dbt artefacts: the project's target/ keeps describing data/.
+        "DBT_TARGET_PATH": str(tmp_path / "dbt_target"),
         **env_overrides,
     }
     for name in ("SMALLGROUPS_RAW_DIR", "SMALLGROUPS_TRUTH_DIR"):

@@ -4,6 +4,7 @@ Assets are grouped by their folder (``staging/product`` -> ``staging_product``,
 ``marts/core`` -> ``marts_core``), never by model name.
 """
 
+import os
 import shutil
 import sys
 from collections.abc import Mapping
@@ -15,7 +16,14 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from orchestration.lib.config import PROJECT_DIR
 
-dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
+# DBT_TARGET_PATH (dbt's own variable) moves the manifest and run artefacts, e.g. so
+# that a test run on another warehouse does not rewrite the project's target/.
+_TARGET_PATH = Path(os.environ.get("DBT_TARGET_PATH", "target"))
+dbt_project = DbtProject(
+    project_dir=PROJECT_DIR,
+    profiles_dir=PROJECT_DIR,
+    target_path=_TARGET_PATH if _TARGET_PATH.is_absolute() else PROJECT_DIR / _TARGET_PATH,
+)
 # `dagster dev` re-parses on load; headless runs parse here when no manifest exists yet.
 dbt_project.prepare_if_dev()
 if not dbt_project.manifest_path.exists():
