@@ -59,6 +59,7 @@ bench: parse  ## benchmarks (print figures; see README "Benchmarks"); run `make 
 	@$(BIN)/python bench/bench_foundation.py --incremental
 	@$(BIN)/python bench/bench_detection.py
 	@$(BIN)/python bench/bench_communities.py
+	@$(BIN)/python bench/bench_inflection.py
 
 report-real: parse  ## import the real Stack Exchange dump and CollegeMsg (SMALLGROUPS_EVAL_DATA), run everything, report
 	@$(BIN)/python bench/report_real.py
