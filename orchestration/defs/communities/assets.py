@@ -73,7 +73,15 @@ def community_snapshots(context: dg.AssetExecutionContext, config: CommunityDete
     started = time.perf_counter()
     computed = []
     with connect(load_settings().duckdb_path) as con:
-        store.ensure_tables(con, recreate=config.recompute_all)
+        store.ensure_tables(con)
+        outdated = store.stored_fingerprints(con) - {settings.fingerprint}
+        if outdated:
+            context.log.warning(
+                "stored snapshots were made with other settings or an older algorithm (%s): "
+                "recomputing all of them",
+                ", ".join(sorted(str(f) for f in outdated)),
+            )
+        store.ensure_tables(con, recreate=config.recompute_all or bool(outdated))
         span = store.activity_span(con)
         wanted = snapshot_dates(*span) if span else []
         stored = store.stored_snapshots(con)

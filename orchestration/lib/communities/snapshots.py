@@ -21,7 +21,16 @@ from orchestration.lib.communities.detection import detect_communities
 from orchestration.lib.communities.identity import assign_community_ids
 from orchestration.lib.communities.structure import community_stats, member_metrics
 
-__all__ = ["DetectionSettings", "SnapshotResult", "detect_snapshot", "snapshot_dates"]
+__all__ = [
+    "ALGORITHM_VERSION",
+    "DetectionSettings",
+    "SnapshotResult",
+    "detect_snapshot",
+    "snapshot_dates",
+]
+
+#: Bump when the snapshot logic changes results, so stored snapshots are recomputed.
+ALGORITHM_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,22 @@ class DetectionSettings:
     window_days: int = 28
     min_overlap: float = 0.3
     seed: int = 42
+
+    @property
+    def fingerprint(self) -> str:
+        """Settings and algorithm version: stored snapshots made under another
+        fingerprint are out of date."""
+        fields = (
+            ALGORITHM_VERSION,
+            self.method,
+            self.resolution,
+            self.min_size,
+            self.max_size,
+            self.window_days,
+            self.min_overlap,
+            self.seed,
+        )
+        return "|".join(str(field) for field in fields)
 
 
 @dataclass(frozen=True)
@@ -170,6 +195,7 @@ def detect_snapshot(
     quality = detection.quality
     run = {
         "snapshot_date": snapshot_date,
+        "settings_fingerprint": settings.fingerprint,
         "method": quality.get("method"),
         "resolution": quality.get("resolution"),
         "modularity": quality.get("modularity"),

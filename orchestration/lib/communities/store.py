@@ -25,6 +25,7 @@ __all__ = [
     "read_previous_assignment",
     "read_users",
     "read_window_edges",
+    "stored_fingerprints",
     "stored_snapshots",
     "write_snapshot",
 ]
@@ -36,7 +37,7 @@ TABLES: dict[str, str] = {
         snapshot_date date, is_provisional boolean, window_start_date date, method varchar,
         resolution double, modularity double, count_users bigint, count_assigned bigint,
         count_unassigned bigint, count_communities bigint, count_edges bigint,
-        count_split bigint, seconds double""",
+        count_split bigint, seconds double, settings_fingerprint varchar""",
     "community_assignments": "snapshot_date date, user_id varchar, community_id varchar",
     "community_events": """
         snapshot_date date, community_id varchar, event_type varchar,
@@ -73,6 +74,25 @@ def activity_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
         "select min(activity_date), max(activity_date) from main.fct_user_activity_daily"
     ).fetchall()[0]
     return None if row[0] is None else (row[0], row[1])
+
+
+def stored_fingerprints(con: duckdb.DuckDBPyConnection) -> set[str | None]:
+    """Settings fingerprints of the stored snapshots (None for tables made before
+    fingerprints existed)."""
+    columns = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            f"where table_schema = '{SCHEMA}' and table_name = 'community_snapshot_runs'"
+        ).fetchall()
+    }
+    if "settings_fingerprint" not in columns:
+        count = con.execute(f"select count(*) from {SCHEMA}.community_snapshot_runs").fetchall()
+        return {None} if count[0][0] else set()
+    rows = con.execute(
+        f"select distinct settings_fingerprint from {SCHEMA}.community_snapshot_runs"
+    ).fetchall()
+    return {row[0] for row in rows}
 
 
 def stored_snapshots(con: duckdb.DuckDBPyConnection) -> dict[date, bool]:
