@@ -1,0 +1,35 @@
+"""Offline text analytics for community messages in Chinese and English.
+
+`tokenize` detects the language and splits messages into tokens (jieba for Chinese,
+with the project's domain dictionary; a regular expression for English), `topics`
+finds each community's characteristic terms (class-based TF-IDF) and its trending
+terms, and `painpoints` extracts the recurring complaints and requests of each
+community. No network access, no models to download, deterministic results.
+"""
+
+from __future__ import annotations
+
+from orchestration.lib.text.painpoints import extract_pain_points, find_need_messages
+from orchestration.lib.text.tokenize import (
+    detect_language,
+    load_domain_terms,
+    phrases,
+    segments,
+    tokenize,
+    tokenize_many,
+)
+from orchestration.lib.text.topics import community_terms, trending_terms, weekly_term_counts
+
+__all__ = [
+    "community_terms",
+    "detect_language",
+    "extract_pain_points",
+    "find_need_messages",
+    "load_domain_terms",
+    "phrases",
+    "segments",
+    "tokenize",
+    "tokenize_many",
+    "trending_terms",
+    "weekly_term_counts",
+]

@@ -1,0 +1,472 @@
+"""Language detection and tokenizing of short user messages in Chinese and English.
+
+Every text-analytics step (class-based TF-IDF topics, trending terms, pain points)
+starts here. Chinese is segmented with jieba in precise mode with its HMM on, using a
+private ``jieba.Tokenizer`` (the global one is left untouched) that is initialized
+once, quietly, and extended with the user-editable domain dictionary
+``seeds/text_domain_terms.csv`` (compounds such as ``夜景噪点`` that a product team
+wants kept whole). English is lowercased and split by a regular expression that keeps
+apostrophes (``doesn't``) and hyphenated words (``wide-angle``); English multi-word
+domain terms are joined into one token. Stop words, punctuation and numbers are
+dropped from `tokenize`; `segments` keeps stop words and splits only at punctuation,
+for phrase building. Everything runs offline (jieba's dictionary ships in its wheel)
+and is deterministic.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+
+__all__ = [
+    "DEFAULT_DOMAIN_TERMS",
+    "add_terms",
+    "detect_language",
+    "is_cjk_token",
+    "join_tokens",
+    "load_domain_terms",
+    "phrases",
+    "resolve_language",
+    "segments",
+    "stopwords",
+    "tokenize",
+    "tokenize_many",
+]
+
+_DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_DOMAIN_TERMS = Path(__file__).resolve().parents[3] / "seeds" / "text_domain_terms.csv"
+"""The project's domain dictionary seed (``term,language,reason``)."""
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RE = re.compile(f"[{_CJK}]")
+_LATIN_RE = re.compile(r"[A-Za-z]")
+_CJK_TOKEN_RE = re.compile(f"[{_CJK}]")
+_WORD_CHAR_RE = re.compile(f"[{_CJK}A-Za-z]")
+_EN_WORD_RE = re.compile(r"[a-z][a-z0-9]*(?:['\-][a-z0-9]+)*")
+_EN_SPLIT_RE = re.compile(r"[^a-z0-9'\-\s]+")
+_ZH_SHARE = 0.2
+_MAX_EN_TERM = 4
+_NOT_PLURAL = frozenset(
+    {"lens", "news", "series", "species", "always", "perhaps", "sometimes", "whereas", "yes"}
+)
+
+_lock = threading.Lock()
+_state: dict[str, object] = {}
+
+
+def detect_language(text: str | None) -> str:
+    """Guess the language of a message from its share of CJK characters.
+
+    Parameters
+    ----------
+    text : str or None
+        The message.
+
+    Returns
+    -------
+    str
+        ``"zh"`` when CJK ideographs make up at least 20% of the letters (CJK plus
+        Latin), ``"en"`` when there are Latin letters otherwise, else ``"other"``.
+    """
+    if not text:
+        return "other"
+    cjk = len(_CJK_RE.findall(text))
+    latin = len(_LATIN_RE.findall(text))
+    if cjk + latin == 0:
+        return "other"
+    if cjk / (cjk + latin) >= _ZH_SHARE:
+        return "zh"
+    return "en" if latin else "other"
+
+
+def resolve_language(language: str | None, text: str | None) -> str:
+    """Map a declared language code to ``"zh"``/``"en"``, detecting it when unusable.
+
+    Parameters
+    ----------
+    language : str or None
+        Declared code, e.g. ``"zh"``, ``"zh-Hans"``, ``"EN"``, ``None``.
+    text : str or None
+        The message, used when `language` is missing or neither Chinese nor English.
+
+    Returns
+    -------
+    str
+        ``"zh"``, ``"en"`` or ``"other"``.
+    """
+    if isinstance(language, str):
+        code = language.strip().lower()
+        if code.startswith("zh") or code in {"cn", "chi", "zho"}:
+            return "zh"
+        if code.startswith("en") or code == "eng":
+            return "en"
+    return detect_language(text)
+
+
+@lru_cache(maxsize=4)
+def stopwords(language: str) -> frozenset[str]:
+    """Return the stop words of a language from ``data/stopwords_<language>.txt``.
+
+    Parameters
+    ----------
+    language : str
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    frozenset of str
+        The stop words (empty for other languages).
+    """
+    path = _DATA_DIR / f"stopwords_{language}.txt"
+    if not path.exists():
+        return frozenset()
+    return frozenset(_read_list(path))
+
+
+def _read_list(path: Path) -> list[str]:
+    """Read a one-entry-per-line word list, skipping blank lines and ``#`` comments."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            out.append(line)
+    return out
+
+
+def _segmenter() -> jieba.Tokenizer:
+    """Return the shared jieba tokenizer, initializing it (and the seed terms) once."""
+    seg = _state.get("jieba")
+    if seg is None:
+        with _lock:
+            seg = _state.get("jieba")
+            if seg is None:
+                jieba.setLogLevel(logging.WARNING)
+                logging.getLogger("jieba").setLevel(logging.WARNING)
+                seg = jieba.Tokenizer()
+                seg.initialize()
+                _state["jieba"] = seg
+                _state.setdefault("en_terms", {})
+                if "seed_loaded" not in _state and DEFAULT_DOMAIN_TERMS.exists():
+                    _state["seed_loaded"] = True
+                    _add_terms(seg, _read_terms(DEFAULT_DOMAIN_TERMS))
+    return seg  # type: ignore[return-value]
+
+
+def _read_terms(path: Path) -> list[tuple[str, str]]:
+    """Read ``term,language[,reason]`` rows of a domain dictionary CSV."""
+    rows = []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for rec in csv.DictReader(fh):
+            term = (rec.get("term") or "").strip()
+            if term and not term.startswith("#"):
+                rows.append((term, resolve_language(rec.get("language"), term)))
+    return rows
+
+
+def _add_terms(seg: jieba.Tokenizer, terms: Iterable[tuple[str, str]]) -> int:
+    """Add domain terms: Chinese ones to jieba, English multi-word ones to the joiner."""
+    en_terms: dict[tuple[str, ...], str] = _state.setdefault("en_terms", {})  # type: ignore[assignment]
+    n = 0
+    for term, language in terms:
+        if language == "zh":
+            seg.add_word(term, freq=max(seg.suggest_freq(term, tune=False), 1000))
+            n += 1
+        elif language == "en":
+            words = tuple(_EN_WORD_RE.findall(term.lower()))
+            if 1 < len(words) <= _MAX_EN_TERM:
+                en_terms[words] = " ".join(words)
+                n += 1
+    return n
+
+
+def load_domain_terms(path: str | Path | None = None) -> int:
+    """Load a domain dictionary into the tokenizer (``term,language,reason`` CSV).
+
+    Chinese terms are added to jieba (``add_word`` with a frequency high enough to win
+    over the default segmentation), English multi-word terms are joined into one
+    token by `tokenize`. The project seed is loaded automatically on first use; call
+    this for extra dictionaries.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The CSV; defaults to `DEFAULT_DOMAIN_TERMS`.
+
+    Returns
+    -------
+    int
+        Number of terms added.
+    """
+    seg = _segmenter()
+    path = Path(path) if path is not None else DEFAULT_DOMAIN_TERMS
+    with _lock:
+        if path == DEFAULT_DOMAIN_TERMS:
+            _state["seed_loaded"] = True
+        return _add_terms(seg, _read_terms(path))
+
+
+def add_terms(terms: Iterable[str], language: str = "zh") -> int:
+    """Add domain terms given directly (same effect as a dictionary row each).
+
+    Parameters
+    ----------
+    terms : iterable of str
+        The terms.
+    language : str, default "zh"
+        Their language.
+
+    Returns
+    -------
+    int
+        Number of terms added.
+    """
+    seg = _segmenter()
+    with _lock:
+        return _add_terms(seg, ((t, language) for t in terms))
+
+
+def _raw_zh(text: str) -> list[str | None]:
+    """jieba tokens of a text; punctuation/space become ``None`` (phrase breaks)."""
+    out: list[str | None] = []
+    for tok in _segmenter().lcut(text, HMM=True):
+        tok = tok.strip()
+        if not tok or not _WORD_CHAR_RE.search(tok):
+            if out and out[-1] is not None:
+                out.append(None)
+            continue
+        if _CJK_TOKEN_RE.search(tok):
+            out.append(tok)
+        else:
+            out.extend(_raw_en(tok))
+    return out
+
+
+def _raw_en(text: str) -> list[str | None]:
+    """English word tokens; punctuation becomes ``None`` (phrase breaks)."""
+    text = text.lower().replace("\u2019", "'")
+    out: list[str | None] = []
+    for chunk in _EN_SPLIT_RE.split(text):
+        words = _EN_WORD_RE.findall(chunk)
+        if not words:
+            continue
+        if out:
+            out.append(None)
+        out.extend(_join_en_terms(words))
+    return out
+
+
+def _join_en_terms(words: list[str]) -> list[str]:
+    """Greedily join English multi-word domain terms into single tokens."""
+    en_terms: dict[tuple[str, ...], str] = _state.get("en_terms") or {}  # type: ignore[assignment]
+    if not en_terms:
+        return words
+    out, i = [], 0
+    while i < len(words):
+        for n in range(_MAX_EN_TERM, 1, -1):
+            key = tuple(words[i : i + n])
+            if len(key) == n and key in en_terms:
+                out.append(en_terms[key])
+                i += n
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def _raw_tokens(text: str, language: str) -> list[str | None]:
+    """Word tokens with ``None`` at punctuation, for a resolved language."""
+    if language == "zh":
+        return _raw_zh(text)
+    _segmenter()  # seed terms (English ones too) are loaded with the segmenter
+    return _raw_en(text)
+
+
+def _singular(word: str) -> str:
+    """Very simple English plural stripping (``lenses`` -> ``lens``, ``runs`` -> ``run``)."""
+    if (
+        len(word) <= 3
+        or word in _NOT_PLURAL
+        or word.endswith(("ss", "us", "is", "'s", "ics"))
+        or not word.endswith("s")
+    ):
+        return word
+    if word.endswith("nses"):
+        return word[:-2]
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    return word[:-1]
+
+
+def _keep(tok: str, language: str, stop: frozenset[str]) -> bool:
+    """Whether a raw token is a content token (not a stop word, number or stray char)."""
+    if tok in stop:
+        return False
+    if _CJK_TOKEN_RE.search(tok):
+        return True
+    return len(tok) >= 2 and tok not in stopwords("en")
+
+
+def tokenize(
+    text: str | None, language: str | None = None, *, normalize_plurals: bool = False
+) -> list[str]:
+    """Split a message into content tokens.
+
+    Parameters
+    ----------
+    text : str or None
+        The message.
+    language : str, optional
+        Declared language (``"zh"``, ``"zh-Hans"``, ``"en"``, ...); detected from the
+        text when missing or unusable.
+    normalize_plurals : bool, default False
+        Strip simple English plural endings.
+
+    Returns
+    -------
+    list of str
+        Lowercased English words / jieba words, in order, without stop words,
+        punctuation and numbers. Latin words inside Chinese text are kept as English.
+    """
+    if not text:
+        return []
+    lang = resolve_language(language, text)
+    stop = stopwords("zh") if lang == "zh" else stopwords("en")
+    out = []
+    for tok in _raw_tokens(text, lang):
+        if tok is None or not _keep(tok, lang, stop):
+            continue
+        if normalize_plurals and not _CJK_TOKEN_RE.search(tok):
+            tok = _singular(tok)
+        out.append(tok)
+    return out
+
+
+def tokenize_many(
+    texts: Iterable[str | None],
+    languages: Iterable[str | None] | None = None,
+    *,
+    normalize_plurals: bool = False,
+) -> list[list[str]]:
+    """Tokenize many messages (see `tokenize`).
+
+    Parameters
+    ----------
+    texts : iterable of str or None
+        The messages.
+    languages : iterable of str or None, optional
+        Declared language per message.
+    normalize_plurals : bool, default False
+        As in `tokenize`.
+
+    Returns
+    -------
+    list of list of str
+        Tokens per message.
+    """
+    texts = list(texts)
+    langs = list(languages) if languages is not None else [None] * len(texts)
+    return [
+        tokenize(t, lang, normalize_plurals=normalize_plurals)
+        for t, lang in zip(texts, langs, strict=True)
+    ]
+
+
+def segments(text: str | None, language: str | None = None) -> list[list[str]]:
+    """Split a message into runs of word tokens between punctuation marks.
+
+    Stop words are kept (phrases such as ``字幕不同步`` or ``food sticking to pan``
+    contain them); numbers and punctuation end a run.
+
+    Parameters
+    ----------
+    text : str or None
+        The message.
+    language : str, optional
+        Declared language; detected when missing.
+
+    Returns
+    -------
+    list of list of str
+        The runs, in order.
+    """
+    if not text:
+        return []
+    lang = resolve_language(language, text)
+    runs: list[list[str]] = [[]]
+    for tok in _raw_tokens(text, lang):
+        if tok is None or (not _CJK_TOKEN_RE.search(tok) and len(tok) < 2):
+            if runs[-1]:
+                runs.append([])
+            continue
+        runs[-1].append(tok)
+    return [r for r in runs if r]
+
+
+def is_cjk_token(token: str) -> bool:
+    """Whether a token contains a CJK ideograph.
+
+    Parameters
+    ----------
+    token : str
+        The token.
+
+    Returns
+    -------
+    bool
+        True for Chinese tokens.
+    """
+    return bool(_CJK_TOKEN_RE.search(token))
+
+
+def join_tokens(tokens: Iterable[str]) -> str:
+    """Join tokens into a phrase: no space between Chinese tokens, one space otherwise.
+
+    Parameters
+    ----------
+    tokens : iterable of str
+        The tokens.
+
+    Returns
+    -------
+    str
+        The phrase, e.g. ``"夜景噪点"`` or ``"night shot noise"``.
+    """
+    out = ""
+    prev_cjk = False
+    for i, tok in enumerate(tokens):
+        cjk = is_cjk_token(tok)
+        if i and not (cjk and prev_cjk):
+            out += " "
+        out += tok
+        prev_cjk = cjk
+    return out
+
+
+def phrases(tokens: list[str], n: int = 2) -> list[str]:
+    """Return the contiguous n-gram phrases of a token list.
+
+    Parameters
+    ----------
+    tokens : list of str
+        Tokens, e.g. from `tokenize`.
+    n : int, default 2
+        Phrase length in tokens.
+
+    Returns
+    -------
+    list of str
+        The n-grams joined with `join_tokens`, in order (``tokens[i:i+n]``).
+    """
+    if n < 1:
+        raise ValueError("n must be >= 1")
+    return [join_tokens(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
