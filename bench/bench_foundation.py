@@ -22,6 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _measure import measure  # noqa: E402
 
+from orchestration.lib.config import dbt_executable  # noqa: E402
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 # What the raw asset does, run in its own process so its time and memory are measured.
 REGISTER_RAW = (
@@ -82,7 +84,7 @@ def main() -> int:
         "SMALLGROUPS_DUCKDB_PATH": str(db),
     }
     py = sys.executable
-    dbt = str(Path(py).parent / "dbt")
+    dbt = dbt_executable()
     rows: list[tuple[str, float, float]] = []
 
     if args.regenerate or not (truth_dir / "summary.json").exists():

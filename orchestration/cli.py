@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
-from pathlib import Path
 
-from orchestration.lib.config import PROJECT_DIR, load_settings
+from orchestration.lib.config import PROJECT_DIR, dbt_executable, load_settings
 
 
 def _ensure_dagster_home() -> None:
@@ -43,9 +41,8 @@ def _parse_dbt_project() -> None:
     dbt report tests Dagster does not know)."""
     import subprocess
 
-    dbt = shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")
     subprocess.run(
-        [dbt, "parse", "--quiet", "--profiles-dir", str(PROJECT_DIR)],
+        [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(PROJECT_DIR)],
         cwd=PROJECT_DIR,
         check=True,
     )

@@ -9,10 +9,12 @@ variables itself, so a default is defined once and documented once (README,
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PROJECT_DIR", "Settings", "load_settings"]
+__all__ = ["PROJECT_DIR", "Settings", "dbt_executable", "load_settings"]
 
 #: The repository root: the folder holding ``dbt_project.yml``.
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -125,3 +127,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         demo_days=_int_env(environ, "SMALLGROUPS_DEMO_DAYS", 120),
         demo_seed=_int_env(environ, "SMALLGROUPS_DEMO_SEED", 42),
     )
+
+
+def dbt_executable() -> str:
+    """The dbt of this environment: on PATH, else next to the running Python (when the
+    venv is not activated, e.g. `make` or CI calling ``.venv/bin/python`` directly)."""
+    return shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")

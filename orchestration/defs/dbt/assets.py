@@ -5,8 +5,6 @@ Assets are grouped by their folder (``staging/product`` -> ``staging_product``,
 """
 
 import os
-import shutil
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.lib.config import PROJECT_DIR
+from orchestration.lib.config import PROJECT_DIR, dbt_executable
 
 # DBT_TARGET_PATH (dbt's own variable) moves the manifest and run artefacts, e.g. so
 # that a test run on another warehouse does not rewrite the project's target/.
@@ -60,8 +58,4 @@ def smallgroups_dbt_assets(
     yield from dbt.cli(args, context=context).stream()
 
 
-# The dbt of this environment, found next to the running Python when the venv is not
-# on PATH (e.g. `make` or CI calling .venv/bin/python directly).
-_DBT_EXECUTABLE = shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")
-
-dbt_resource = DbtCliResource(project_dir=dbt_project, dbt_executable=_DBT_EXECUTABLE)
+dbt_resource = DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
