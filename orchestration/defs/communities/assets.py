@@ -73,7 +73,6 @@ def community_snapshots(context: dg.AssetExecutionContext, config: CommunityDete
     started = time.perf_counter()
     computed = []
     with connect(load_settings().duckdb_path) as con:
-        store.ensure_tables(con)
         outdated = store.stored_fingerprints(con) - {settings.fingerprint}
         if outdated:
             context.log.warning(
@@ -93,16 +92,15 @@ def community_snapshots(context: dg.AssetExecutionContext, config: CommunityDete
         )
         for snapshot_date, is_provisional in todo:
             window_start = snapshot_date - timedelta(days=settings.window_days - 1)
+            window = store.read_window_edges(con, snapshot_date, settings.window_days)
             result = detect_snapshot(
-                store.read_window_edges(con, snapshot_date, settings.window_days),
+                window[["user_id_a", "user_id_b", "edge_weight"]],
                 store.read_users(con, snapshot_date),
                 store.read_declared_membership(con, snapshot_date),
                 store.read_previous_assignment(con, snapshot_date),
                 snapshot_date,
                 settings,
-                interaction_edges=store.read_window_edges(
-                    con, snapshot_date, settings.window_days, include_co_membership=False
-                ),
+                interaction_edges=store.interaction_edges(window),
             )
             store.write_snapshot(
                 con, result, is_provisional=is_provisional, window_start=window_start

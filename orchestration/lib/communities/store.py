@@ -21,6 +21,7 @@ __all__ = [
     "activity_span",
     "delete_snapshots",
     "ensure_tables",
+    "interaction_edges",
     "read_declared_membership",
     "read_previous_assignment",
     "read_users",
@@ -78,7 +79,7 @@ def activity_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
 
 def stored_fingerprints(con: duckdb.DuckDBPyConnection) -> set[str | None]:
     """Settings fingerprints of the stored snapshots (None for tables made before
-    fingerprints existed)."""
+    fingerprints existed; empty when nothing is stored yet)."""
     columns = {
         row[0]
         for row in con.execute(
@@ -86,6 +87,8 @@ def stored_fingerprints(con: duckdb.DuckDBPyConnection) -> set[str | None]:
             f"where table_schema = '{SCHEMA}' and table_name = 'community_snapshot_runs'"
         ).fetchall()
     }
+    if not columns:
+        return set()
     if "settings_fingerprint" not in columns:
         count = con.execute(f"select count(*) from {SCHEMA}.community_snapshot_runs").fetchall()
         return {None} if count[0][0] else set()
@@ -129,51 +132,65 @@ def read_previous_assignment(con: duckdb.DuckDBPyConnection, before: date) -> pd
 
 
 def read_window_edges(
-    con: duckdb.DuckDBPyConnection,
-    snapshot_date: date,
-    window_days: int,
-    *,
-    include_co_membership: bool = True,
+    con: duckdb.DuckDBPyConnection, snapshot_date: date, window_days: int
 ) -> pd.DataFrame:
-    """The graph of the window ending at ``snapshot_date``: interaction weight of the
-    weeks that start inside the window, plus (``include_co_membership``) co-membership
-    weight of declared groups shared at some point of it (weights from the
-    edge_kind_weights seed). Detection uses both; cohesion and member figures use
-    interactions only, so a declared group is not "dense" merely by being declared."""
+    """The graph of the window ending at ``snapshot_date``, in one read.
+
+    ``edge_weight`` is the interaction weight of the weeks that start inside the window
+    plus the co-membership weight of declared groups shared at some point of it
+    (weights from the edge_kind_weights seed): detection uses it. ``interaction_weight``
+    is the behaviour part alone: cohesion and member figures use it (see
+    :func:`interaction_edges`), so a declared group is not "dense" merely by being
+    declared. Sums are decimal so the result does not depend on the order DuckDB adds
+    rows in: the same input must give the same communities.
+    """
     window_start = snapshot_date - timedelta(days=window_days - 1)
-    co_membership_filter = "" if include_co_membership else "and false"
     return con.execute(
-        f"""
+        """
         with co_membership_weight as (
             select weight from main.edge_kind_weights where interaction_kind = 'co_membership'
         ),
         interactions as (
-            select user_id_a, user_id_b, interaction_weight as edge_weight
+            select user_id_a, user_id_b, interaction_weight, 0.0 as co_membership_weight
             from main.int_user_edges_weekly
             where week_start_date between ? and ?
         ),
         co_memberships as (
-            select user_id_a, user_id_b,
-                co_membership_weight * (select weight from co_membership_weight) as edge_weight
+            select user_id_a, user_id_b, 0.0 as interaction_weight,
+                co_membership_weight * (select weight from co_membership_weight)
+                    as co_membership_weight
             from main.int_co_memberships_paired
             where cast(shared_since as date) <= ?
               and (shared_until is null or cast(shared_until as date) >= ?)
-              {co_membership_filter}
         ),
-        unioned as (
-            select * from interactions union all select * from co_memberships
+        summed as (
+            select user_id_a, user_id_b,
+                sum(cast(interaction_weight as decimal(18, 6))) as interaction_weight,
+                sum(cast(co_membership_weight as decimal(18, 6))) as co_membership_weight
+            from (select * from interactions union all select * from co_memberships)
+            group by all
         )
-        -- Decimal sum: float addition order would change the last bits between runs,
-        -- and the same input must give the same communities.
         select user_id_a, user_id_b,
-            cast(sum(cast(edge_weight as decimal(18, 6))) as double) as edge_weight
-        from unioned
-        group by all
-        having sum(edge_weight) > 0
+            cast(interaction_weight + co_membership_weight as double) as edge_weight,
+            cast(interaction_weight as double) as interaction_weight
+        from summed
+        where interaction_weight + co_membership_weight > 0
         order by user_id_a, user_id_b
         """,
         [window_start, snapshot_date, snapshot_date, window_start],
     ).df()
+
+
+def interaction_edges(window_edges: pd.DataFrame) -> pd.DataFrame:
+    """The behaviour-only graph of :func:`read_window_edges` (pairs that interacted)."""
+    tied = window_edges[window_edges["interaction_weight"] > 0]
+    return pd.DataFrame(
+        {
+            "user_id_a": tied["user_id_a"].to_numpy(),
+            "user_id_b": tied["user_id_b"].to_numpy(),
+            "edge_weight": tied["interaction_weight"].to_numpy(),
+        }
+    )
 
 
 def read_users(con: duckdb.DuckDBPyConnection, snapshot_date: date) -> pd.Series:
