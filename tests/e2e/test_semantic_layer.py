@@ -32,7 +32,8 @@ def _executable(name: str) -> str | None:
     return str(beside_python) if beside_python.exists() else shutil.which(name)
 
 
-MF = _executable("mf")
+# The project's `mf` (MetricFlow's CLI without its PyPI update check), if MetricFlow is here.
+MF = [sys.executable, "-m", "orchestration.mf"] if _executable("mf") else None
 DBT = _executable("dbt")
 
 
@@ -98,7 +99,7 @@ def semantic(tmp_path_factory, run_pipeline):
         out = tmp / f"{metrics.replace(',', '-')}-{group_by}.csv"
         _run(
             [
-                MF,
+                *MF,
                 "query",
                 "--metrics",
                 metrics,
