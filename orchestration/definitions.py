@@ -1,6 +1,8 @@
 """The smallgroups Dagster code location: one Definitions object.
 
-Raw tables -> dbt staging, intermediate and marts (with dbt tests as asset checks),
+Raw tables -> dbt staging -> Python steps (message enrichment, weekly community
+snapshots, pain points, growth inflections) between dbt intermediate and marts (with
+dbt tests as asset checks),
 run in-process by default (one process, no per-step start-up cost), plus a daily
 refresh schedule that is defined but off until switched on in the UI.
 """
@@ -30,6 +32,7 @@ from orchestration.defs.communities.assets import (  # noqa: E402
 from orchestration.defs.dbt.assets import dbt_resource, smallgroups_dbt_assets  # noqa: E402
 from orchestration.defs.kpi.assets import growth_inflections  # noqa: E402
 from orchestration.defs.raw.assets import raw_tables  # noqa: E402
+from orchestration.defs.text.assets import community_pain_points, contents_enriched  # noqa: E402
 
 refresh_all_job = dg.define_asset_job(
     "refresh_all",
@@ -47,7 +50,14 @@ daily_refresh_schedule = dg.ScheduleDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[raw_tables, smallgroups_dbt_assets, community_snapshots, growth_inflections],
+    assets=[
+        raw_tables,
+        smallgroups_dbt_assets,
+        contents_enriched,
+        community_snapshots,
+        community_pain_points,
+        growth_inflections,
+    ],
     asset_checks=[community_assignments_account_for_every_user],
     jobs=[refresh_all_job],
     schedules=[daily_refresh_schedule],

@@ -2,7 +2,10 @@
 -- between their members (all-time group graph), members tied across, and an
 -- affinity normalised by size (cross weight / geometric mean of the two communities'
 -- total tie weight), so two small tight groups with a real bridge rank above two
--- big ones that touch by chance. Each community keeps its top
+-- big ones that touch by chance. topic_similarity (cosine of the two communities'
+-- c-TF-IDF term vectors at the snapshot, fct_community_topics) says whether the tied
+-- groups also share interests: high affinity and high topic similarity = connect them.
+-- Each community keeps its top
 -- var('affinity_partners_per_community') partners; pair listed once (a < b).
 with
 
@@ -12,6 +15,29 @@ edges as (
 
 members as (
     select * from {{ ref('fct_community_members') }}
+),
+
+topics as (
+    select * from {{ ref('fct_community_topics') }}
+),
+
+latest_topics as (
+    select
+        community_id,
+        term,
+        score,
+    from topics
+    where
+        group_kind = 'detected'
+        and snapshot_date = (select max(members.snapshot_date) from members)
+),
+
+topic_norms as (
+    select
+        community_id,
+        sqrt(sum(score * score)) as norm,
+    from latest_topics
+    group by all
 ),
 
 tied as (
@@ -80,18 +106,48 @@ ranked as (
     from scored
 ),
 
+kept as (
+    select * from ranked
+    where least(rank_for_a, rank_for_b) <= {{ var('affinity_partners_per_community') }}
+),
+
+topic_dots as (
+    select
+        kept.community_id_a,
+        kept.community_id_b,
+        sum(topic_a.score * topic_b.score) as dot,
+    from kept
+    inner join latest_topics as topic_a on kept.community_id_a = topic_a.community_id
+    inner join latest_topics as topic_b
+        on
+            kept.community_id_b = topic_b.community_id
+            and topic_a.term = topic_b.term
+    group by all
+),
+
 final as (
     select
-        community_id_a,
-        community_id_b,
+        kept.community_id_a,
+        kept.community_id_b,
         (select max(members.snapshot_date) from members) as snapshot_date,
-        count_cross_edges,
-        cross_weight,
-        count_members_tied_across,
-        round(affinity, 6) as affinity,
-        least(rank_for_a, rank_for_b) as best_rank,
-    from ranked
-    where least(rank_for_a, rank_for_b) <= {{ var('affinity_partners_per_community') }}
+        kept.count_cross_edges,
+        kept.cross_weight,
+        kept.count_members_tied_across,
+        round(kept.affinity, 6) as affinity,
+        least(kept.rank_for_a, kept.rank_for_b) as best_rank,
+        round(
+            case
+                when norm_a.norm > 0 and norm_b.norm > 0
+                    then coalesce(topic_dots.dot, 0) / (norm_a.norm * norm_b.norm)
+            end, 6
+        ) as topic_similarity,
+    from kept
+    left join topic_norms as norm_a on kept.community_id_a = norm_a.community_id
+    left join topic_norms as norm_b on kept.community_id_b = norm_b.community_id
+    left join topic_dots
+        on
+            kept.community_id_a = topic_dots.community_id_a
+            and kept.community_id_b = topic_dots.community_id_b
 )
 
 select * from final

@@ -1,11 +1,19 @@
--- For each group at the latest snapshot, the most similar other groups on
--- standardised size, activity, cohesion and growth figures (z-scores over the
--- snapshot, Euclidean distance; similarity = 1 / (1 + distance)). Find lookalikes of a
--- successful pilot group to repeat what worked. Topic similarity joins later.
+-- For each group at the latest snapshot, the most similar other groups: structurally
+-- on standardised size, activity, cohesion and growth figures (z-scores over the
+-- snapshot, Euclidean distance; structural_similarity = 1 / (1 + distance)) and by what
+-- they talk about (topic_similarity = cosine of their c-TF-IDF term vectors from
+-- fct_community_topics, 0 when they share no term). similarity = (1 - w) x structural +
+-- w x topic with w = var('lookalike_topic_weight') when both groups have topics, else
+-- the structural similarity alone. Find lookalikes of a successful pilot group to
+-- repeat what worked.
 with
 
 health as (
     select * from {{ ref('fct_community_health') }}
+),
+
+topics as (
+    select * from {{ ref('fct_community_topics') }}
 ),
 
 latest as (
@@ -32,6 +40,40 @@ standardised as (
     from latest
 ),
 
+latest_topics as (
+    select
+        group_kind,
+        community_id,
+        term,
+        score,
+    from topics
+    where snapshot_date = (select max(latest.snapshot_date) from latest)
+),
+
+topic_norms as (
+    select
+        group_kind,
+        community_id,
+        sqrt(sum(score * score)) as norm,
+    from latest_topics
+    group by all
+),
+
+topic_dots as (
+    select
+        focal.group_kind,
+        focal.community_id,
+        other.group_kind as other_group_kind,
+        other.community_id as other_community_id,
+        sum(focal.score * other.score) as dot,
+    from latest_topics as focal
+    inner join latest_topics as other
+        on
+            focal.term = other.term
+            and focal.community_id != other.community_id
+    group by all
+),
+
 pairs as (
     select
         focal.snapshot_date,
@@ -49,13 +91,50 @@ pairs as (
         on focal.community_id != other.community_id
 ),
 
+with_topics as (
+    select
+        pairs.*,
+        1 / (1 + pairs.distance) as structural_similarity,
+        case
+            when focal_norm.norm > 0 and other_norm.norm > 0
+                then coalesce(topic_dots.dot, 0) / (focal_norm.norm * other_norm.norm)
+        end as topic_similarity,
+    from pairs
+    left join topic_norms as focal_norm
+        on
+            pairs.group_kind = focal_norm.group_kind
+            and pairs.community_id = focal_norm.community_id
+    left join topic_norms as other_norm
+        on
+            pairs.lookalike_group_kind = other_norm.group_kind
+            and pairs.lookalike_community_id = other_norm.community_id
+    left join topic_dots
+        on
+            pairs.group_kind = topic_dots.group_kind
+            and pairs.community_id = topic_dots.community_id
+            and pairs.lookalike_group_kind = topic_dots.other_group_kind
+            and pairs.lookalike_community_id = topic_dots.other_community_id
+),
+
+combined as (
+    select
+        *,
+        case
+            when topic_similarity is null then structural_similarity
+            else
+                (1 - {{ var('lookalike_topic_weight') }}) * structural_similarity
+                + {{ var('lookalike_topic_weight') }} * topic_similarity
+        end as similarity,
+    from with_topics
+),
+
 ranked as (
     select
         *,
         row_number() over (
-            partition by community_id order by distance, lookalike_community_id
+            partition by community_id order by similarity desc, lookalike_community_id asc
         ) as lookalike_rank,
-    from pairs
+    from combined
 ),
 
 final as (
@@ -67,7 +146,9 @@ final as (
         lookalike_group_kind,
         lookalike_community_id,
         round(distance, 6) as distance,
-        round(1 / (1 + distance), 6) as similarity,
+        round(structural_similarity, 6) as structural_similarity,
+        round(topic_similarity, 6) as topic_similarity,
+        round(similarity, 6) as similarity,
     from ranked
     where lookalike_rank <= {{ var('lookalikes_per_community') }}
 )

@@ -147,14 +147,23 @@ def find_need_messages(
     return out
 
 
-def _candidates(body: str, lang: str, max_n: int, banned: frozenset[str]) -> set[tuple]:
-    """Candidate phrases (token tuples) of one message.
+def _candidates(body: str, lang: str, max_n: int, banned: frozenset[str]) -> frozenset[tuple]:
+    """Candidate phrases (token tuples) of one message (see `_run_candidates`)."""
+    return _run_candidates(tuple(tuple(r) for r in segments(body, lang)), max_n, banned)
+
+
+@lru_cache(maxsize=1 << 18)
+def _run_candidates(
+    runs: tuple[tuple[str, ...], ...], max_n: int, banned: frozenset[str]
+) -> frozenset[tuple]:
+    """Candidate phrases (token tuples) of one message's word runs.
 
     No phrase ends with a banned word; none starts with one unless it is a negation
-    (``没有自行车道``, "no signal").
+    (``没有自行车道``, "no signal"). Cached: a message is looked at by every weekly
+    snapshot whose window holds it.
     """
     out: set[tuple] = set()
-    for run in segments(body, lang):
+    for run in runs:
         for i, first in enumerate(run):
             if first in banned and first not in _NEGATIONS:
                 continue
@@ -168,7 +177,7 @@ def _candidates(body: str, lang: str, max_n: int, banned: frozenset[str]) -> set
                 if n == 1 and is_cjk_token(first) and len(first) < 2:
                     continue
                 out.add(gram)
-    return out
+    return frozenset(out)
 
 
 def _contains(big: tuple, small: tuple) -> bool:
@@ -218,6 +227,7 @@ def extract_pain_points(
     negative_threshold: float | None = -0.5,
     n_examples: int = 3,
     patterns_path: str | Path | None = None,
+    with_content_ids: bool = False,
 ) -> pd.DataFrame:
     """Extract each community's recurring pain-point phrases.
 
@@ -225,9 +235,10 @@ def extract_pain_points(
     ----------
     messages : DataFrame
         ``community_id, content_id, author_user_id, body, language`` and optionally
-        ``sentiment_score`` (in [-1, 1]; negative = unhappy) and ``tokens`` (not
-        needed: phrases are rebuilt from ``body`` so stop words inside a phrase such
-        as ``字幕不同步`` survive). Rows with a null ``community_id`` only serve as
+        ``sentiment_score`` (in [-1, 1]; negative = unhappy) and ``segments`` (the
+        message's word runs from `orchestration.lib.text.tokenize.segments`, stop
+        words kept so phrases such as ``字幕不同步`` survive; rebuilt from ``body``
+        when absent). Rows with a null ``community_id`` only serve as
         background.
     top_n : int, default 5
         Phrases kept per community.
@@ -247,18 +258,23 @@ def extract_pain_points(
         Example content ids per phrase (the earliest ids, sorted).
     patterns_path : str or Path, optional
         Alternative need-pattern file.
+    with_content_ids : bool, default False
+        Add a ``content_ids`` column: every need message counted for the phrase
+        (sorted), e.g. to follow its trend or average its sentiment.
 
     Returns
     -------
     DataFrame
         ``[community_id, rank, phrase, language, count_messages, count_authors,
-        example_content_ids, share_of_messages, share_of_need_messages, score]``;
+        example_content_ids, share_of_messages, share_of_need_messages, score]``
+        (plus ``content_ids`` when asked);
         ``count_*`` over the community's need messages containing the phrase,
         ``share_of_messages`` = ``count_messages`` / all messages of the community.
     """
     m = messages.reset_index(drop=True)
+    out_cols = _OUT_COLS + (["content_ids"] if with_content_ids else [])
     if m.empty:
-        return pd.DataFrame(columns=_OUT_COLS)
+        return pd.DataFrame(columns=out_cols)
     langs = [resolve_language(lang, b) for lang, b in zip(m["language"], m["body"], strict=True)]
     need = find_need_messages(m["body"], langs, patterns_path=patterns_path)
     if negative_threshold is not None and "sentiment_score" in m.columns:
@@ -266,10 +282,18 @@ def extract_pain_points(
         need |= np.nan_to_num(score, nan=np.inf) <= negative_threshold
     comm = m["community_id"].astype(object).where(m["community_id"].notna(), "__none__")
     banned = _need_words(patterns_path) | stopwords("zh") | stopwords("en")
-    grams = [
-        _candidates(b, lang, max_n, banned) if isinstance(b, str) else set()
-        for b, lang in zip(m["body"], langs, strict=True)
-    ]
+    if "segments" in m.columns:
+        grams = [
+            _run_candidates(tuple(tuple(str(w) for w in r) for r in runs), max_n, banned)
+            if runs is not None
+            else frozenset()
+            for runs in m["segments"]
+        ]
+    else:
+        grams = [
+            _candidates(b, lang, max_n, banned) if isinstance(b, str) else frozenset()
+            for b, lang in zip(m["body"], langs, strict=True)
+        ]
     need_grams = {g for i, gs in enumerate(grams) if need[i] for g in gs}
     lengths = np.fromiter(
         (len(gs & need_grams) if not need[i] else len(gs) for i, gs in enumerate(grams)),
@@ -285,29 +309,32 @@ def extract_pain_points(
         }
     )
     if ex.empty:
-        return pd.DataFrame(columns=_OUT_COLS)
+        return pd.DataFrame(columns=out_cols)
     ex["cls"] = comm.to_numpy()[ex["row"]] + np.where(need[ex["row"]], "|need", "|other")
     class_total = ex.groupby("cls").size()
     avg_class = float(class_total.mean())
     term_total = ex.groupby("gram").size()
     nx = ex[need[ex["row"]] & (comm.to_numpy()[ex["row"]] != "__none__")].copy()
     if nx.empty:
-        return pd.DataFrame(columns=_OUT_COLS)
+        return pd.DataFrame(columns=out_cols)
     nx["community_id"] = comm.to_numpy()[nx["row"]]
     nx["author"] = m["author_user_id"].to_numpy()[nx["row"]]
     nx["content_id"] = m["content_id"].to_numpy()[nx["row"]]
+    keys = ["community_id", "gram", "cls"]
     agg = (
-        nx.groupby(["community_id", "gram", "cls"], sort=True)
-        .agg(
-            count_messages=("row", "size"),
-            count_authors=("author", "nunique"),
-            examples=("content_id", lambda s: sorted(s)[:n_examples]),
-        )
+        nx.groupby(keys, sort=True)
+        .agg(count_messages=("row", "size"), count_authors=("author", "nunique"))
         .reset_index()
     )
     agg = agg[(agg["count_messages"] >= min_messages) & (agg["count_authors"] >= min_authors)]
     if agg.empty:
-        return pd.DataFrame(columns=_OUT_COLS)
+        return pd.DataFrame(columns=out_cols)
+    # Message ids only for the phrases with enough support (most candidates have not).
+    kept = nx.merge(agg[keys], on=keys).sort_values(keys[:2] + ["content_id"], kind="mergesort")
+    ids = kept.groupby(keys, sort=True)["content_id"].agg(list)
+    agg = agg.reset_index(drop=True)
+    agg["content_ids"] = ids.reindex(pd.MultiIndex.from_frame(agg[keys])).to_list()
+    agg["examples"] = [ids[:n_examples] for ids in agg["content_ids"]]
     agg["score"] = (
         agg["count_messages"].to_numpy() / class_total.reindex(agg["cls"]).to_numpy()
     ) * np.log1p(avg_class / term_total.reindex(agg["gram"]).to_numpy())
@@ -330,6 +357,7 @@ def extract_pain_points(
                     "share_of_messages": row["count_messages"] / n_all[cid],
                     "share_of_need_messages": row["count_messages"] / n_need[cid],
                     "score": float(row["score"]),
+                    "content_ids": list(row["content_ids"]),
                 }
             )
-    return pd.DataFrame(rows, columns=_OUT_COLS)
+    return pd.DataFrame(rows, columns=out_cols)

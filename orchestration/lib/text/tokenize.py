@@ -399,17 +399,47 @@ def segments(text: str | None, language: str | None = None) -> list[list[str]]:
     list of list of str
         The runs, in order.
     """
+    return tokens_and_segments(text, language)[1]
+
+
+def tokens_and_segments(
+    text: str | None, language: str | None = None
+) -> tuple[list[str], list[list[str]]]:
+    """`tokenize` and `segments` of one message from a single segmentation pass.
+
+    Parameters
+    ----------
+    text : str or None
+        The message.
+    language : str, optional
+        Declared language; detected when missing.
+
+    Returns
+    -------
+    tokens : list of str
+        As `tokenize(text, language)`.
+    runs : list of list of str
+        As `segments(text, language)`.
+    """
     if not text:
-        return []
+        return [], []
     lang = resolve_language(language, text)
+    stop = stopwords("zh") if lang == "zh" else stopwords("en")
+    tokens: list[str] = []
     runs: list[list[str]] = [[]]
     for tok in _raw_tokens(text, lang):
-        if tok is None or (not _CJK_TOKEN_RE.search(tok) and len(tok) < 2):
+        if tok is None:
+            if runs[-1]:
+                runs.append([])
+            continue
+        if _keep(tok, lang, stop):
+            tokens.append(tok)
+        if not _CJK_TOKEN_RE.search(tok) and len(tok) < 2:
             if runs[-1]:
                 runs.append([])
             continue
         runs[-1].append(tok)
-    return [r for r in runs if r]
+    return tokens, [r for r in runs if r]
 
 
 def is_cjk_token(token: str) -> bool:

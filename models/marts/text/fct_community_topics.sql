@@ -1,0 +1,163 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='snapshot_date',
+        post_hook=["{{ delete_gone_snapshots() }}"],
+    )
+}}
+-- What each group talks about at every weekly snapshot: the terms (words and
+-- two-word phrases) of its window's messages that characterise it against the other
+-- groups of the same kind, by class-based TF-IDF as in BERTopic: all messages of a
+-- group form one class; score = (term occurrences in the class / all term occurrences
+-- in the class) x ln(1 + average class size / occurrences of the term in all classes),
+-- so words every group uses score low. Terms in fewer than var('topic_min_messages')
+-- messages are ignored. Same definition as orchestration.lib.text.topics.community_terms
+-- (an end-to-end test compares them). Examples: the most recent messages using the term
+-- (ties broken by the larger id). Incremental: only snapshots whose term counts were
+-- rebuilt are recomputed.
+with
+
+term_counts as (
+    select * from {{ ref('int_community_terms_weekly') }}
+    {% if is_incremental() %}
+        where snapshot_date in ({{ snapshots_to_rebuild(ref('int_community_terms_weekly')) }})
+    {% endif %}
+),
+
+messages as (
+    select * from {{ ref('int_group_messages_weekly') }}
+    where snapshot_date in (select distinct term_counts.snapshot_date from term_counts)
+),
+
+terms as (
+    select * from {{ ref('stg_text__content_terms') }}
+),
+
+kept as (
+    -- Terms of at least var('topic_min_messages') messages over all groups of the kind.
+    select * from term_counts
+    where count_window_messages > 0
+    qualify
+        sum(count_window_messages) over (partition by snapshot_date, group_kind, term)
+        >= {{ var('topic_min_messages') }}
+),
+
+with_totals as (
+    select
+        *,
+        sum(window_term_frequency) over (partition by snapshot_date, group_kind, community_id)
+            as class_total,
+        sum(window_term_frequency) over (partition by snapshot_date, group_kind, term)
+            as term_total,
+        max(built_at) over (partition by snapshot_date) as terms_built_at,
+    from kept
+),
+
+class_totals as (
+    select distinct
+        snapshot_date,
+        group_kind,
+        community_id,
+        class_total,
+    from with_totals
+),
+
+class_sizes as (
+    select
+        snapshot_date,
+        group_kind,
+        avg(class_total) as avg_class_total,
+    from class_totals
+    group by all
+),
+
+group_messages as (
+    select
+        snapshot_date,
+        group_kind,
+        community_id,
+        count(*) as count_group_messages,
+    from messages
+    where is_in_window
+    group by all
+),
+
+scored as (
+    select
+        with_totals.*,
+        with_totals.window_term_frequency / with_totals.class_total
+        * ln(1 + class_sizes.avg_class_total / with_totals.term_total) as score,
+    from with_totals
+    inner join class_sizes
+        on
+            with_totals.snapshot_date = class_sizes.snapshot_date
+            and with_totals.group_kind = class_sizes.group_kind
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by snapshot_date, group_kind, community_id order by score desc, term asc
+        ) as term_rank,
+    from scored
+),
+
+top_terms as (
+    select * from ranked
+    where term_rank <= {{ var('topic_terms_per_community') }}
+),
+
+examples as (
+    -- The most recent window messages using each kept term (ties: the larger id).
+    select
+        messages.snapshot_date,
+        messages.group_kind,
+        messages.community_id,
+        terms.term,
+        max_by(
+            messages.content_id,
+            strftime(messages.created_at, '%Y%m%d%H%M%S%f') || messages.content_id,
+            {{ var('topic_examples') }}
+        ) as example_content_ids,
+    from messages
+    inner join terms on messages.content_id = terms.content_id
+    semi join top_terms
+        on
+            messages.snapshot_date = top_terms.snapshot_date
+            and messages.group_kind = top_terms.group_kind
+            and messages.community_id = top_terms.community_id
+            and terms.term = top_terms.term
+    where messages.is_in_window
+    group by all
+),
+
+final as (
+    select
+        ranked.snapshot_date,
+        ranked.group_kind,
+        ranked.community_id,
+        ranked.term_rank,
+        ranked.term,
+        round(ranked.score, 8) as score,
+        ranked.count_window_messages as count_messages,
+        round(ranked.count_window_messages / group_messages.count_group_messages, 6)
+            as share_of_messages,
+        examples.example_content_ids,
+        ranked.terms_built_at,
+    from top_terms as ranked
+    inner join group_messages
+        on
+            ranked.snapshot_date = group_messages.snapshot_date
+            and ranked.group_kind = group_messages.group_kind
+            and ranked.community_id = group_messages.community_id
+    inner join examples
+        on
+            ranked.snapshot_date = examples.snapshot_date
+            and ranked.group_kind = examples.group_kind
+            and ranked.community_id = examples.community_id
+            and ranked.term = examples.term
+)
+
+select * from final

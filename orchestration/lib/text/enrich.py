@@ -1,0 +1,160 @@
+"""Enrich messages one by one: language, tokens, sentiment and the need-pattern flag.
+
+`enrich_contents` is what the ``text/contents_enriched`` asset runs on every message it
+has not seen before; `enrichment_fingerprint` names everything its result depends on
+(the code version, the domain dictionary, stop words, need patterns and sentiment
+weights), so a changed dictionary or model triggers a recomputation of all messages
+instead of mixing old and new results. Pure and deterministic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from orchestration.lib.text.painpoints import find_need_messages
+from orchestration.lib.text.sentiment import score_sentiment
+from orchestration.lib.text.tokenize import (
+    DEFAULT_DOMAIN_TERMS,
+    resolve_language,
+    tokens_and_segments,
+)
+from orchestration.lib.text.topics import document_terms
+
+__all__ = [
+    "ENRICHED_COLUMNS",
+    "ENRICHMENT_VERSION",
+    "TERM_COLUMNS",
+    "content_terms",
+    "enrich_contents",
+    "enrichment_fingerprint",
+]
+
+ENRICHMENT_VERSION = "1"
+"""Bumped whenever `enrich_contents` changes its results for the same inputs."""
+
+ENRICHED_COLUMNS = [
+    "content_id",
+    "language",
+    "tokens",
+    "count_tokens",
+    "sentiment_score",
+    "sentiment_label",
+    "is_need_message",
+    "segments",
+]
+TERM_COLUMNS = ["content_id", "term", "term_count"]
+
+_TEXT_DIR = Path(__file__).resolve().parent
+
+
+def enrichment_fingerprint(domain_terms: str | Path | None = None) -> str:
+    """Hash of the code version and every data file the enrichment reads.
+
+    Parameters
+    ----------
+    domain_terms : str or Path, optional
+        The domain dictionary; defaults to the project seed ``seeds/text_domain_terms.csv``.
+
+    Returns
+    -------
+    str
+        ``"v<version>-<12 hex digits>"``.
+    """
+    digest = hashlib.sha256(ENRICHMENT_VERSION.encode())
+    files = [Path(domain_terms) if domain_terms is not None else DEFAULT_DOMAIN_TERMS]
+    files += sorted((_TEXT_DIR / "data").glob("*"))
+    files += sorted((_TEXT_DIR / "sentiment_data").glob("*.json.gz"))
+    for path in files:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: text enrichment data file is missing")
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return f"v{ENRICHMENT_VERSION}-{digest.hexdigest()[:12]}"
+
+
+def enrich_contents(contents: pd.DataFrame) -> pd.DataFrame:
+    """Language, content tokens, sentiment and need flag of each message.
+
+    Parameters
+    ----------
+    contents : DataFrame
+        ``content_id``, ``body`` and ``language`` (declared, may be null: it is then
+        detected from the text).
+
+    Returns
+    -------
+    DataFrame
+        `ENRICHED_COLUMNS`: ``language`` is ``zh``, ``en`` or ``other`` (no Chinese or
+        Latin letters); ``tokens`` the content tokens (jieba with the domain dictionary
+        for Chinese, a word tokenizer with stop words for English); ``sentiment_score``
+        in [-1, 1] and ``sentiment_label`` positive / neutral / negative (messages in
+        another language have no model and score 0, neutral); ``is_need_message``
+        whether a need pattern (希望, 能不能, "please add", "doesn't work" ...) occurs;
+        ``segments`` the word runs between punctuation, stop words kept (the raw
+        material of pain-point phrases).
+    """
+    missing = {"content_id", "body", "language"} - set(contents.columns)
+    if missing:
+        raise ValueError(f"contents lack column(s) {sorted(missing)}")
+    bodies = [b if isinstance(b, str) else "" for b in contents["body"]]
+    declared = [x if isinstance(x, str) else None for x in contents["language"]]
+    langs = [resolve_language(d, b) for d, b in zip(declared, bodies, strict=True)]
+    split = [tokens_and_segments(b, lang) for b, lang in zip(bodies, langs, strict=True)]
+    tokens = [t for t, _ in split]
+    scored = [i for i, lang in enumerate(langs) if lang != "other"]
+    scores = np.zeros(len(bodies), dtype=float)
+    labels = np.full(len(bodies), "neutral", dtype=object)
+    if scored:
+        s, lab = score_sentiment([bodies[i] for i in scored], [langs[i] for i in scored])
+        scores[scored] = s
+        labels[scored] = lab
+    need = find_need_messages(bodies, langs)
+    return pd.DataFrame(
+        {
+            "content_id": contents["content_id"].to_numpy(),
+            "language": langs,
+            "tokens": tokens,
+            "count_tokens": np.fromiter(
+                (len(t) for t in tokens), dtype=np.int64, count=len(tokens)
+            ),
+            "sentiment_score": np.round(scores, 6),
+            "sentiment_label": labels,
+            "is_need_message": need,
+            "segments": [runs for _, runs in split],
+        },
+        columns=ENRICHED_COLUMNS,
+    )
+
+
+def content_terms(enriched: pd.DataFrame, ngram_max: int = 2) -> pd.DataFrame:
+    """The topic terms of each message: its tokens and adjacent-token n-grams, counted.
+
+    Parameters
+    ----------
+    enriched : DataFrame
+        ``content_id`` and ``tokens``, e.g. from `enrich_contents`.
+    ngram_max : int, default 2
+        Longest n-gram (as in `orchestration.lib.text.topics.document_terms`).
+
+    Returns
+    -------
+    DataFrame
+        `TERM_COLUMNS`: one row per (content, distinct term) with its number of
+        occurrences; the input of the SQL c-TF-IDF topic and trending-term models.
+    """
+    ids, terms, counts = [], [], []
+    for cid, toks in zip(enriched["content_id"], enriched["tokens"], strict=True):
+        seen: dict[str, int] = {}
+        for term in document_terms(list(toks) if toks is not None else None, ngram_max):
+            seen[term] = seen.get(term, 0) + 1
+        ids.extend([cid] * len(seen))
+        terms.extend(seen)
+        counts.extend(seen.values())
+    return pd.DataFrame(
+        {"content_id": ids, "term": terms, "term_count": np.asarray(counts, dtype=np.int64)},
+        columns=TERM_COLUMNS,
+    )

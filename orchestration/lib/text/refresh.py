@@ -1,0 +1,193 @@
+"""The two text refresh steps on an open warehouse connection (no Dagster needed).
+
+`enrich_new_messages` enriches the accepted messages not enriched yet (all of them when
+the dictionary, lexicons, weights or code changed: mixing two versions would make
+figures incomparable); `refresh_pain_points` extracts pain points for every community
+snapshot that is new, provisional, or was computed with other settings or on another
+community snapshot. Both return the figures the Dagster assets attach as metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+import duckdb
+
+from orchestration.lib.text import store
+from orchestration.lib.text.enrich import content_terms, enrich_contents, enrichment_fingerprint
+from orchestration.lib.text.snapshots import TextSettings, pain_points_at
+
+__all__ = ["BATCH_SIZE", "enrich_new_messages", "refresh_pain_points"]
+
+BATCH_SIZE = 50_000
+"""Messages enriched and written per transaction."""
+
+_log = logging.getLogger(__name__)
+
+
+def enrich_new_messages(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    recompute_all: bool = False,
+    log: logging.Logger | None = None,
+) -> dict:
+    """Enrich every accepted message not enriched yet.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Writable warehouse connection (``main.stg_product__contents`` must exist).
+    recompute_all : bool, default False
+        Drop the stored results first.
+    log : logging.Logger, optional
+        Where progress goes.
+
+    Returns
+    -------
+    dict
+        ``messages_enriched_this_run``, ``orphans_removed``, ``recomputed_all``,
+        ``seconds_enriching``, ``enrichment_fingerprint`` and the table totals
+        (``count_messages``, ``count_terms``, shares of languages, labels and need
+        messages, ``mean_sentiment``).
+    """
+    log = log or _log
+    fingerprint = enrichment_fingerprint()
+    store.ensure_tables(con)
+    outdated = store.stored_enrichment_fingerprints(con) - {fingerprint}
+    if outdated:
+        log.warning(
+            "stored messages were enriched by another dictionary, lexicon or model (%s): "
+            "enriching all of them again",
+            ", ".join(sorted(outdated)),
+        )
+    recreate = recompute_all or bool(outdated)
+    store.ensure_tables(con, recreate_contents=recreate)
+    removed = store.delete_orphans(con)
+    todo = store.read_unenriched(con)
+    log.info("%d new message(s) to enrich, %d orphan(s) removed", len(todo), removed)
+    seconds = 0.0
+    for start in range(0, len(todo), BATCH_SIZE):
+        batch = todo.iloc[start : start + BATCH_SIZE]
+        t0 = time.perf_counter()
+        enriched = enrich_contents(batch)
+        terms = content_terms(enriched)
+        seconds += time.perf_counter() - t0
+        store.write_enriched(con, enriched, terms, fingerprint)
+        log.info("enriched %d of %d", start + len(batch), len(todo))
+    totals = con.execute(
+        f"""
+        select
+            count(*),
+            avg((language = 'zh')::int), avg((language = 'en')::int),
+            avg((language = 'other')::int),
+            avg((sentiment_label = 'positive')::int), avg((sentiment_label = 'neutral')::int),
+            avg((sentiment_label = 'negative')::int), avg(is_need_message::int),
+            avg(sentiment_score)
+        from {store.SCHEMA}.contents_enriched
+        """
+    ).fetchall()[0]
+    count_terms = con.execute(f"select count(*) from {store.SCHEMA}.content_terms").fetchall()
+    names = (
+        "share_zh", "share_en", "share_other", "share_positive", "share_neutral",
+        "share_negative", "share_need_messages", "mean_sentiment",
+    )  # fmt: skip
+    return {
+        "messages_enriched_this_run": len(todo),
+        "orphans_removed": removed,
+        "recomputed_all": recreate,
+        "seconds_enriching": round(seconds, 3),
+        "messages_per_second": round(len(todo) / seconds, 1) if seconds else None,
+        "enrichment_fingerprint": fingerprint,
+        "count_messages": int(totals[0]),
+        "count_terms": int(count_terms[0][0]),
+    } | {
+        name: round(float(v), 4) if v is not None else None
+        for name, v in zip(names, totals[1:], strict=True)
+    }
+
+
+def refresh_pain_points(
+    con: duckdb.DuckDBPyConnection,
+    settings: TextSettings | None = None,
+    *,
+    recompute_all: bool = False,
+    log: logging.Logger | None = None,
+) -> dict:
+    """Extract pain points for every snapshot not computed yet (or stale).
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Writable warehouse connection with the community snapshots and enriched messages.
+    settings : TextSettings, optional
+        Thresholds; a change recomputes every snapshot.
+    recompute_all : bool, default False
+        Drop every stored snapshot first.
+    log : logging.Logger, optional
+        Where progress goes.
+
+    Returns
+    -------
+    dict
+        ``snapshots_computed``, ``snapshots_stored``, ``settings_fingerprint`` and
+        ``count_pain_points`` (rows in the table).
+    """
+    log = log or _log
+    settings = settings or TextSettings()
+    store.ensure_tables(con, recreate_snapshots=recompute_all)
+    fingerprint = settings.fingerprint(*sorted(store.stored_enrichment_fingerprints(con)))
+    wanted = store.wanted_snapshots(con)
+    stored = {r.snapshot_date.date(): r for r in store.stored_runs(con).itertuples(index=False)}
+    wanted_dates = {r.snapshot_date.date() for r in wanted.itertuples(index=False)}
+    store.delete_snapshots(con, [d for d in stored if d not in wanted_dates])
+    todo = []
+    for r in wanted.itertuples(index=False):
+        day = r.snapshot_date.date()
+        old = stored.get(day)
+        if (
+            old is None
+            or old.is_provisional
+            or r.is_provisional
+            or old.settings_fingerprint != fingerprint
+            or old.community_fingerprint != r.community_fingerprint
+        ):
+            todo.append((day, bool(r.is_provisional), r.community_fingerprint))
+    log.info("%d snapshot(s), %d stored, computing %d", len(wanted), len(stored), len(todo))
+    for day, provisional, community_fingerprint in todo:
+        t0 = time.perf_counter()
+        messages = store.read_snapshot_messages(con, day, settings.window_days)
+        found = pain_points_at(messages, day, settings)
+        detected = messages[messages["group_kind"] == "detected"]
+        complaints = detected["is_need_message"].astype(bool) | (
+            detected["sentiment_score"] <= settings.negative_threshold
+        )
+        run = {
+            "snapshot_date": day,
+            "is_provisional": provisional,
+            "window_start_date": day - timedelta(days=settings.window_days - 1),
+            "count_messages": len(detected),
+            "count_need_messages": int(complaints.sum()),
+            "count_groups": int(found[["group_kind", "community_id"]].drop_duplicates().shape[0]),
+            "count_pain_points": len(found),
+            "seconds": round(time.perf_counter() - t0, 3),
+            "settings_fingerprint": fingerprint,
+            "community_fingerprint": community_fingerprint,
+        }
+        store.write_snapshot(con, run, found)
+        log.info(
+            "snapshot %s: %d pain points in %d groups from %d messages, %.1f s",
+            day,
+            run["count_pain_points"],
+            run["count_groups"],
+            run["count_messages"],
+            run["seconds"],
+        )
+    count = con.execute(f"select count(*) from {store.SCHEMA}.community_pain_points").fetchall()
+    return {
+        "snapshots_computed": len(todo),
+        "snapshots_stored": len(wanted),
+        "settings_fingerprint": fingerprint,
+        "count_pain_points": int(count[0][0]),
+    }

@@ -1,0 +1,168 @@
+"""The text refresh steps on a small warehouse: only new messages are enriched, a
+changed model re-enriches everything, and pain-point snapshots are computed once."""
+
+from datetime import date, datetime, timedelta
+
+import duckdb
+import pandas as pd
+import pytest
+
+from orchestration.lib.text import refresh, store
+from orchestration.lib.text.snapshots import TextSettings
+
+_BODIES_A = [  # users u0-u3 (community cA): night-shot noise
+    "夜景噪点太严重了，希望能改进一下",
+    "为什么夜景噪点这么多？能不能优化",
+    "夜景噪点还是老样子，不好用",
+    "今天拍的照片很满意，谢谢大家",
+]
+_BODIES_B = [  # users u4-u6 (community cB): dark mode
+    "please add dark mode, the screen is too bright at night",
+    "I wish there was a dark mode",
+    "The new guide is great, thanks a lot!",
+    "1234 ???",
+]
+
+
+def _contents(n: int, start: int = 0) -> pd.DataFrame:
+    rows = []
+    for i in range(start, start + n):
+        author = i % 7
+        bodies = _BODIES_A if author < 4 else _BODIES_B
+        rows.append(
+            {
+                "content_id": f"c{i:05d}",
+                "author_user_id": f"u{author}",
+                "group_id": None,
+                "created_at": datetime(2026, 1, 5) + timedelta(hours=7 * i),
+                "body": bodies[(i // 7) % len(bodies)],
+                "language": None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def con():
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    con.register("_c", _contents(28))
+    con.execute("create table main.stg_product__contents as select * from _c")
+    con.unregister("_c")
+    yield con
+    con.close()
+
+
+def test_only_new_messages_are_enriched(con):
+    first = refresh.enrich_new_messages(con)
+    assert first["messages_enriched_this_run"] == 28
+    assert first["count_messages"] == 28
+    again = refresh.enrich_new_messages(con)
+    assert again["messages_enriched_this_run"] == 0
+    con.register("_c", _contents(5, start=28))
+    con.execute("insert into main.stg_product__contents select * from _c")
+    third = refresh.enrich_new_messages(con)
+    assert third["messages_enriched_this_run"] == 5
+    assert third["count_messages"] == 33
+    ids = con.execute("select content_id from text.contents_enriched").fetchall()
+    assert len(ids) == len(set(ids)) == 33
+    # Every message has its terms, none twice.
+    dup = con.execute(
+        "select count(*) from (select content_id, term from text.content_terms "
+        "group by all having count(*) > 1)"
+    ).fetchall()[0][0]
+    assert dup == 0
+
+
+def test_enriched_values(con):
+    refresh.enrich_new_messages(con)
+    rows = dict(
+        con.execute(
+            "select content_id, (language, sentiment_label, is_need_message) "
+            "from text.contents_enriched"
+        ).fetchall()
+    )
+    assert rows["c00000"][0] == "zh" and rows["c00000"][2] is True  # 希望
+    assert rows["c00004"][0] == "en" and rows["c00004"][2] is True  # please add
+    assert rows["c00018"] == ("en", "positive", False)  # the guide is great
+    assert rows["c00025"] == ("other", "neutral", False)  # 1234 ???
+    assert rows["c00021"][:2] == ("zh", "positive")  # 很满意
+
+
+def test_removed_messages_leave_and_a_changed_model_reenriches(con, monkeypatch):
+    refresh.enrich_new_messages(con)
+    con.execute("delete from main.stg_product__contents where content_id = 'c00003'")
+    out = refresh.enrich_new_messages(con)
+    assert out["orphans_removed"] == 1 and out["count_messages"] == 27
+    assert out["messages_enriched_this_run"] == 0
+    assert (
+        con.execute(
+            "select count(*) from text.content_terms where content_id = 'c00003'"
+        ).fetchall()[0][0]
+        == 0
+    )
+    monkeypatch.setattr(refresh, "enrichment_fingerprint", lambda: "v-other")
+    out = refresh.enrich_new_messages(con)
+    assert out["recomputed_all"] and out["messages_enriched_this_run"] == 27
+
+
+def _snapshot_tables(con, days: list[date], provisional_last: bool) -> None:
+    con.execute("create schema if not exists communities")
+    runs = pd.DataFrame(
+        {
+            "snapshot_date": days,
+            "is_provisional": [provisional_last and i == len(days) - 1 for i in range(len(days))],
+            "settings_fingerprint": "f1",
+        }
+    )
+    con.execute("drop table if exists communities.community_snapshot_runs")
+    con.register("_r", runs)
+    con.execute("create table communities.community_snapshot_runs as select * from _r")
+    assignments = pd.DataFrame(
+        [(d, f"u{i}", "cA" if i < 4 else "cB") for d in days for i in range(7)],
+        columns=["snapshot_date", "user_id", "community_id"],
+    )
+    con.execute("drop table if exists communities.community_assignments")
+    con.register("_a", assignments)
+    con.execute("create table communities.community_assignments as select * from _a")
+
+
+def test_pain_point_snapshots_are_computed_once(con):
+    refresh.enrich_new_messages(con)
+    _snapshot_tables(con, [date(2026, 1, 11)], provisional_last=False)
+    settings = TextSettings(pain_min_messages=2, pain_min_authors=2)
+    first = refresh.refresh_pain_points(con, settings)
+    assert first["snapshots_computed"] == 1
+    assert refresh.refresh_pain_points(con, settings)["snapshots_computed"] == 0
+    # A new week plus a provisional one: only those two are computed.
+    _snapshot_tables(con, [date(2026, 1, 11), date(2026, 1, 18), date(2026, 1, 20)], True)
+    assert refresh.refresh_pain_points(con, settings)["snapshots_computed"] == 2
+    # The provisional snapshot is always recomputed; gone snapshots are deleted.
+    _snapshot_tables(con, [date(2026, 1, 11), date(2026, 1, 18)], False)
+    assert refresh.refresh_pain_points(con, settings)["snapshots_computed"] == 0
+    stored = con.execute("select snapshot_date from text.pain_point_runs order by 1").fetchall()
+    assert [r[0] for r in stored] == [date(2026, 1, 11), date(2026, 1, 18)]
+    # Other settings: everything again.
+    other = TextSettings(pain_min_messages=3, pain_min_authors=2)
+    assert refresh.refresh_pain_points(con, other)["snapshots_computed"] == 2
+
+
+def test_pain_points_name_the_repeated_complaint(con):
+    refresh.enrich_new_messages(con)
+    _snapshot_tables(con, [date(2026, 1, 11)], provisional_last=False)
+    refresh.refresh_pain_points(con, TextSettings(pain_min_messages=2, pain_min_authors=2))
+    top = dict(
+        con.execute(
+            "select community_id, (phrase, count_messages, count_authors, avg_sentiment) "
+            "from text.community_pain_points where rank = 1 and group_kind = 'detected'"
+        ).fetchall()
+    )
+    assert top["cA"][0] == "夜景噪点"
+    assert top["cB"][0] == "dark mode"
+    for _, n, authors, avg in top.values():
+        assert n >= 2 and authors >= 2 and -1 <= avg <= 1
+    runs = con.execute(
+        f"select count_messages, count_need_messages from {store.SCHEMA}.pain_point_runs"
+    ).fetchall()
+    # Messages every 7 hours from Monday 2026-01-05: 24 of them by the end of Sunday the 11th.
+    assert runs[0][0] == 24 and 0 < runs[0][1] < 24
