@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from orchestration.lib.demo.generator import generate
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 N_USERS, N_DAYS, SEED = 1_500, 40, 11
 # Pipeline metadata that records when a row was loaded; everything else must match.
-_VOLATILE = {"_loaded_at"}
+_VOLATILE = {"_loaded_at", "enriched_at", "built_at", "terms_built_at"}
 _COMPARED = (
     "stg_product__events",
     "stg_product__rejected_rows",
@@ -27,6 +28,12 @@ _COMPARED = (
     "communities.community_events",
     "fct_community_health",
     "fct_community_members",
+    "text.contents_enriched",
+    "text.community_pain_points",
+    "fct_contents_enriched",
+    "fct_community_topics",
+    "fct_community_trending_terms",
+    "fct_community_sentiment_weekly",
 )
 
 
@@ -268,3 +275,97 @@ def test_group_members_retain_better_in_the_cohorts(demo):
         ).fetchall()
     )
     assert rates["group_member"] > rates["non_member"]
+
+
+def _last_full_snapshot(con):
+    return con.execute(
+        "select max(snapshot_date) from communities.community_snapshot_runs "
+        "where not is_provisional"
+    ).fetchone()[0]
+
+
+def test_every_message_is_enriched_once(demo):
+    tmp, con = demo
+    counts = con.execute(
+        """
+        select
+            (select count(*) from stg_product__contents),
+            (select count(*) from fct_contents_enriched),
+            (select count(distinct content_id) from text.contents_enriched)
+        """
+    ).fetchone()
+    assert counts[0] == counts[1] == counts[2]
+    from orchestration.lib.text.evaluation import evaluate_snapshot
+
+    result = evaluate_snapshot(con, tmp / "truth", _last_full_snapshot(con))
+    assert result["language_agreement"] > 0.99
+    # Planted labels come from templates; the scorer was never fitted on them.
+    print(f"sentiment agreement with planted labels: {result['sentiment_agreement']:.3f}")
+    assert result["sentiment_agreement"] > 0.6
+
+
+def test_text_marts_recover_planted_topics_and_pain_points(demo):
+    from orchestration.lib.text.evaluation import evaluate_snapshot
+
+    tmp, con = demo
+    result = evaluate_snapshot(con, tmp / "truth", _last_full_snapshot(con))
+    pain = result["pain_points"]
+    supported = pain[pain["n_window"] >= 3]
+    topics = result["topics"]
+    big = topics[topics["n_window"] >= 20]
+    print(
+        f"pain points found {supported['found'].mean():.3f} of {len(supported)}; "
+        f"topics found {big['found'].mean():.3f} of {len(big)}"
+    )
+    assert len(supported) >= 10 and supported["found"].mean() >= 0.8
+    assert len(big) >= 10 and big["found"].mean() >= 0.7
+    # Every top pain point has support and a sentiment; trends are labelled.
+    bad = con.execute(
+        """
+        select count(*) from fct_community_pain_points
+        where count_messages < 3 or count_authors < 2 or avg_sentiment is null
+           or count_messages != count_messages_this_week + count_messages_earlier_weeks
+        """
+    ).fetchone()[0]
+    assert bad == 0
+
+
+def test_sql_topics_and_trending_terms_match_the_library(demo):
+    from orchestration.lib.text.topics import community_terms, trending_terms, weekly_term_counts
+
+    _, con = demo
+    day = _last_full_snapshot(con)
+    messages = con.execute(
+        """
+        select m.community_id, m.content_id, m.author_user_id, m.created_at,
+               m.is_in_window, e.tokens
+        from int_group_messages_weekly as m
+        inner join text.contents_enriched as e using (content_id)
+        where m.snapshot_date = ? and m.group_kind = 'detected'
+        """,
+        [day],
+    ).df()
+    messages["tokens"] = messages["tokens"].map(list)
+    window = messages[messages["is_in_window"]]
+    expected = community_terms(window, top_n=20, min_df=3)
+    got = con.execute(
+        "select community_id, term, score, count_messages from fct_community_topics "
+        "where snapshot_date = ? and group_kind = 'detected'",
+        [day],
+    ).df()
+    merged = expected.merge(got, on=["community_id", "term"], how="outer", indicator=True)
+    assert (merged["_merge"] == "both").mean() > 0.99
+    both = merged[merged["_merge"] == "both"]
+    assert (both["score_x"] - both["score_y"]).abs().max() < 1e-6
+    assert (both["count"] == both["count_messages"]).all()
+
+    weekly = weekly_term_counts(messages)
+    week = pd.Timestamp(day) - pd.Timedelta(days=pd.Timestamp(day).weekday())
+    trend = trending_terms(weekly, week=week, baseline_weeks=4, top_n=10)
+    got = con.execute(
+        "select community_id, term, rise from fct_community_trending_terms "
+        "where snapshot_date = ? and group_kind = 'detected'",
+        [day],
+    ).df()
+    merged = trend.merge(got, on=["community_id", "term"], how="outer", indicator=True)
+    assert len(trend) > 0 and (merged["_merge"] == "both").mean() > 0.99

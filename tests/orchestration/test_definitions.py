@@ -51,3 +51,18 @@ def test_daily_schedule_is_defined_and_off():
     assert schedule.cron_schedule == "0 3 * * *"
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     assert defs.resolve_job_def("refresh_all") is not None
+
+
+def test_text_steps_sit_between_staging_and_the_text_marts():
+    specs = _specs()
+    enriched = specs[dg.AssetKey(["text", "contents_enriched"])]
+    assert enriched.group_name == "text"
+    assert dg.AssetKey("stg_product__contents") in {d.asset_key for d in enriched.deps}
+    pains = specs[dg.AssetKey(["text", "community_pain_points"])]
+    assert dg.AssetKey(["communities", "community_assignments"]) in {
+        d.asset_key for d in pains.deps
+    }
+    topics = specs[dg.AssetKey("fct_community_topics")]
+    assert topics.group_name == "marts_text"
+    upstream = {d.asset_key for d in specs[dg.AssetKey("stg_text__content_terms")].deps}
+    assert dg.AssetKey(["text", "content_terms"]) in upstream

@@ -25,7 +25,8 @@ latest_topics as (
     select
         community_id,
         term,
-        score,
+        -- Exact decimal products: sums do not depend on the order they are added in.
+        cast(score as decimal(18, 8)) as score,
     from topics
     where
         group_kind = 'detected'

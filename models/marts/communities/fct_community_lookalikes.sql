@@ -45,7 +45,8 @@ latest_topics as (
         group_kind,
         community_id,
         term,
-        score,
+        -- Exact decimal products: sums do not depend on the order they are added in.
+        cast(score as decimal(18, 8)) as score,
     from topics
     where snapshot_date = (select max(latest.snapshot_date) from latest)
 ),
