@@ -60,6 +60,9 @@ bench: parse  ## benchmarks (print figures; see README "Benchmarks"); run `make 
 	@$(BIN)/python bench/bench_detection.py
 	@$(BIN)/python bench/bench_communities.py
 	@$(BIN)/python bench/bench_inflection.py
+	@$(BIN)/python bench/bench_text_pipeline.py
+	@$(BIN)/python bench/bench_text_topics.py
+	@$(BIN)/python bench/bench_sentiment.py
 
 report-real: parse  ## import the real Stack Exchange dump and CollegeMsg (SMALLGROUPS_EVAL_DATA), run everything, report
 	@$(BIN)/python bench/report_real.py

@@ -20,6 +20,9 @@ MAIN_TABLES = (
     "fct_community_health",
     "fct_community_members",
     "rpt_high_potential_communities",
+    "fct_contents_enriched",
+    "fct_community_topics",
+    "fct_community_pain_points",
     "stg_product__rejected_rows",
 )
 
