@@ -6,7 +6,8 @@ For a Stack Exchange dump (``--stackexchange DIR``) or the SNAP CollegeMsg file
 pipeline's latest weekly snapshot and a detection on the whole history (small, slow
 sites have too few interactions in any 4-week window) - how well communities line up
 with tags (purity and NMI against each member's most used tag), each large community's
-top terms next to its top tags, and the KPIs. Figures only.
+top terms next to its top tags, what the text marts say at the latest full week
+(topics, top pain point, net sentiment), and the KPIs. Figures only.
 
     python bench/report_real.py                      # the conlang meta dump and CollegeMsg
     python bench/report_real.py --stackexchange /path/to/unpacked/site.stackexchange.com
@@ -15,10 +16,7 @@ top terms next to its top tags, and the KPIs. Figures only.
 from __future__ import annotations
 
 import argparse
-import collections
-import math
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,16 +29,9 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 from orchestration.lib.communities import detect_communities  # noqa: E402
 from orchestration.lib.communities.metrics import normalized_mutual_info, purity  # noqa: E402
+from orchestration.lib.text import community_terms, tokenize_many  # noqa: E402
 
 EVAL = Path(os.environ.get("SMALLGROUPS_EVAL_DATA", PROJECT_DIR.parent / "shared" / "data"))
-_WORD = re.compile(r"[a-z][a-z'\-]{2,}")
-_STOP_WORDS = """the and for that this with you are not but have was can what there they would
-    about from which when will one all your has been how more other also any just
-    some like only into their them then than its it's were should could because does
-    don't use using used get make way think know want need see see also very such
-    these those here where why who may might much many most well even each both same
-    still over"""
-_STOP = frozenset(_STOP_WORDS.split())
 
 
 def _run_pipeline(env_name: str, source: Path, name: str) -> Path:
@@ -78,18 +69,60 @@ def _sizes(labels: pd.Series) -> str:
     )
 
 
-def _top_terms(texts: list[str], background: collections.Counter, n: int = 8) -> list[str]:
-    counts = collections.Counter(
-        word for text in texts for word in _WORD.findall(text.lower()) if word not in _STOP
+def _report_text_marts(q) -> None:
+    """What the text marts say at the latest full weekly snapshot."""
+    enriched = q(
+        "select language, sentiment_label, count(*) as n from fct_contents_enriched group by all"
     )
-    total_bg = sum(background.values()) or 1
-    total = sum(counts.values()) or 1
-    scored = {
-        w: (c / total) * math.log(1 + total_bg / (1 + background[w]))
-        for w, c in counts.items()
-        if c >= 2
-    }
-    return [w for w, _ in sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+    if enriched.empty:
+        return
+    total = enriched["n"].sum()
+    langs = enriched.groupby("language")["n"].sum() / total
+    labels = enriched.groupby("sentiment_label")["n"].sum() / total
+    print(
+        f"  text: {total:,} messages enriched; "
+        + ", ".join(f"{k} {v:.1%}" for k, v in langs.items())
+        + "; sentiment "
+        + ", ".join(f"{k} {v:.1%}" for k, v in labels.items())
+    )
+    day = q(
+        "select max(snapshot_date) as d from fct_community_topics "
+        "where group_kind = 'detected' and snapshot_date in "
+        "(select snapshot_date from communities.community_snapshot_runs where not is_provisional)"
+    )["d"].iloc[0]
+    if day is None or pd.isna(day):
+        print("  text marts: no full weekly snapshot with topics")
+        return
+    rows = q(
+        f"""
+        select
+            topics.community_id,
+            string_agg(topics.term, ', ' order by topics.term_rank)
+                filter (where topics.term_rank <= 6) as terms,
+            any_value(pains.phrase) as top_pain_point,
+            any_value(sentiment.net_sentiment_window) as net_sentiment,
+            any_value(sentiment.count_messages_window) as messages
+        from fct_community_topics as topics
+        left join fct_community_pain_points as pains
+            on pains.snapshot_date = topics.snapshot_date
+            and pains.community_id = topics.community_id
+            and pains.pain_point_rank = 1
+        left join fct_community_sentiment_weekly as sentiment
+            on sentiment.snapshot_date = topics.snapshot_date
+            and sentiment.community_id = topics.community_id
+        where topics.snapshot_date = '{pd.Timestamp(day).date()}' and topics.group_kind = 'detected'
+        group by all
+        order by messages desc nulls last, community_id
+        limit 6
+        """
+    )
+    print(f"  text marts at {pd.Timestamp(day).date()}: topics | top pain point | net sentiment")
+    for r in rows.itertuples(index=False):
+        print(
+            f"    {r.community_id} ({r.messages} messages): {r.terms} | "
+            f"{r.top_pain_point or '-'} | "
+            + (f"{r.net_sentiment:+.2f}" if pd.notna(r.net_sentiment) else "-")
+        )
 
 
 def _report(db: Path, *, has_tags: bool) -> None:
@@ -143,17 +176,19 @@ def _report(db: Path, *, has_tags: bool) -> None:
         "where body is not null"
     )
     group_names = q("select group_id, name from stg_product__groups")
-    background = collections.Counter(
-        w for t in contents["body"] for w in _WORD.findall(t.lower()) if w not in _STOP
-    )
     with_text = contents.merge(assigned, on="user_id").merge(group_names, on="group_id", how="left")
-    print("  largest communities: top terms (c-TF-IDF against all text) | top tags")
+    with_text["tokens"] = tokenize_many(with_text["body"])
+    terms = community_terms(
+        with_text.rename(columns={"community_label": "community_id"}), top_n=8, min_df=2
+    )
+    print("  largest communities: top terms (the library's c-TF-IDF) | top tags")
     for label in assigned["community_label"].value_counts().index[:6]:
         rows = with_text[with_text["community_label"] == label]
         size = int((assigned["community_label"] == label).sum())
-        terms = ", ".join(_top_terms(rows["body"].tolist(), background)) or "-"
+        top = ", ".join(terms.loc[terms["community_id"] == label, "term"]) or "-"
         top_tags = ", ".join(rows["name"].dropna().value_counts().index[:4]) or "-"
-        print(f"    #{label} ({size} members): {terms} | {top_tags}")
+        print(f"    #{label} ({size} members): {top} | {top_tags}")
+    _report_text_marts(q)
     kpis = q("select * from fct_kpi_daily order by kpi_date")
     if not kpis.empty:
         last = kpis.iloc[-1]
