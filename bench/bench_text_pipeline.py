@@ -35,6 +35,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
@@ -106,9 +107,51 @@ def quality(con, truth: Path) -> dict:
         f"  sentiment agreement with planted labels {out['sentiment_agreement']:.3f},"
         f" language {out['language_agreement']:.4f} ({out['labelled_messages']:,} messages)"
     )
+    out["lookalikes_same_topic"] = lookalike_topics(con, truth)
     out["per_snapshot"] = rows
     out["mean"] = mean
     return out
+
+
+def lookalike_topics(con, truth: Path) -> dict:
+    """Share of detected lookalike pairs whose planted communities share their topic."""
+    from orchestration.lib.text.evaluation import map_planted_to_detected
+
+    day = con.execute("select max(snapshot_date) from fct_community_lookalikes").fetchone()[0]
+    pairs = con.execute(
+        f"""
+        with planted as (
+            select user_id, min(community_id) as planted
+            from read_parquet('{truth}/community_memberships.parquet')
+            where valid_from <= ? and (valid_to is null or valid_to > ?)
+              and (churned_on is null or churned_on > ?)
+            group by user_id
+        )
+        select planted.user_id, planted.planted, a.community_id as detected
+        from planted left join communities.community_assignments as a
+            on a.user_id = planted.user_id and a.snapshot_date = ?
+        """,
+        [day] * 4,
+    ).df()
+    mapping = map_planted_to_detected(pairs)
+    topics = con.execute(
+        f"select community_id, topic_key from read_parquet('{truth}/communities.parquet')"
+    ).df()
+    mapping = mapping.merge(topics, left_on="planted", right_on="community_id")
+    topic_of = dict(zip(mapping["detected"], mapping["topic_key"], strict=True))
+    look = con.execute(
+        "select community_id, lookalike_community_id from fct_community_lookalikes "
+        "where group_kind = 'detected' and lookalike_group_kind = 'detected'"
+    ).df()
+    look = look[look["community_id"].isin(topic_of) & look["lookalike_community_id"].isin(topic_of)]
+    same = look["community_id"].map(topic_of) == look["lookalike_community_id"].map(topic_of)
+    shares = pd.Series(list(topic_of.values())).value_counts(normalize=True)
+    chance = float((shares**2).sum())
+    print(
+        f"  lookalikes (top 5, detected pairs): {same.mean():.3f} share the planted topic"
+        f" ({len(look)} pairs; two random communities: {chance:.3f})"
+    )
+    return {"share": float(same.mean()), "pairs": len(look), "chance": chance}
 
 
 def sql_vs_library(con, day) -> dict:
