@@ -284,7 +284,7 @@ def extract_pain_points(
     banned = _need_words(patterns_path) | stopwords("zh") | stopwords("en")
     if "segments" in m.columns:
         grams = [
-            _run_candidates(tuple(tuple(str(w) for w in r) for r in runs), max_n, banned)
+            _run_candidates(tuple(map(tuple, runs)), max_n, banned)
             if runs is not None
             else frozenset()
             for runs in m["segments"]
