@@ -166,3 +166,25 @@ def test_pain_points_name_the_repeated_complaint(con):
     ).fetchall()
     # Messages every 7 hours from Monday 2026-01-05: 24 of them by the end of Sunday the 11th.
     assert runs[0][0] == 24 and 0 < runs[0][1] < 24
+
+
+def test_late_messages_recompute_their_snapshot(con):
+    refresh.enrich_new_messages(con)
+    _snapshot_tables(con, [date(2026, 1, 11), date(2026, 1, 18)], provisional_last=False)
+    settings = TextSettings(pain_min_messages=2, pain_min_authors=2)
+    assert refresh.refresh_pain_points(con, settings)["snapshots_computed"] == 2
+    # A message of the first week arrives late: both windows (28 days) hold it.
+    late = _contents(1, start=90).assign(created_at=datetime(2026, 1, 6, 12))
+    con.register("_late", late)
+    con.execute("insert into main.stg_product__contents select * from _late")
+    assert refresh.enrich_new_messages(con)["messages_enriched_this_run"] == 1
+    assert refresh.refresh_pain_points(con, settings)["snapshots_computed"] == 2
+    assert refresh.refresh_pain_points(con, settings)["snapshots_computed"] == 0
+
+
+def test_tables_of_an_older_layout_are_rebuilt(con):
+    con.execute("create schema text")
+    con.execute("create table text.pain_point_runs (snapshot_date date, seconds double)")
+    store.ensure_tables(con)
+    columns = [r[0] for r in con.execute("describe text.pain_point_runs").fetchall()]
+    assert columns[-1] == "computed_at" and "settings_fingerprint" in columns

@@ -3,15 +3,16 @@
 `enrich_new_messages` enriches the accepted messages not enriched yet (all of them when
 the dictionary, lexicons, weights or code changed: mixing two versions would make
 figures incomparable); `refresh_pain_points` extracts pain points for every community
-snapshot that is new, provisional, or was computed with other settings or on another
-community snapshot. Both return the figures the Dagster assets attach as metadata.
+snapshot that is new, provisional, computed with other settings or on another community
+snapshot, or whose window gained messages enriched after it was computed (late data).
+Both return the figures the Dagster assets attach as metadata.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
@@ -152,6 +153,7 @@ def refresh_pain_points(
             or r.is_provisional
             or old.settings_fingerprint != fingerprint
             or old.community_fingerprint != r.community_fingerprint
+            or old.has_late_messages
         ):
             todo.append((day, bool(r.is_provisional), r.community_fingerprint))
     log.info("%d snapshot(s), %d stored, computing %d", len(wanted), len(stored), len(todo))
@@ -174,6 +176,7 @@ def refresh_pain_points(
             "seconds": round(time.perf_counter() - t0, 3),
             "settings_fingerprint": fingerprint,
             "community_fingerprint": community_fingerprint,
+            "computed_at": datetime.now(UTC).replace(tzinfo=None),
         }
         store.write_snapshot(con, run, found)
         log.info(

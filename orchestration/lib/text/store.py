@@ -47,7 +47,7 @@ SNAPSHOT_TABLES: dict[str, str] = {
         snapshot_date date, is_provisional boolean, window_start_date date,
         count_messages bigint, count_need_messages bigint, count_groups bigint,
         count_pain_points bigint, seconds double, settings_fingerprint varchar,
-        community_fingerprint varchar""",
+        community_fingerprint varchar, computed_at timestamp""",
     "community_pain_points": """
         snapshot_date date, group_kind varchar, community_id varchar, rank bigint,
         phrase varchar, language varchar, count_messages bigint, count_authors bigint,
@@ -69,16 +69,30 @@ def ensure_tables(
     recreate_contents: bool = False,
     recreate_snapshots: bool = False,
 ) -> None:
-    """Create the schema and tables (dropping them first when asked)."""
+    """Create the schema and tables; drop them first when asked or when a table's
+    columns are not the expected ones (written by an older version: recomputed)."""
     con.execute(f"create schema if not exists {SCHEMA}")
     for tables, recreate in (
         (CONTENT_TABLES, recreate_contents),
         (SNAPSHOT_TABLES, recreate_snapshots),
     ):
+        outdated = any(
+            _stored_columns(con, name) not in ([], _columns(ddl)) for name, ddl in tables.items()
+        )
         for name, ddl in tables.items():
-            if recreate:
+            if recreate or outdated:
                 con.execute(f"drop table if exists {SCHEMA}.{name}")
             con.execute(f"create table if not exists {SCHEMA}.{name} ({ddl})")
+
+
+def _stored_columns(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    """Columns of a stored text table in order (empty when it does not exist)."""
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [SCHEMA, name],
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 def stored_enrichment_fingerprints(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -157,12 +171,24 @@ def wanted_snapshots(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def stored_runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Stored pain-point snapshots with their fingerprints."""
+    """Stored pain-point snapshots with their fingerprints and whether a message of
+    their window was enriched after they were computed (``has_late_messages``)."""
     return con.execute(
         f"""
-        select snapshot_date, is_provisional, settings_fingerprint, community_fingerprint
-        from {SCHEMA}.pain_point_runs
-        order by snapshot_date
+        select
+            runs.snapshot_date, runs.is_provisional, runs.settings_fingerprint,
+            runs.community_fingerprint,
+            exists (
+                select 1
+                from {SCHEMA}.contents_enriched as enriched
+                inner join main.stg_product__contents as contents
+                    on contents.content_id = enriched.content_id
+                where contents.created_at >= runs.window_start_date
+                  and contents.created_at < runs.snapshot_date + 1
+                  and enriched.enriched_at > runs.computed_at
+            ) as has_late_messages
+        from {SCHEMA}.pain_point_runs as runs
+        order by runs.snapshot_date
         """
     ).df()
 
