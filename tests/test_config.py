@@ -41,3 +41,13 @@ def test_two_import_sources_are_refused():
         load_settings(
             {"SMALLGROUPS_STACKEXCHANGE_DUMP": "a", "SMALLGROUPS_COLLEGEMSG_FILE": "b.txt"}
         )
+
+
+def test_dbt_project_vars_are_read_and_a_missing_one_is_named(tmp_path):
+    from orchestration.lib.config import dbt_project_var
+
+    assert dbt_project_var("text_window_days") == 28
+    (tmp_path / "dbt_project.yml").write_text("name: x\nvars:\n  a: 1\n")
+    assert dbt_project_var("a", tmp_path) == 1
+    with pytest.raises(KeyError, match="dbt_project.yml"):
+        dbt_project_var("b", tmp_path)

@@ -133,3 +133,32 @@ def dbt_executable() -> str:
     """The dbt of this environment: on PATH, else next to the running Python (when the
     venv is not activated, e.g. `make` or CI calling ``.venv/bin/python`` directly)."""
     return shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")
+
+
+def dbt_project_var(name: str, project_dir: Path = PROJECT_DIR) -> object:
+    """A var from ``dbt_project.yml``, so Python steps share dbt's settings.
+
+    Parameters
+    ----------
+    name : str
+        The var, e.g. ``"text_window_days"``.
+    project_dir : Path
+        The dbt project folder.
+
+    Returns
+    -------
+    object
+        Its value.
+
+    Raises
+    ------
+    KeyError
+        When ``dbt_project.yml`` defines no such var (the message names the file).
+    """
+    import yaml
+
+    path = project_dir / "dbt_project.yml"
+    variables = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("vars") or {}
+    if name not in variables:
+        raise KeyError(f"{path}: no var {name!r} under vars:")
+    return variables[name]

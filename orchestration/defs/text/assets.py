@@ -16,7 +16,7 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from orchestration.defs.dbt.assets import smallgroups_dbt_assets
-from orchestration.lib.config import load_settings
+from orchestration.lib.config import dbt_project_var, load_settings
 from orchestration.lib.text import store
 from orchestration.lib.text.refresh import enrich_new_messages, refresh_pain_points
 from orchestration.lib.text.snapshots import TextSettings
@@ -90,8 +90,9 @@ def contents_enriched(context: dg.AssetExecutionContext, config: ContentEnrichme
 class PainPointConfig(dg.Config):
     """Pain-point settings (launchpad); the defaults are the documented ones."""
 
-    window_days: int = 28
-    """Days of messages behind each snapshot's pain points (dbt's var text_window_days)."""
+    window_days: int = int(dbt_project_var("text_window_days"))
+    """Days of messages behind each snapshot's pain points (default: dbt's var
+    text_window_days, the window of the topic and sentiment marts)."""
     top_pain_points: int = 5
     """Pain points kept per group and snapshot."""
     pain_min_messages: int = 3
