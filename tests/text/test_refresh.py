@@ -188,3 +188,18 @@ def test_tables_of_an_older_layout_are_rebuilt(con):
     store.ensure_tables(con)
     columns = [r[0] for r in con.execute("describe text.pain_point_runs").fetchall()]
     assert columns[-1] == "computed_at" and "settings_fingerprint" in columns
+
+
+def test_the_fingerprint_follows_the_domain_dictionary(tmp_path):
+    from orchestration.lib.text.enrich import enrichment_fingerprint
+    from orchestration.lib.text.tokenize import DEFAULT_DOMAIN_TERMS
+
+    extended = tmp_path / "terms.csv"
+    extended.write_text(
+        DEFAULT_DOMAIN_TERMS.read_text(encoding="utf-8") + '人像模式,zh,"a user\'s term"\n',
+        encoding="utf-8",
+    )
+    assert enrichment_fingerprint() == enrichment_fingerprint(DEFAULT_DOMAIN_TERMS)
+    assert enrichment_fingerprint(extended) != enrichment_fingerprint()
+    with pytest.raises(FileNotFoundError, match="missing.csv"):
+        enrichment_fingerprint(tmp_path / "missing.csv")
