@@ -77,11 +77,29 @@ def warehouse_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
             "from communities.community_snapshot_runs order by snapshot_date desc limit 1"
         ).fetchall()
         communities = rows[0] if rows else None
+    text = None
+    if {"fct_contents_enriched", "fct_community_pain_points"} <= existing:
+        languages = con.execute(
+            "select language, count(*) from main.fct_contents_enriched group by 1 order by 2 desc"
+        ).fetchall()
+        # The most complained-about phrase of the latest snapshot, over all groups.
+        top = con.execute(
+            """
+            select community_id, phrase, count_messages, count_authors
+            from main.fct_community_pain_points
+            where snapshot_date = (select max(snapshot_date) from main.fct_community_pain_points)
+              and group_kind = 'detected'
+            order by count_messages desc, community_id, pain_point_rank
+            limit 1
+            """
+        ).fetchall()
+        text = {"languages": languages, "top_pain_point": top[0] if top else None}
     return {
         "row_counts": row_counts,
         "raw_row_counts": raw_row_counts,
         "rejects": rejects,
         "communities": communities,
+        "text": text,
     }
 
 
@@ -103,6 +121,17 @@ def format_summary(summary: dict[str, object], duckdb_path: str) -> str:
             f"  communities at {day}: {count:,} detected, {assigned:,} of {users:,} users "
             f"assigned, modularity {modularity:.3f}",
         ]
+    if summary.get("text"):
+        languages = summary["text"]["languages"]
+        total = sum(n for _, n in languages) or 1
+        shares = ", ".join(f"{lang} {n / total:.0%}" for lang, n in languages)
+        lines += ["", f"  messages enriched: {total:,} ({shares})"]
+        if summary["text"]["top_pain_point"]:
+            community, phrase, count, authors = summary["text"]["top_pain_point"]
+            lines.append(
+                f"  loudest pain point: '{phrase}' in community {community} "
+                f"({count} messages from {authors} members in 4 weeks; fct_community_pain_points)"
+            )
     lines += [
         "",
         f"  warehouse: {duckdb_path}",
