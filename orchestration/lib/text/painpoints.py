@@ -238,8 +238,9 @@ def extract_pain_points(
         ``sentiment_score`` (in [-1, 1]; negative = unhappy) and ``segments`` (the
         message's word runs from `orchestration.lib.text.tokenize.segments`, stop
         words kept so phrases such as ``字幕不同步`` survive; rebuilt from ``body``
-        when absent). Rows with a null ``community_id`` only serve as
-        background.
+        when absent) and ``is_need_message`` (the stored need-pattern flag, used
+        instead of matching the patterns again unless `patterns_path` is given).
+        Rows with a null ``community_id`` only serve as background.
     top_n : int, default 5
         Phrases kept per community.
     min_messages : int, default 3
@@ -276,7 +277,10 @@ def extract_pain_points(
     if m.empty:
         return pd.DataFrame(columns=out_cols)
     langs = [resolve_language(lang, b) for lang, b in zip(m["language"], m["body"], strict=True)]
-    need = find_need_messages(m["body"], langs, patterns_path=patterns_path)
+    if "is_need_message" in m.columns and patterns_path is None:
+        need = m["is_need_message"].fillna(False).to_numpy(dtype=bool, copy=True)
+    else:
+        need = find_need_messages(m["body"], langs, patterns_path=patterns_path)
     if negative_threshold is not None and "sentiment_score" in m.columns:
         score = pd.to_numeric(m["sentiment_score"], errors="coerce").to_numpy(dtype=float)
         need |= np.nan_to_num(score, nan=np.inf) <= negative_threshold
