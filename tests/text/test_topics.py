@@ -65,3 +65,34 @@ def test_trending_requires_min_support():
     assert trending_terms(one_author, min_messages=3, min_authors=2).empty
     two_msgs = weekly_term_counts(_messages(spike_authors=2, spike_msgs=2), ngram_max=1)
     assert trending_terms(two_msgs, min_messages=3, min_authors=2).empty
+
+
+def test_contains_term_respects_word_ends():
+    from orchestration.lib.text.topics import contains_term
+
+    assert contains_term("getting stuck", "getting")
+    assert contains_term("getting stuck", "stuck")
+    assert not contains_term("gettings stuck", "getting")
+    assert not contains_term("getting", "getting")
+    assert contains_term("夜景噪点", "夜景") and contains_term("夜景噪点", "噪点")
+    assert not contains_term("夜景噪点", "景噪")
+    assert contains_term("app 卡顿", "卡顿") and not contains_term("app卡", "app")
+
+
+def test_a_term_gives_way_to_a_longer_one_covering_its_messages():
+    docs = pd.DataFrame(
+        {
+            "community_id": ["a"] * 4 + ["b"] * 4,
+            "tokens": [["getting", "stuck", "proofs"]] * 3
+            + [["proofs", "exam"]]
+            + [["tent", "stove"]] * 4,
+        }
+    )
+    kept = community_terms(docs, top_n=5, min_df=1)
+    terms_a = list(kept.loc[kept["community_id"] == "a", "term"])
+    # "getting" and "stuck" only occur inside "getting stuck" / "stuck proofs";
+    # "proofs" is also used alone (4 messages, its longer terms 3 >= 0.6 x 4): absorbed too.
+    assert "getting" not in terms_a and "stuck" not in terms_a
+    assert {"getting stuck", "stuck proofs"} <= set(terms_a)
+    plain = community_terms(docs, top_n=5, min_df=1, absorb=None)
+    assert "getting" in set(plain.loc[plain["community_id"] == "a", "term"])

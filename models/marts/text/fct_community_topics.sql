@@ -12,7 +12,9 @@
 -- group form one class; score = (term occurrences in the class / all term occurrences
 -- in the class) x ln(1 + average class size / occurrences of the term in all classes),
 -- so words every group uses score low. Terms in fewer than var('topic_min_messages')
--- messages are ignored. Same definition as orchestration.lib.text.topics.community_terms
+-- messages are ignored, and a term contained in a longer candidate that covers most of
+-- its messages gives way to it ("getting" to "getting stuck"). Same definition as
+-- orchestration.lib.text.topics.community_terms
 -- (an end-to-end test compares them). Examples: the most recent messages using the term
 -- (ties broken by the larger id). Incremental: only snapshots whose term counts were
 -- rebuilt are recomputed.
@@ -95,13 +97,59 @@ scored as (
             and with_totals.group_kind = class_sizes.group_kind
 ),
 
-ranked as (
+candidates as (
     select
         *,
         row_number() over (
             partition by snapshot_date, group_kind, community_id order by score desc, term asc
-        ) as term_rank,
+        ) as candidate_rank,
     from scored
+    qualify candidate_rank <= 3 * {{ var('topic_terms_per_community') }}
+),
+
+absorbed as (
+    -- A term gives way to a longer candidate that contains it at one end (an English
+    -- word up to a space, an all-Chinese term directly) and is used in at least
+    -- var('topic_absorb_share') of its messages: one idea, one slot.
+    select distinct
+        shorter.snapshot_date,
+        shorter.group_kind,
+        shorter.community_id,
+        shorter.term,
+    from candidates as shorter
+    inner join candidates as longer
+        on
+            shorter.snapshot_date = longer.snapshot_date
+            and shorter.group_kind = longer.group_kind
+            and shorter.community_id = longer.community_id
+            and shorter.term != longer.term
+            and longer.count_window_messages
+            >= {{ var('topic_absorb_share') }} * shorter.count_window_messages
+    where
+        starts_with(longer.term, shorter.term || ' ')
+        or ends_with(longer.term, ' ' || shorter.term)
+        or (
+            regexp_full_match(
+                shorter.term, '[\x{3400}-\x{4dbf}\x{4e00}-\x{9fff}\x{f900}-\x{faff}]+'
+            )
+            and (starts_with(longer.term, shorter.term) or ends_with(longer.term, shorter.term))
+        )
+),
+
+ranked as (
+    select
+        candidates.*,
+        row_number() over (
+            partition by candidates.snapshot_date, candidates.group_kind, candidates.community_id
+            order by candidates.score desc, candidates.term asc
+        ) as term_rank,
+    from candidates
+    anti join absorbed
+        on
+            candidates.snapshot_date = absorbed.snapshot_date
+            and candidates.group_kind = absorbed.group_kind
+            and candidates.community_id = absorbed.community_id
+            and candidates.term = absorbed.term
 ),
 
 top_terms as (

@@ -15,12 +15,20 @@ share over the previous weeks and keeps the largest rises that have real support
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from orchestration.lib.text.tokenize import join_tokens
 
-__all__ = ["community_terms", "document_terms", "trending_terms", "weekly_term_counts"]
+__all__ = [
+    "community_terms",
+    "contains_term",
+    "document_terms",
+    "trending_terms",
+    "weekly_term_counts",
+]
 
 
 def document_terms(tokens: list[str] | None, ngram_max: int = 2) -> list[str]:
@@ -47,6 +55,34 @@ def document_terms(tokens: list[str] | None, ngram_max: int = 2) -> list[str]:
     return out
 
 
+_ALL_CJK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
+
+
+def contains_term(longer: str, term: str) -> bool:
+    """Whether `longer` starts or ends with the whole term `term`.
+
+    English words must end at a space (``"getting stuck"`` contains ``"getting"``,
+    ``"gettings"`` does not); an all-Chinese term may sit directly at either end
+    (``夜景噪点`` contains ``夜景`` and ``噪点``). The same rule as the SQL model
+    ``fct_community_topics``.
+
+    Parameters
+    ----------
+    longer, term : str
+        Two terms.
+
+    Returns
+    -------
+    bool
+        True when `longer` is longer and contains `term` at one end.
+    """
+    if len(longer) <= len(term):
+        return False
+    if longer.startswith(term + " ") or longer.endswith(" " + term):
+        return True
+    return bool(_ALL_CJK.match(term)) and (longer.startswith(term) or longer.endswith(term))
+
+
 def _exploded(docs: pd.DataFrame, class_col: str, ngram_max: int) -> pd.DataFrame:
     """One row per (class, document, term occurrence)."""
     terms = [document_terms(t, ngram_max) for t in docs["tokens"]]
@@ -67,6 +103,7 @@ def community_terms(
     *,
     ngram_max: int = 2,
     class_col: str = "community_id",
+    absorb: float | None = 0.6,
 ) -> pd.DataFrame:
     """Rank each community's characteristic terms by class-based TF-IDF.
 
@@ -83,6 +120,12 @@ def community_terms(
         Longest n-gram of adjacent tokens used as a term.
     class_col : str, default "community_id"
         The class column.
+    absorb : float or None, default 0.6
+        When set, a term is dropped in favour of a longer candidate of its class that
+        contains it (``"getting"`` in ``"getting stuck"``, ``夜景`` in ``夜景噪点``) and
+        is used in at least this share of its messages, so one idea does not fill
+        several slots. Candidates are the class's ``3 * top_n`` best terms;
+        `contains_term` defines containment.
 
     Returns
     -------
@@ -113,6 +156,16 @@ def community_terms(
         avg_class / term_total.reindex(tf["term"]).to_numpy()
     )
     tf = tf.sort_values(["cls", "score", "term"], ascending=[True, False, True], kind="mergesort")
+    if absorb is not None:
+        tf = tf[tf.groupby("cls").cumcount() < 3 * top_n]
+        keep = []
+        for _, group in tf.groupby("cls", sort=False):
+            terms = list(zip(group["term"], group["count"], strict=True))
+            keep.extend(
+                not any(b != u and nb >= absorb * nu and contains_term(b, u) for b, nb in terms)
+                for u, nu in terms
+            )
+        tf = tf[np.asarray(keep, dtype=bool)]
     tf["rank"] = tf.groupby("cls").cumcount() + 1
     out = tf[tf["rank"] <= top_n].rename(columns={"cls": class_col})
     out["count"] = out["count"].astype("int64")
