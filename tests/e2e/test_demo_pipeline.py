@@ -301,7 +301,7 @@ def test_every_message_is_enriched_once(demo):
     assert result["language_agreement"] > 0.99
     # Planted labels come from templates; the scorer was never fitted on them.
     print(f"sentiment agreement with planted labels: {result['sentiment_agreement']:.3f}")
-    assert result["sentiment_agreement"] > 0.6
+    assert result["sentiment_agreement"] > 0.7  # measured 0.729
 
 
 def test_text_marts_recover_planted_topics_and_pain_points(demo):
@@ -318,7 +318,8 @@ def test_text_marts_recover_planted_topics_and_pain_points(demo):
         f"topics found {big['found'].mean():.3f} of {len(big)}"
     )
     assert len(supported) >= 10 and supported["found"].mean() >= 0.8
-    assert len(big) >= 10 and big["found"].mean() >= 0.7
+    # Measured 0.836 and 0.887 on this data set; the issue asks for 0.8.
+    assert len(big) >= 10 and big["found"].mean() >= 0.8
     # Every top pain point has support and a sentiment; trends are labelled.
     bad = con.execute(
         """
