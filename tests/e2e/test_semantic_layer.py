@@ -234,3 +234,48 @@ def test_end_of_week_stock_and_member_ratio_by_week(semantic):
     for week, (users, per_member) in expected.items():
         assert got[week][0] == users, week
         assert _same(got[week][1], per_member), (week, got[week], per_member)
+
+
+def test_text_metrics_by_week_and_language_match_the_enriched_messages(semantic):
+    query, sql = semantic
+    rows = query(
+        "messages,negative_message_share,need_message_share,mean_sentiment,net_sentiment",
+        "metric_time__week,content__language",
+    )
+    expected = {
+        (week, language): values
+        for week, language, *values in sql(
+            """
+            select
+                cast(date_trunc('week', created_date) as date),
+                language,
+                count(*),
+                avg(case when sentiment_label = 'negative' then 1 else 0 end),
+                avg(case when is_need_message then 1 else 0 end),
+                avg(sentiment_score),
+                avg(case sentiment_label when 'positive' then 1 when 'negative' then -1 else 0 end),
+            from fct_contents_enriched
+            group by all
+            """
+        )
+    }
+    assert len(expected) >= 8
+    got = {
+        (_day(row["metric_time__week"]), row["content__language"]): [
+            _number(row[name])
+            for name in (
+                "messages",
+                "negative_message_share",
+                "need_message_share",
+                "mean_sentiment",
+                "net_sentiment",
+            )
+        ]
+        for row in rows
+    }
+    assert got.keys() == expected.keys()
+    for key, values in expected.items():
+        assert all(
+            math.isclose(a, e, rel_tol=1e-6, abs_tol=1e-9)
+            for a, e in zip(got[key], values, strict=True)
+        ), (key, got[key], values)
