@@ -32,7 +32,11 @@ from orchestration.defs.communities.assets import (  # noqa: E402
 from orchestration.defs.dbt.assets import dbt_resource, smallgroups_dbt_assets  # noqa: E402
 from orchestration.defs.kpi.assets import growth_inflections  # noqa: E402
 from orchestration.defs.raw.assets import raw_tables  # noqa: E402
-from orchestration.defs.text.assets import community_pain_points, contents_enriched  # noqa: E402
+from orchestration.defs.text.assets import (  # noqa: E402
+    community_pain_points,
+    contents_enriched,
+    contents_enriched_account_for_every_message,
+)
 
 refresh_all_job = dg.define_asset_job(
     "refresh_all",
@@ -58,7 +62,10 @@ defs = dg.Definitions(
         community_pain_points,
         growth_inflections,
     ],
-    asset_checks=[community_assignments_account_for_every_user],
+    asset_checks=[
+        community_assignments_account_for_every_user,
+        contents_enriched_account_for_every_message,
+    ],
     jobs=[refresh_all_job],
     schedules=[daily_refresh_schedule],
     resources={"dbt": dbt_resource},

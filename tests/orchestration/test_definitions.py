@@ -66,3 +66,8 @@ def test_text_steps_sit_between_staging_and_the_text_marts():
     assert topics.group_name == "marts_text"
     upstream = {d.asset_key for d in specs[dg.AssetKey("stg_text__content_terms")].deps}
     assert dg.AssetKey(["text", "content_terms"]) in upstream
+    checks = {
+        (key.asset_key.to_user_string(), key.name)
+        for key in defs.resolve_asset_graph().asset_check_keys
+    }
+    assert ("text/contents_enriched", "contents_enriched_account_for_every_message") in checks

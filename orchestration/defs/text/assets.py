@@ -159,3 +159,40 @@ def community_pain_points(context: dg.AssetExecutionContext, config: PainPointCo
                 "seconds": round(time.perf_counter() - started, 2),
             },
         )
+
+
+@dg.asset_check(
+    asset=dg.AssetKey([GROUP, "contents_enriched"]),
+    description="Every accepted message is enriched exactly once, with one enrichment "
+    "version, a known language and label, and a score in [-1, 1].",
+    blocking=True,
+)
+def contents_enriched_account_for_every_message() -> dg.AssetCheckResult:
+    with connect(load_settings().duckdb_path, read_only=True) as con:
+        missing, extra, duplicated, versions, invalid = con.execute(
+            f"""
+            select
+                (select count(*) from main.stg_product__contents as c
+                 anti join {store.SCHEMA}.contents_enriched as e using (content_id)),
+                (select count(*) from {store.SCHEMA}.contents_enriched as e
+                 anti join main.stg_product__contents as c using (content_id)),
+                (select count(*) - count(distinct content_id)
+                 from {store.SCHEMA}.contents_enriched),
+                (select count(distinct enrichment_fingerprint)
+                 from {store.SCHEMA}.contents_enriched),
+                (select count(*) from {store.SCHEMA}.contents_enriched
+                 where language not in ('zh', 'en', 'other')
+                    or sentiment_label not in ('positive', 'neutral', 'negative')
+                    or sentiment_score not between -1 and 1)
+            """
+        ).fetchall()[0]
+    return dg.AssetCheckResult(
+        passed=missing == 0 and extra == 0 and duplicated == 0 and versions <= 1 and invalid == 0,
+        metadata={
+            "messages_not_enriched": missing,
+            "enriched_messages_not_accepted": extra,
+            "messages_enriched_twice": duplicated,
+            "enrichment_versions": versions,
+            "invalid_rows": invalid,
+        },
+    )
