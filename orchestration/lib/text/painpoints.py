@@ -186,7 +186,7 @@ def _contains(big: tuple, small: tuple) -> bool:
     return any(big[i : i + n] == small for i in range(len(big) - n + 1))
 
 
-def _select(cand: pd.DataFrame, top_n: int, absorb: float, stop: frozenset[str]) -> list[pd.Series]:
+def _select(cand: pd.DataFrame, top_n: int, absorb: float, stop: frozenset[str]) -> list[dict]:
     """Absorb sub-phrases into longer ones and greedily pick non-overlapping phrases."""
     rows = cand.sort_values(["score", "key"], ascending=[False, True], kind="mergesort")
     grams = list(rows["gram"])
@@ -200,9 +200,9 @@ def _select(cand: pd.DataFrame, top_n: int, absorb: float, stop: frozenset[str])
                 sub = g[i : i + n]
                 if sub in counts and counts[g] >= absorb * counts[sub]:
                     absorbed.add(sub)
-    picked: list[pd.Series] = []
+    picked: list[dict] = []
     picked_words: set[str] = set()
-    for _, row in rows.iterrows():
+    for row in rows.to_dict("records"):
         g = row["gram"]
         if g in absorbed:
             continue
