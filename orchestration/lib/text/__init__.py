@@ -1,10 +1,14 @@
 """Offline text analytics for community messages in Chinese and English.
 
 `tokenize` detects the language and splits messages into tokens (jieba for Chinese,
-with the project's domain dictionary; a regular expression for English), `topics`
-finds each community's characteristic terms (class-based TF-IDF) and its trending
-terms, and `painpoints` extracts the recurring complaints and requests of each
-community. No network access, no models to download, deterministic results.
+with the project's domain dictionary; a regular expression for English), `sentiment`
+scores them, `topics` finds each community's characteristic terms (class-based TF-IDF)
+and its trending terms, and `painpoints` extracts the recurring complaints and requests
+of each community. The pipeline's steps build on them: `enrich` (one message at a time:
+language, tokens, sentiment, need flag, terms), `snapshots` (pain points of one weekly
+snapshot), `store` (the ``text`` schema) and `refresh` (what the Dagster assets run);
+`evaluation` scores the marts against the demo's planted truth. No network access, no
+models to download, deterministic results.
 """
 
 from __future__ import annotations
