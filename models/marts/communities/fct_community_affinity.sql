@@ -3,7 +3,7 @@
 -- affinity normalised by size (cross weight / geometric mean of the two communities'
 -- total tie weight), so two small tight groups with a real bridge rank above two
 -- big ones that touch by chance. topic_similarity (cosine of the two communities'
--- c-TF-IDF term vectors at the snapshot, fct_community_topics) says whether the tied
+-- c-TF-IDF term vectors, fct_community_topic_similarity) says whether the tied
 -- groups also share interests: high affinity and high topic similarity = connect them.
 -- Each community keeps its top
 -- var('affinity_partners_per_community') partners; pair listed once (a < b).
@@ -17,28 +17,9 @@ members as (
     select * from {{ ref('fct_community_members') }}
 ),
 
-topics as (
-    select * from {{ ref('fct_community_topics') }}
-),
-
-latest_topics as (
-    select
-        community_id,
-        term,
-        -- Exact decimal products: sums do not depend on the order they are added in.
-        cast(score as decimal(18, 8)) as score,
-    from topics
-    where
-        group_kind = 'detected'
-        and snapshot_date = (select max(members.snapshot_date) from members)
-),
-
-topic_norms as (
-    select
-        community_id,
-        sqrt(sum(score * score)) as norm,
-    from latest_topics
-    group by all
+topic_similarity as (
+    select * from {{ ref('fct_community_topic_similarity') }}
+    where group_kind = 'detected' and other_group_kind = 'detected'
 ),
 
 tied as (
@@ -112,20 +93,6 @@ kept as (
     where least(rank_for_a, rank_for_b) <= {{ var('affinity_partners_per_community') }}
 ),
 
-topic_dots as (
-    select
-        kept.community_id_a,
-        kept.community_id_b,
-        sum(topic_a.score * topic_b.score) as dot,
-    from kept
-    inner join latest_topics as topic_a on kept.community_id_a = topic_a.community_id
-    inner join latest_topics as topic_b
-        on
-            kept.community_id_b = topic_b.community_id
-            and topic_a.term = topic_b.term
-    group by all
-),
-
 final as (
     select
         kept.community_id_a,
@@ -136,19 +103,12 @@ final as (
         kept.count_members_tied_across,
         round(kept.affinity, 6) as affinity,
         least(kept.rank_for_a, kept.rank_for_b) as best_rank,
-        round(
-            case
-                when norm_a.norm > 0 and norm_b.norm > 0
-                    then coalesce(topic_dots.dot, 0) / (norm_a.norm * norm_b.norm)
-            end, 6
-        ) as topic_similarity,
+        round(topic_similarity.topic_similarity, 6) as topic_similarity,
     from kept
-    left join topic_norms as norm_a on kept.community_id_a = norm_a.community_id
-    left join topic_norms as norm_b on kept.community_id_b = norm_b.community_id
-    left join topic_dots
+    left join topic_similarity
         on
-            kept.community_id_a = topic_dots.community_id_a
-            and kept.community_id_b = topic_dots.community_id_b
+            kept.community_id_a = topic_similarity.community_id
+            and kept.community_id_b = topic_similarity.other_community_id
 )
 
 select * from final

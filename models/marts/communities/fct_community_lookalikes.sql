@@ -1,8 +1,8 @@
 -- For each group at the latest snapshot, the most similar other groups: structurally
 -- on standardised size, activity, cohesion and growth figures (z-scores over the
 -- snapshot, Euclidean distance; structural_similarity = 1 / (1 + distance)) and by what
--- they talk about (topic_similarity = cosine of their c-TF-IDF term vectors from
--- fct_community_topics, 0 when they share no term). similarity = (1 - w) x structural +
+-- they talk about (topic_similarity from fct_community_topic_similarity: cosine of their
+-- c-TF-IDF term vectors, 0 when they share no term). similarity = (1 - w) x structural +
 -- w x topic with w = var('lookalike_topic_weight') when both groups have topics, else
 -- the structural similarity alone. Find lookalikes of a successful pilot group to
 -- repeat what worked.
@@ -12,8 +12,8 @@ health as (
     select * from {{ ref('fct_community_health') }}
 ),
 
-topics as (
-    select * from {{ ref('fct_community_topics') }}
+topic_similarity as (
+    select * from {{ ref('fct_community_topic_similarity') }}
 ),
 
 latest as (
@@ -40,41 +40,6 @@ standardised as (
     from latest
 ),
 
-latest_topics as (
-    select
-        group_kind,
-        community_id,
-        term,
-        -- Exact decimal products: sums do not depend on the order they are added in.
-        cast(score as decimal(18, 8)) as score,
-    from topics
-    where snapshot_date = (select max(latest.snapshot_date) from latest)
-),
-
-topic_norms as (
-    select
-        group_kind,
-        community_id,
-        sqrt(sum(score * score)) as norm,
-    from latest_topics
-    group by all
-),
-
-topic_dots as (
-    select
-        focal.group_kind,
-        focal.community_id,
-        other.group_kind as other_group_kind,
-        other.community_id as other_community_id,
-        sum(focal.score * other.score) as dot,
-    from latest_topics as focal
-    inner join latest_topics as other
-        on
-            focal.term = other.term
-            and focal.community_id != other.community_id
-    group by all
-),
-
 pairs as (
     select
         focal.snapshot_date,
@@ -96,25 +61,14 @@ with_topics as (
     select
         pairs.*,
         1 / (1 + pairs.distance) as structural_similarity,
-        case
-            when focal_norm.norm > 0 and other_norm.norm > 0
-                then coalesce(topic_dots.dot, 0) / (focal_norm.norm * other_norm.norm)
-        end as topic_similarity,
+        topic_similarity.topic_similarity,
     from pairs
-    left join topic_norms as focal_norm
+    left join topic_similarity
         on
-            pairs.group_kind = focal_norm.group_kind
-            and pairs.community_id = focal_norm.community_id
-    left join topic_norms as other_norm
-        on
-            pairs.lookalike_group_kind = other_norm.group_kind
-            and pairs.lookalike_community_id = other_norm.community_id
-    left join topic_dots
-        on
-            pairs.group_kind = topic_dots.group_kind
-            and pairs.community_id = topic_dots.community_id
-            and pairs.lookalike_group_kind = topic_dots.other_group_kind
-            and pairs.lookalike_community_id = topic_dots.other_community_id
+            pairs.group_kind = topic_similarity.group_kind
+            and pairs.community_id = topic_similarity.community_id
+            and pairs.lookalike_group_kind = topic_similarity.other_group_kind
+            and pairs.lookalike_community_id = topic_similarity.other_community_id
 ),
 
 combined as (
