@@ -42,7 +42,11 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 from orchestration.lib.text import refresh, store  # noqa: E402
 from orchestration.lib.text.enrich import content_terms, enrich_contents  # noqa: E402
-from orchestration.lib.text.evaluation import evaluate_snapshot  # noqa: E402
+from orchestration.lib.text.evaluation import (  # noqa: E402
+    evaluate_snapshot,
+    map_planted_to_detected,
+    planted_and_detected,
+)
 from orchestration.lib.text.topics import community_terms  # noqa: E402
 
 
@@ -115,24 +119,8 @@ def quality(con, truth: Path) -> dict:
 
 def lookalike_topics(con, truth: Path) -> dict:
     """Share of detected lookalike pairs whose planted communities share their topic."""
-    from orchestration.lib.text.evaluation import map_planted_to_detected
-
     day = con.execute("select max(snapshot_date) from fct_community_lookalikes").fetchone()[0]
-    pairs = con.execute(
-        f"""
-        with planted as (
-            select user_id, min(community_id) as planted
-            from read_parquet('{truth}/community_memberships.parquet')
-            where valid_from <= ? and (valid_to is null or valid_to > ?)
-              and (churned_on is null or churned_on > ?)
-            group by user_id
-        )
-        select planted.user_id, planted.planted, a.community_id as detected
-        from planted left join communities.community_assignments as a
-            on a.user_id = planted.user_id and a.snapshot_date = ?
-        """,
-        [day] * 4,
-    ).df()
+    pairs = planted_and_detected(con, truth, day)
     mapping = map_planted_to_detected(pairs)
     topics = con.execute(
         f"select community_id, topic_key from read_parquet('{truth}/communities.parquet')"

@@ -21,6 +21,7 @@ __all__ = [
     "evaluate_snapshot",
     "map_planted_to_detected",
     "phrase_found",
+    "planted_and_detected",
     "score_pain_points",
     "score_topics",
 ]
@@ -139,6 +140,41 @@ def score_topics(
     return out.assign(found=out["hits"] >= min_hits)
 
 
+def planted_and_detected(con, truth_dir, snapshot_date) -> pd.DataFrame:
+    """Each planted member alive at a snapshot with its planted and detected community.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        The warehouse (``communities.community_assignments``).
+    truth_dir : Path
+        The generator's truth folder (``community_memberships.parquet``).
+    snapshot_date : date
+        The snapshot.
+
+    Returns
+    -------
+    DataFrame
+        ``user_id, planted, detected`` (detected is null for unassigned users), the
+        input of `map_planted_to_detected`.
+    """
+    return con.execute(
+        f"""
+        with planted as (
+            select user_id, min(community_id) as planted
+            from read_parquet('{truth_dir}/community_memberships.parquet')
+            where valid_from <= $day and (valid_to is null or valid_to > $day)
+              and (churned_on is null or churned_on > $day)
+            group by user_id
+        )
+        select planted.user_id, planted.planted, a.community_id as detected
+        from planted left join communities.community_assignments as a
+            on a.user_id = planted.user_id and a.snapshot_date = $day
+        """,
+        {"day": snapshot_date},
+    ).df()
+
+
 def evaluate_snapshot(con, truth_dir, snapshot_date, window_days: int = 28) -> dict:
     """Score a built warehouse's text marts at one snapshot against the demo truth.
 
@@ -174,24 +210,7 @@ def evaluate_snapshot(con, truth_dir, snapshot_date, window_days: int = 28) -> d
         )
     }
     q = lambda sql, *p: con.execute(sql, list(p)).df()  # noqa: E731
-    pairs = q(
-        f"""
-        with planted as (
-            select user_id, min(community_id) as planted
-            from {truth["community_memberships"]}
-            where valid_from <= ? and (valid_to is null or valid_to > ?)
-              and (churned_on is null or churned_on > ?)
-            group by user_id
-        )
-        select planted.user_id, planted.planted, a.community_id as detected
-        from planted left join communities.community_assignments as a
-            on a.user_id = planted.user_id and a.snapshot_date = ?
-        """,
-        snapshot_date,
-        snapshot_date,
-        snapshot_date,
-        snapshot_date,
-    )
+    pairs = planted_and_detected(con, truth_dir, snapshot_date)
     mapping = map_planted_to_detected(pairs)
     window = f"""
         select labels.*
