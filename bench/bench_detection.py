@@ -44,7 +44,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
 from orchestration.lib.communities import detect_communities  # noqa: E402
-from orchestration.lib.communities.metrics import (  # noqa: E402
+from orchestration.lib.evaluation.edges import edges_from_duckdb  # noqa: E402
+from orchestration.lib.evaluation.partitions import (  # noqa: E402
     adjusted_rand_index,
     normalized_mutual_info,
 )
@@ -253,8 +254,6 @@ def _asset_path_seconds(frame: pd.DataFrame, users: list) -> float:
 
     import duckdb
 
-    from orchestration.lib.communities import edges_from_duckdb
-
     with tempfile.TemporaryDirectory() as tmp:
         con = duckdb.connect(str(Path(tmp) / "w.duckdb"))
         con.register("frame", frame)
@@ -310,8 +309,6 @@ def _real_graphs(data_dir: Path) -> None:
 
 def _demo_warehouse(demo_dir: Path) -> None:
     import duckdb
-
-    from orchestration.lib.communities import edges_from_duckdb
 
     db = demo_dir / "smallgroups.duckdb"
     truth_file = demo_dir / "ground_truth" / "community_memberships.parquet"

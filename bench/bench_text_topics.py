@@ -39,9 +39,10 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
 from orchestration.lib.demo.text import TOPICS  # noqa: E402  (truth side only)
+from orchestration.lib.evaluation.topics_reference import community_terms  # noqa: E402
 from orchestration.lib.text.painpoints import extract_pain_points  # noqa: E402
 from orchestration.lib.text.tokenize import tokenize, tokenize_many  # noqa: E402
-from orchestration.lib.text.topics import community_terms, document_terms  # noqa: E402
+from orchestration.lib.text.topics import document_terms  # noqa: E402
 
 
 def _norm(term: str) -> str:
