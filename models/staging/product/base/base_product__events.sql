@@ -54,6 +54,8 @@ typed as (
             event_id, user_id, event_type, occurred_at, group_id,
             target_user_id, content_id, amount, currency, properties
         ),
+        -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
+        to_json(source) as raw_record,
     from source
 ),
 
@@ -103,7 +105,8 @@ checked as (
 
 final as (
     select
-        * exclude (raw_occurred_at, raw_amount, occurrence_number),
+        * exclude (raw_occurred_at, raw_amount, occurrence_number, raw_record),
+        case when rejection_reason is not null then raw_record end as raw_record,
         -- When this row entered the warehouse: downstream incremental models pick up
         -- the rows loaded after their own last run.
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at,
