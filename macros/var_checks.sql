@@ -7,9 +7,9 @@
     -#}
     {%- if var(var_name) != expected -%}
         {{ exceptions.raise_compiler_error(
-            "var " ~ var_name ~ " is " ~ var(var_name) ~ ", but the contracted columns "
-            ~ columns ~ " of " ~ this.identifier ~ " name the value " ~ expected
-            ~ ": version the model's contract with new column names before changing it"
+            "var " ~ var_name ~ " is " ~ var(var_name) ~ ", but the columns " ~ columns
+            ~ " of " ~ this.identifier ~ " spell the value " ~ expected ~ " in their (contracted)"
+            ~ " names: version the contract with new column names before changing the var"
         ) }}
     {%- endif -%}
 {% endmacro %}

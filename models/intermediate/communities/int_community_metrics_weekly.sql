@@ -1,7 +1,10 @@
 -- The raw figures behind each health component, per group and snapshot: activity of
 -- the snapshot's week, cohesion of the snapshot's window graph, growth over the
 -- var('growth_lookback_days') before it. fct_community_health turns them into 0-100 scores.
-{{ require_var_value('growth_lookback_days', 28, 'count_members_4_weeks_before, member_growth_rate_4_weeks') }}
+{{ require_var_value(
+    'growth_lookback_days', 28,
+    'count_members_4_weeks_before, member_growth_rate_4_weeks (contracted in fct_community_health and fct_community_kpi_weekly)'
+) }}
 with
 
 members as (
