@@ -27,19 +27,19 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)  ## create .venv and install the project
 
-parse: setup
-	@$(BIN)/dbt parse --quiet --profiles-dir .
+parse: setup  ## parse the dbt project (run, test and ui parse by themselves when it changed)
+	@$(BIN)/smallgroups parse
 
-run: parse  ## build everything on the demo data (or SMALLGROUPS_RAW_DIR) and print a summary
+run: setup  ## build everything on the demo data (or SMALLGROUPS_RAW_DIR) and print a summary
 	@$(BIN)/smallgroups run
 
-test: parse  ## the whole suite: pytest, including end-to-end dbt builds with every dbt test
+test: setup  ## the whole suite: pytest, including end-to-end dbt builds with every dbt test
 	@$(BIN)/pytest -q
 
-test-fast: parse  ## pytest without the end-to-end pipeline runs
+test-fast: setup  ## pytest without the end-to-end pipeline runs
 	@$(BIN)/pytest -q -m "not e2e"
 
-ui: parse  ## the Dagster UI on http://127.0.0.1:3000, sharing run history with `make run`
+ui: setup  ## the Dagster UI on http://127.0.0.1:3000, sharing run history with `make run`
 	@$(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 demo: setup  ## (re)write the demo data set into data/raw and data/ground_truth

@@ -13,11 +13,14 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
-from orchestration.lib.communities.store import DECLARED_PREFIX
+from orchestration.lib.communities.store import DECLARED_PREFIX, SCHEMA as COMMUNITY_SCHEMA
 from orchestration.lib.text.enrich import ENRICHED_COLUMNS, TERM_COLUMNS
 
 __all__ = [
     "CONTENT_TABLES",
+    "ENRICHMENT_INPUT_MODELS",
+    "PAIN_POINT_COMMUNITY_TABLES",
+    "PAIN_POINT_INPUT_MODELS",
     "SCHEMA",
     "SNAPSHOT_TABLES",
     "delete_orphans",
@@ -33,6 +36,18 @@ __all__ = [
 ]
 
 SCHEMA = "text"
+
+#: The dbt models and seeds the enrichment reads: the accepted messages, and the domain
+#: terms of the tokenizer (read from the seed file, so a change re-enriches).
+ENRICHMENT_INPUT_MODELS = ("stg_product__contents", "text_domain_terms")
+
+#: The dbt models the pain points read, besides the enriched messages (this module's
+#: ``contents_enriched``) and the community snapshots (:data:`PAIN_POINT_COMMUNITY_TABLES`).
+PAIN_POINT_INPUT_MODELS = ("stg_product__contents",)
+
+#: The tables of the community snapshots (schema ``communities``, written by the
+#: communities step) that the pain points read.
+PAIN_POINT_COMMUNITY_TABLES = ("community_assignments", "community_snapshot_runs")
 
 CONTENT_TABLES: dict[str, str] = {
     "contents_enriched": """
@@ -162,9 +177,9 @@ def write_enriched(
 def wanted_snapshots(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The community snapshots (``snapshot_date, is_provisional, community_fingerprint``)."""
     return con.execute(
-        """
+        f"""
         select snapshot_date, is_provisional, settings_fingerprint as community_fingerprint
-        from communities.community_snapshot_runs
+        from {COMMUNITY_SCHEMA}.community_snapshot_runs
         order by snapshot_date
         """
     ).df()
@@ -233,7 +248,7 @@ def read_snapshot_messages(
         )
         select 'detected' as group_kind, assignments.community_id, messages.* exclude (group_id)
         from messages
-        left join communities.community_assignments as assignments
+        left join {COMMUNITY_SCHEMA}.community_assignments as assignments
             on assignments.user_id = messages.author_user_id
             and assignments.snapshot_date = $snapshot
         union all
