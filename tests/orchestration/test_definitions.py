@@ -187,3 +187,30 @@ def test_dbt_opens_the_warehouse_the_python_steps_open():
     default = re.fullmatch(r"\{\{ env_var\('SMALLGROUPS_DUCKDB_PATH', '(.+)'\) \}\}", path)
     assert default, path
     assert PROJECT_DIR / default.group(1) == load_settings({}).duckdb_path
+
+
+def test_dbt_runs_with_buildable_indirect_selection_unless_dagster_picks_the_tests(monkeypatch):
+    from types import SimpleNamespace
+
+    from orchestration.defs.dbt.assets import _indirect_selection_args
+
+    monkeypatch.delenv("DBT_INDIRECT_SELECTION", raising=False)
+    model, other = dg.AssetKey("dim_users"), dg.AssetKey("dim_groups")
+    checks = [dg.AssetCheckKey(model, "unique"), dg.AssetCheckKey(other, "not_null")]
+    specs = {f"out_{i}": SimpleNamespace(key=key) for i, key in enumerate(checks)}
+
+    def context(selected_assets, selected_checks):
+        return SimpleNamespace(
+            assets_def=SimpleNamespace(node_check_specs_by_output_name=specs),
+            selected_asset_keys=set(selected_assets),
+            selected_asset_check_keys=set(selected_checks),
+        )
+
+    buildable = ["--indirect-selection", "buildable"]
+    assert _indirect_selection_args(context([model, other], checks)) == buildable
+    # A check left out of an asset that is not built either: still buildable.
+    assert _indirect_selection_args(context([model], checks[:1])) == buildable
+    # A check of a built asset left out: dagster-dbt names the tests, with "empty".
+    assert _indirect_selection_args(context([model, other], checks[:1])) == []
+    monkeypatch.setenv("DBT_INDIRECT_SELECTION", "cautious")
+    assert _indirect_selection_args(context([model, other], checks)) == []
