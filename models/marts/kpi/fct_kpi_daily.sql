@@ -9,10 +9,6 @@
 --     interact, so every detected community in a snapshot is active).
 with
 
-days as (
-    select * from {{ ref('int_kpi_days') }}
-),
-
 activity as (
     select * from {{ ref('fct_user_activity_daily') }}
 ),
@@ -29,16 +25,17 @@ member_days as (
     select * from {{ ref('int_group_member_days_spined') }}
 ),
 
-group_posters as (
-    select * from {{ ref('int_group_posters_daily') }}
-),
-
-active_declared_groups as (
-    select * from {{ ref('int_declared_groups_active_daily') }}
+declared_group_activity as (
+    select * from {{ ref('int_declared_group_activity_daily') }}
 ),
 
 detected_by_day as (
     select * from {{ ref('int_detected_communities_daily') }}
+),
+
+days as (
+    -- WAU and MAU have a row for every day of the int_kpi_days spine: they are the spine.
+    select kpi_date from rolling_active_users
 ),
 
 activity_flagged as (
@@ -97,22 +94,6 @@ members_by_day as (
     group by kpi_date
 ),
 
-active_declared_groups_by_day as (
-    select
-        kpi_date,
-        count(*) as count_active_declared_groups,
-    from active_declared_groups
-    group by kpi_date
-),
-
-contents_in_groups as (
-    select
-        activity_date as kpi_date,
-        cast(sum(count_contents) as bigint) as count_contents_in_groups,
-    from group_posters
-    group by activity_date
-),
-
 joined as (
     select
         days.kpi_date,
@@ -123,8 +104,7 @@ joined as (
         rolling_active_users.count_mau,
         coalesce(members_by_day.count_group_members, 0) as count_group_members,
         coalesce(activity_by_day.count_active_group_members, 0) as count_active_group_members,
-        coalesce(active_declared_groups_by_day.count_active_declared_groups, 0)
-            as count_active_declared_groups,
+        declared_group_activity.count_active_declared_groups,
         coalesce(detected_by_day.count_active_detected_communities, 0)
             as count_active_detected_communities,
         coalesce(activity_by_day.count_events_group_members, 0) as count_events_group_members,
@@ -132,7 +112,7 @@ joined as (
         coalesce(activity_by_day.count_contents, 0) as count_contents,
         coalesce(activity_by_day.count_contents_by_group_members, 0)
             as count_contents_by_group_members,
-        coalesce(contents_in_groups.count_contents_in_groups, 0) as count_contents_in_groups,
+        declared_group_activity.count_contents_in_groups,
         coalesce(activity_by_day.count_purchases, 0) as count_purchases,
         coalesce(activity_by_day.count_purchases_by_group_members, 0)
             as count_purchases_by_group_members,
@@ -146,9 +126,8 @@ joined as (
     left join activity_by_day on days.kpi_date = activity_by_day.kpi_date
     left join rolling_active_users on days.kpi_date = rolling_active_users.kpi_date
     left join members_by_day on days.kpi_date = members_by_day.kpi_date
-    left join active_declared_groups_by_day on days.kpi_date = active_declared_groups_by_day.kpi_date
+    left join declared_group_activity on days.kpi_date = declared_group_activity.kpi_date
     left join detected_by_day on days.kpi_date = detected_by_day.kpi_date
-    left join contents_in_groups on days.kpi_date = contents_in_groups.kpi_date
 ),
 
 final as (
