@@ -1,7 +1,11 @@
 -- Incremental: a run reads only event files it has not seen before (raw event files are
 -- immutable once landed, e.g. one per day), and an event_id already stored from an
 -- earlier file counts as a duplicate. `dbt build --full-refresh` re-reads everything.
-{{ config(materialized='incremental', on_schema_change='append_new_columns') }}
+{{ config(
+    materialized='incremental',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ backfill_raw_records('events') }}",
+) }}
 
 with
 
