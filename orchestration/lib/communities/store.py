@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.lib.communities.snapshots import SnapshotResult
+from orchestration.lib.warehouse.tables import insert_frame, transaction
 
 __all__ = [
     "INPUT_MODELS",
@@ -256,17 +257,7 @@ def write_snapshot(
         "community_stats": result.stats,
         "community_member_metrics": result.members,
     }
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         delete_snapshots(con, [snapshot_date])
         for name, frame in frames.items():
-            columns = [
-                line.strip().split(" ")[0] for line in TABLES[name].replace("\n", " ").split(",")
-            ]
-            con.register("_frame", frame[columns])
-            con.execute(f"insert into {SCHEMA}.{name} select * from _frame")
-            con.unregister("_frame")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+            insert_frame(con, SCHEMA, name, TABLES[name], frame)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from orchestration.lib.warehouse.tables import ddl_columns, ddl_names, stored_columns, transaction
+
 __all__ = [
     "INFLECTION_TABLE_COLUMNS",
     "INPUT_MODELS",
@@ -37,13 +39,8 @@ TABLES: dict[str, str] = {
 }
 
 
-def _column_types(ddl: str) -> list[tuple[str, str]]:
-    pairs = (line.strip().split(" ", 1) for line in ddl.replace("\n", " ").split(","))
-    return [(name, kind.strip()) for name, kind in pairs]
-
-
 #: Columns of ``kpi.growth_inflections``, in order.
-INFLECTION_TABLE_COLUMNS = tuple(name for name, _ in _column_types(TABLES["growth_inflections"]))
+INFLECTION_TABLE_COLUMNS = tuple(ddl_names(TABLES["growth_inflections"]))
 
 
 def read_kpi_daily(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -77,16 +74,8 @@ def write_inflections(con: duckdb.DuckDBPyConnection, inflections: pd.DataFrame)
     name = "growth_inflections"
     # A table of another layout (written before the types were declared here, or by an
     # older version) is replaced: it is rewritten whole anyway.
-    stored = [
-        row[0]
-        for row in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ? order by ordinal_position",
-            [SCHEMA, name],
-        ).fetchall()
-    ]
-    con.execute("begin transaction")
-    try:
+    stored = stored_columns(con, SCHEMA, name)
+    with transaction(con):
         con.execute(f"create schema if not exists {SCHEMA}")
         if stored and stored != list(INFLECTION_TABLE_COLUMNS):
             con.execute(f"drop table {SCHEMA}.{name}")
@@ -94,12 +83,8 @@ def write_inflections(con: duckdb.DuckDBPyConnection, inflections: pd.DataFrame)
         con.execute(f"delete from {SCHEMA}.{name}")
         if not inflections.empty:
             casts = ", ".join(
-                f"cast({column} as {kind})" for column, kind in _column_types(TABLES[name])
+                f"cast({column} as {kind})" for column, kind in ddl_columns(TABLES[name])
             )
             con.register("_inflections", inflections[list(INFLECTION_TABLE_COLUMNS)])
             con.execute(f"insert into {SCHEMA}.{name} select {casts} from _inflections")
             con.unregister("_inflections")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
