@@ -14,6 +14,7 @@ Usage::
     python bench/compare_builds.py                      # HEAD vs the working tree, demo 1,500 users
     python bench/compare_builds.py --ref f2b94ff --users 10000 --days 120 --seed 42
     python bench/compare_builds.py --before a.duckdb --after b.duckdb   # two existing files
+    python bench/compare_builds.py --before a.duckdb --after-ref HEAD   # a file vs a revision
 
 Prints one line per table (``same``, ``DIFFERENT``, ``only before``, ``only after``) and
 a last line with the counts; exits 1 when a table present in both builds differs.
@@ -147,11 +148,33 @@ def _build(code_dir: Path, work: Path, users: int, days: int, seed: int) -> Path
     return work / "warehouse.duckdb"
 
 
+def _build_revision(ref: str, work: Path, name: str, args: argparse.Namespace) -> Path:
+    """Build the demo with the code of git revision ``ref`` (a temporary worktree)."""
+    tree = work / f"{name}_code"
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(tree), ref],
+        cwd=PROJECT_DIR,
+        check=True,
+        capture_output=True,
+    )
+    try:
+        return _build(tree, work / name, args.users, args.days, args.seed)
+    finally:
+        subprocess.run(
+            ["git", "worktree", "remove", "--force", str(tree)],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ref", default="HEAD", help="git revision built as 'before'")
     parser.add_argument("--before", type=Path, help="an existing warehouse instead of --ref")
     parser.add_argument("--after", type=Path, help="an existing warehouse instead of the tree")
+    parser.add_argument(
+        "--after-ref", help="build this git revision as 'after' instead of the working tree"
+    )
     parser.add_argument("--users", type=int, default=1_500)
     parser.add_argument("--days", type=int, default=40)
     parser.add_argument("--seed", type=int, default=11)
@@ -162,22 +185,10 @@ def main(argv: list[str] | None = None) -> int:
         work = args.keep or Path(scratch)
         before, after = args.before, args.after
         if before is None:
-            tree = work / "before_code"
-            subprocess.run(
-                ["git", "worktree", "add", "--detach", str(tree), args.ref],
-                cwd=PROJECT_DIR,
-                check=True,
-                capture_output=True,
-            )
-            try:
-                before = _build(tree, work / "before", args.users, args.days, args.seed)
-            finally:
-                subprocess.run(
-                    ["git", "worktree", "remove", "--force", str(tree)],
-                    cwd=PROJECT_DIR,
-                    capture_output=True,
-                )
-        if after is None:
+            before = _build_revision(args.ref, work, "before", args)
+        if after is None and args.after_ref:
+            after = _build_revision(args.after_ref, work, "after", args)
+        elif after is None:
             after = _build(PROJECT_DIR, work / "after", args.users, args.days, args.seed)
         rows = compare(table_checksums(before), table_checksums(after))
 
