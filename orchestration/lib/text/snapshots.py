@@ -34,7 +34,7 @@ __all__ = [
     "week_start",
 ]
 
-ALGORITHM_VERSION = "1"
+ALGORITHM_VERSION = "2"
 """Bumped whenever `pain_points_at` changes its results for the same inputs."""
 
 PAIN_POINT_COLUMNS = [
