@@ -25,6 +25,8 @@ __all__ = ["ensure_manifest", "manifest_is_stale", "parse_dbt_project", "target_
 
 _PATH_KEYS = ("model-paths", "seed-paths", "test-paths", "macro-paths", "analysis-paths")
 _TOP_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
+#: Written beside the manifest: the project folder it was parsed from.
+_PROJECT_STAMP = ".parsed_project_dir"
 
 
 def target_path(environ: Mapping[str, str] | None = None, project_dir: Path = PROJECT_DIR) -> Path:
@@ -59,7 +61,8 @@ def _parsed_files(project_dir: Path) -> list[Path]:
 
 
 def manifest_is_stale(manifest: Path, project_dir: Path = PROJECT_DIR) -> bool:
-    """True when ``manifest`` is missing or older than a file dbt parses.
+    """True when ``manifest`` is missing, parsed from another project folder, or older
+    than a file dbt parses.
 
     Parameters
     ----------
@@ -74,6 +77,11 @@ def manifest_is_stale(manifest: Path, project_dir: Path = PROJECT_DIR) -> bool:
         Whether a parse is needed.
     """
     if not manifest.exists():
+        return True
+    # A manifest holds absolute paths (seeds are loaded from its root_path): one parsed
+    # from another checkout of the project (a worktree, a moved folder) must be redone.
+    stamp = manifest.with_name(_PROJECT_STAMP)
+    if not stamp.exists() or stamp.read_text(encoding="utf-8") != str(project_dir.resolve()):
         return True
     parsed_at = manifest.stat().st_mtime
     return any(path.stat().st_mtime > parsed_at for path in _parsed_files(project_dir))
@@ -116,6 +124,7 @@ def parse_dbt_project(target: Path | None = None, project_dir: Path = PROJECT_DI
         env=env,
         check=True,
     )
+    (target / _PROJECT_STAMP).write_text(str(project_dir.resolve()), encoding="utf-8")
     return target / "manifest.json"
 
 

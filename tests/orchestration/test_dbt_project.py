@@ -32,10 +32,16 @@ def test_a_missing_manifest_is_stale(project):
     assert dbt_project.manifest_is_stale(project / "target" / "manifest.json", project)
 
 
+def _write_manifest(target, project):
+    """A manifest as parse_dbt_project leaves it: with the stamp of its project folder."""
+    target.mkdir(exist_ok=True)
+    (target / "manifest.json").write_text("{}")
+    (target / ".parsed_project_dir").write_text(str(project.resolve()))
+    return target / "manifest.json"
+
+
 def test_a_manifest_older_than_a_model_or_the_project_file_is_stale(project):
-    manifest = project / "target" / "manifest.json"
-    manifest.parent.mkdir()
-    manifest.write_text("{}")
+    manifest = _write_manifest(project / "target", project)
     for path in (project / "models" / "marts" / "a.sql", project / "dbt_project.yml"):
         _age(path, 100)
     assert not dbt_project.manifest_is_stale(manifest, project)
@@ -49,14 +55,26 @@ def test_a_current_manifest_is_not_parsed_again(project, monkeypatch):
     calls = []
     monkeypatch.setattr(dbt_project, "parse_dbt_project", lambda *a: calls.append(a))
     target = project / "target"
-    target.mkdir()
-    (target / "manifest.json").write_text("{}")
+    _write_manifest(target, project)
     for path in (project / "models" / "marts" / "a.sql", project / "dbt_project.yml"):
         _age(path, 100)
     assert not dbt_project.ensure_manifest(target, project_dir=project)
     assert calls == []
     assert dbt_project.ensure_manifest(target, force=True, project_dir=project)
     assert calls == [(target, project)]
+
+
+def test_a_manifest_parsed_from_another_project_folder_is_stale(project, tmp_path_factory):
+    # Seeds are loaded from the manifest's absolute root_path: a manifest parsed in a
+    # worktree that is gone since would load them from nowhere.
+    manifest = _write_manifest(project / "target", tmp_path_factory.mktemp("other_checkout"))
+    for path in (project / "models" / "marts" / "a.sql", project / "dbt_project.yml"):
+        _age(path, 100)
+    assert dbt_project.manifest_is_stale(manifest, project)
+    (project / "target" / ".parsed_project_dir").unlink()
+    assert dbt_project.manifest_is_stale(manifest, project)
+    _write_manifest(project / "target", project)
+    assert not dbt_project.manifest_is_stale(manifest, project)
 
 
 def test_the_target_follows_dbt_target_path():
