@@ -60,6 +60,12 @@ def _parsed_files(project_dir: Path) -> list[Path]:
     return files
 
 
+def _parsed_here(target: Path, project_dir: Path) -> bool:
+    """Whether the target's manifest was parsed from ``project_dir`` (its stamp says so)."""
+    stamp = target / _PROJECT_STAMP
+    return stamp.exists() and stamp.read_text(encoding="utf-8") == str(project_dir.resolve())
+
+
 def manifest_is_stale(manifest: Path, project_dir: Path = PROJECT_DIR) -> bool:
     """True when ``manifest`` is missing, parsed from another project folder, or older
     than a file dbt parses.
@@ -80,8 +86,7 @@ def manifest_is_stale(manifest: Path, project_dir: Path = PROJECT_DIR) -> bool:
         return True
     # A manifest holds absolute paths (seeds are loaded from its root_path): one parsed
     # from another checkout of the project (a worktree, a moved folder) must be redone.
-    stamp = manifest.with_name(_PROJECT_STAMP)
-    if not stamp.exists() or stamp.read_text(encoding="utf-8") != str(project_dir.resolve()):
+    if not _parsed_here(manifest.parent, project_dir):
         return True
     parsed_at = manifest.stat().st_mtime
     return any(path.stat().st_mtime > parsed_at for path in _parsed_files(project_dir))
@@ -108,6 +113,9 @@ def parse_dbt_project(target: Path | None = None, project_dir: Path = PROJECT_DI
         When dbt cannot parse the project (its messages are on the console).
     """
     target = target or target_path(project_dir=project_dir)
+    if not _parsed_here(target, project_dir):
+        # dbt's partial parse would keep the other checkout's absolute paths.
+        (target / "partial_parse.msgpack").unlink(missing_ok=True)
     # The environment is given to dbt alone: this process's own is left as it is.
     env = {**os.environ, **load_settings().dbt_env}
     subprocess.run(

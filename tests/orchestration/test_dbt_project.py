@@ -77,6 +77,23 @@ def test_a_manifest_parsed_from_another_project_folder_is_stale(project, tmp_pat
     assert not dbt_project.manifest_is_stale(manifest, project)
 
 
+def test_a_parse_after_another_checkout_drops_dbt_partial_parse(project, monkeypatch, tmp_path):
+    # dbt's partial parse keeps the absolute paths of the checkout it parsed; the stamp
+    # of another folder means those paths are wrong, so dbt must parse from scratch.
+    runs = []
+    monkeypatch.setattr(dbt_project.subprocess, "run", lambda *a, **k: runs.append(a))
+    target = project / "target"
+    _write_manifest(target, tmp_path / "gone_worktree")
+    (target / "partial_parse.msgpack").write_bytes(b"old")
+    dbt_project.parse_dbt_project(target, project)
+    assert not (target / "partial_parse.msgpack").exists()
+    assert (target / ".parsed_project_dir").read_text() == str(project.resolve())
+    (target / "partial_parse.msgpack").write_bytes(b"current")
+    dbt_project.parse_dbt_project(target, project)
+    assert (target / "partial_parse.msgpack").read_bytes() == b"current"
+    assert len(runs) == 2
+
+
 def test_the_target_follows_dbt_target_path():
     assert dbt_project.target_path({}) == PROJECT_DIR / "target"
     assert dbt_project.target_path({"DBT_TARGET_PATH": "elsewhere"}) == PROJECT_DIR / "elsewhere"
