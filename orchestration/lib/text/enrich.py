@@ -33,7 +33,7 @@ __all__ = [
     "enrichment_fingerprint",
 ]
 
-ENRICHMENT_VERSION = "1"
+ENRICHMENT_VERSION = "2"
 """Bumped whenever `enrich_contents` changes its results for the same inputs."""
 
 ENRICHED_COLUMNS = [

@@ -224,6 +224,9 @@ _EN_DAMPERS = frozenset(
 )
 _ZH_DENY = frozenset("不没无未别非毫")
 _ZH_BOOSTERS = frozenset("很太超真好最特挺巨贼非常极")
+_NONE: tuple[int, ...] = ()
+# Clauses: a Chinese question is the clause that ends in ？ (commas end clauses too).
+_ZH_SENTENCE = re.compile(r"[^。！？!?.，,；;]+[。！？!?.，,；;]*|[。！？!?.，,；;]+")
 # Known model features a message needs before the model alone may commit it.
 _MODEL_MIN_FEATURES = 5
 # Model logits on n known features are multiplied by n / (n + _SHRINK).
@@ -498,13 +501,13 @@ def _model_logit(
     it is multiplied by ``n / (n + shrink)`` (`_SHRINK` by default: a prior, not
     fitted), so it counts fully only on a message of some length.
     """
-    get = weights.get
-    known = [w for w in map(get, set(feats)) if w is not None]
-    n = len(known)
+    common = weights.keys() & set(feats)
+    n = len(common)
     if not n:
         return 0.0, 0
     k = _SHRINK if shrink is None else shrink
-    return (bias + math.fsum(known) / math.sqrt(n)) * n / (n + k), n
+    total = math.fsum(map(weights.__getitem__, sorted(common)))
+    return (bias + total / math.sqrt(n)) * n / (n + k), n
 
 
 @cache
@@ -531,33 +534,50 @@ def _zh_lexicon_score(text: str) -> tuple[float, bool]:
 
     Longest match first, left to right. A negation character up to two characters
     before a word (不满意, 不太满意) turns it over; a booster right before it (很, 太,
-    非常) strengthens it. Emoji count as in English.
+    非常) strengthens it; in a clause that asks (ends in ？ or 吗) a weak word counts
+    half and is no evidence. Emoji count as in English.
     """
+    t = _SPACE.sub("", text.lower())
+    total = 0.0
+    evidence = False
+    for sentence in _ZH_SENTENCE.findall(t):
+        question = sentence.rstrip("，,；;。.").endswith(("?", "？", "吗"))
+        part, found = _zh_scan(sentence, question)
+        total += part
+        evidence = evidence or found
+    if total:
+        total += math.copysign(_EXCLAIM * min(t.count("!") + t.count("！"), 4), total)
+    return total / math.sqrt(total * total + _ALPHA), evidence
+
+
+def _zh_scan(t: str, question: bool) -> tuple[float, bool]:
+    """Summed valence of the lexicon words and emoji of one sentence, and evidence."""
     words, lengths = _zh_lexicon()
     emoji = _emoji()
-    t = _SPACE.sub("", text.lower())
-    question = "?" in t or "？" in t or t.endswith("吗")
+    get_lengths = lengths.get
     total = 0.0
     evidence = False
     i = 0
     n = len(t)
     while i < n:
         ch = t[i]
-        v = emoji.get(ch)
-        if v is not None:
-            total += v
-            evidence = True
-            i += 1
-            continue
         found = 0
-        for k in lengths.get(t[i : i + 2], ()) + lengths.get(ch, ()):
+        for k in get_lengths(t[i : i + 2], _NONE):
             val = words.get(t[i : i + k])
             if val is not None:
                 found = k
                 break
         if not found:
-            i += 1
-            continue
+            val = words.get(ch)
+            if val is not None:
+                found = 1
+            else:
+                v = emoji.get(ch)
+                if v is not None:
+                    total += v
+                    evidence = True
+                i += 1
+                continue
         if val:
             sign = 1.0 if val > 0 else -1.0
             before = t[max(0, i - 2) : i]
@@ -571,9 +591,7 @@ def _zh_lexicon_score(text: str) -> tuple[float, bool]:
                 evidence = True
             total += val
         i += found
-    if total:
-        total += math.copysign(_EXCLAIM * min(t.count("!") + t.count("！"), 4), total)
-    return total / math.sqrt(total * total + _ALPHA), evidence
+    return total, evidence
 
 
 def _finish(score: float, evidence: bool, model_may_commit: bool) -> float:
@@ -615,9 +633,8 @@ def _score_zh(text: str) -> float:
     lr, known = _model_logit(zh_features(text), weights, meta["bias"])
     lex, evidence = _zh_lexicon_score(text)
     score = math.tanh((meta["stack_lr"] * lr + meta["stack_lexicon"] * lex) / 2.0)
-    # The character model reads sentiment into topic words (a statement about 夜景 or
-    # 报名): without a lexicon word, emoji or slang a Chinese message stays neutral.
-    return _finish(score, evidence, False)
+    question = "?" in text or "？" in text or text.rstrip().endswith("吗")
+    return _finish(score, evidence, known >= _MODEL_MIN_FEATURES and not question)
 
 
 def label_scores(scores: np.ndarray, neutral_band: float = NEUTRAL_BAND) -> np.ndarray:
