@@ -1,6 +1,8 @@
-"""Load the planted ground truth of the demo data set and ask it who belonged where.
+"""Generate the demo data set, load its planted ground truth and ask it who belonged where.
 
-The demo generator writes Parquet files into ``data/ground_truth``; dates there are
+:func:`demo_command` is the generator's command line for benchmarks that generate
+their own data set (in a child process, so its time and memory can be measured). The
+demo generator writes Parquet files into ``data/ground_truth``; dates there are
 the first day in effect (``valid_from``, ``day``) and the first day no longer in
 effect (``valid_to``, exclusive; null while still in effect). A user who churned on
 day ``c`` is counted as gone from ``c`` on (alive on ``d`` when ``churned_on > d`` or
@@ -13,6 +15,7 @@ the earliest ``valid_from`` wins, ties going to the smaller ``community_id``.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,6 +28,7 @@ __all__ = [
     "Truth",
     "alive_users",
     "background_at",
+    "demo_command",
     "load_truth",
     "members_at",
     "memberships_at",
@@ -45,6 +49,16 @@ LABEL_RULE = (
     "a user with several planted memberships valid on the day (bridges) is labelled with "
     "the one with the earliest valid_from, ties to the smaller community_id"
 )
+
+
+def demo_command(raw_dir: Path, truth_dir: Path, *, users: int, days: int, seed: int) -> list[str]:
+    """The command that generates a demo data set: raw files to ``raw_dir``, truth to
+    ``truth_dir`` (run it from the project folder)."""
+    return [
+        *(sys.executable, "-m", "orchestration.lib.demo.cli"),
+        *("--users", str(users), "--days", str(days), "--seed", str(seed)),
+        *("--out", str(raw_dir), "--truth", str(truth_dir)),
+    ]
 
 
 @dataclass(frozen=True)

@@ -58,13 +58,12 @@ from _truth import (  # noqa: E402
     memberships_at,
 )
 
-from orchestration.lib.communities import (  # noqa: E402
+from orchestration.lib.communities import assign_community_ids, detect_communities  # noqa: E402
+from orchestration.lib.communities.store import read_users, read_window_edges  # noqa: E402
+from orchestration.lib.evaluation.partitions import (  # noqa: E402
     adjusted_rand_index,
-    assign_community_ids,
-    detect_communities,
     normalized_mutual_info,
 )
-from orchestration.lib.communities.store import read_users, read_window_edges  # noqa: E402
 
 RESULTS = PROJECT_DIR / "bench" / "results" / "communities.json"
 WINDOW_DAYS = 28

@@ -44,13 +44,29 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
 from orchestration.lib.communities import detect_communities  # noqa: E402
-from orchestration.lib.communities.metrics import (  # noqa: E402
+from orchestration.lib.evaluation.edges import edges_from_duckdb  # noqa: E402
+from orchestration.lib.evaluation.partitions import (  # noqa: E402
     adjusted_rand_index,
     normalized_mutual_info,
 )
 
 CACHE = PROJECT_DIR / "data" / "bench" / "communities"
 REFERENCES = ("louvain_networkx", "leiden_modularity", "label_propagation")
+
+#: LFR graphs (max degree 100): header, name, users, community sizes tried in turn
+#: (min, max), generation time limit (s), networkx Louvain time limit (s). ``--quick``
+#: runs the first only.
+LFR_CASES = (
+    (
+        "LFR 10,000 users (tau1 3, tau2 1.5, mu 0.3, avg degree 10, max degree 100)",
+        "LFR 10k",
+        10_000,
+        [(20, 100), (50, 500)],
+        120,
+        300,
+    ),
+    ("LFR 100,000 users (same settings)", "LFR 100k", 100_000, [(20, 100), (100, 1000)], 300, 120),
+)
 ROWS: list[dict[str, Any]] = []
 
 
@@ -253,8 +269,6 @@ def _asset_path_seconds(frame: pd.DataFrame, users: list) -> float:
 
     import duckdb
 
-    from orchestration.lib.communities import edges_from_duckdb
-
     with tempfile.TemporaryDirectory() as tmp:
         con = duckdb.connect(str(Path(tmp) / "w.duckdb"))
         con.register("frame", frame)
@@ -311,8 +325,6 @@ def _real_graphs(data_dir: Path) -> None:
 def _demo_warehouse(demo_dir: Path) -> None:
     import duckdb
 
-    from orchestration.lib.communities import edges_from_duckdb
-
     db = demo_dir / "smallgroups.duckdb"
     truth_file = demo_dir / "ground_truth" / "community_memberships.parquet"
     if not (db.exists() and truth_file.exists()):
@@ -361,20 +373,17 @@ def main() -> int:
     )
     print(f"community detection benchmark, {os.cpu_count()} cores, igraph {ig.__version__}")
 
-    _print_header("LFR 10,000 users (tau1 3, tau2 1.5, mu 0.3, avg degree 10, max degree 100)")
-    lfr = _cached_lfr(10_000, 100, [(20, 100), (50, 500)], timeout=120)
-    if lfr:
-        edges, truth, sizes, gen = lfr
-        print(f"  groups {sizes[0]}-{sizes[1]}, {len(edges):,} edges, generated in {gen:.1f} s")
-        _synthetic("LFR 10k", edges, truth, louvain_timeout=300)
-
-    if not args.quick:
-        _print_header("LFR 100,000 users (same settings)")
-        lfr = _cached_lfr(100_000, 100, [(20, 100), (100, 1000)], timeout=300)
+    lfr_cases = LFR_CASES[:1] if args.quick else LFR_CASES
+    for title, name, n, sizes, timeout, louvain_timeout in lfr_cases:
+        _print_header(title)
+        lfr = _cached_lfr(n, 100, sizes, timeout=timeout)
         if lfr:
-            edges, truth, sizes, gen = lfr
-            print(f"  groups {sizes[0]}-{sizes[1]}, {len(edges):,} edges, generated in {gen:.1f} s")
-            _synthetic("LFR 100k", edges, truth, louvain_timeout=120)
+            edges, truth, found_sizes, gen = lfr
+            print(
+                f"  groups {found_sizes[0]}-{found_sizes[1]}, {len(edges):,} edges,"
+                f" generated in {gen:.1f} s"
+            )
+            _synthetic(name, edges, truth, louvain_timeout=louvain_timeout)
 
     _print_header(f"Real graphs with ground truth ({data_dir})")
     _real_graphs(data_dir)

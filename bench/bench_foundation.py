@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _measure import measure  # noqa: E402
+from _truth import demo_command  # noqa: E402
 
 from orchestration.lib.config import dbt_executable  # noqa: E402
 
@@ -88,25 +89,8 @@ def main() -> int:
     rows: list[tuple[str, float, float]] = []
 
     if args.regenerate or not (truth_dir / "summary.json").exists():
-        m = measure(
-            [
-                py,
-                "-m",
-                "orchestration.lib.demo.cli",
-                "--users",
-                str(args.users),
-                "--days",
-                str(args.days),
-                "--seed",
-                str(args.seed),
-                "--out",
-                str(raw_dir),
-                "--truth",
-                str(truth_dir),
-            ],
-            env=env,
-            cwd=str(PROJECT_DIR),
-        )
+        cmd = demo_command(raw_dir, truth_dir, users=args.users, days=args.days, seed=args.seed)
+        m = measure(cmd, env=env, cwd=str(PROJECT_DIR))
         rows.append(("generate demo data", m.seconds, m.peak_rss_mb))
     else:
         print(f"reusing generated data in {work} (--regenerate to redo)")

@@ -46,7 +46,6 @@ Figures only: nothing passes or fails. The demo data sets are cached under
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import math
 import sys
@@ -62,6 +61,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
 from orchestration.lib.demo.generator import generate  # noqa: E402
+from orchestration.lib.evaluation.inflection_reference import exhaustive_rss  # noqa: E402
 from orchestration.lib.kpi import detect_inflections  # noqa: E402
 from orchestration.lib.kpi.inflection import _Fitter  # noqa: E402
 
@@ -342,17 +342,6 @@ def _bench_planted(n_series: int, n: int = 120) -> dict[str, Any]:
 # --------------------------------------------------------------------------- search, speed
 
 
-def _exhaustive(fit: _Fitter, k: int) -> float:
-    best = math.inf
-    for combo in itertools.combinations(np.flatnonzero(fit.base_mask), k - 1):
-        if k > 2 and np.min(np.diff(fit.days[list(combo)])) < fit.min_seg:
-            continue
-        mask = fit.allowed(list(combo)) & (np.arange(fit.n) > combo[-1])
-        if mask.any():
-            best = min(best, fit.best(fit.y, list(combo), mask)[1])
-    return best
-
-
 def _bench_search(n_series: int, n: int = 80) -> dict[str, Any]:
     rng = np.random.default_rng(5)
     t = np.arange(n, dtype=float)
@@ -366,7 +355,7 @@ def _bench_search(n_series: int, n: int = 80) -> dict[str, Any]:
         fit = _Fitter(t.astype(np.int64), rng.poisson(np.clip(mean, 1, None)).astype(float), 8)
         path = fit.select(3, penalty=1e-9)[0]  # a tiny penalty: K = 3 chosen and polished
         for k in (2, 3):
-            exact = _exhaustive(fit, k)
+            exact = exhaustive_rss(fit, k)
             gap = path[k][1] / exact - 1
             equal[k] += gap <= 1e-9
             gaps[k].append(gap)

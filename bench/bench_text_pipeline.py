@@ -9,8 +9,9 @@ Reads the warehouse the pipeline wrote (default ``data/smallgroups.duckdb``, bui
    recall of planted topics (>= 3 of the top-10 c-TF-IDF terms from the planted
    vocabulary, communities with >= 20 messages in the window), sentiment and language
    agreement with the planted labels, and the zh photography circles' top phrases;
-2. whether the SQL c-TF-IDF (``fct_community_topics``) equals the Python library's
-   ``community_terms`` at the latest full snapshot;
+2. whether the SQL c-TF-IDF (``fct_community_topics``) and trending terms
+   (``fct_community_trending_terms``) equal the Python reference
+   (``orchestration.lib.evaluation.topics_reference``) at the latest full snapshot;
 3. speed: enrichment (tokenizing + sentiment + need flag + terms) in messages per
    second on one core, the per-snapshot time of the pain-point step, and a weekly
    refresh on a copy of the warehouse: the last 7 days of messages removed from the
@@ -40,14 +41,14 @@ import pandas as pd
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from orchestration.lib.text import refresh, store  # noqa: E402
-from orchestration.lib.text.enrich import content_terms, enrich_contents  # noqa: E402
-from orchestration.lib.text.evaluation import (  # noqa: E402
-    evaluate_snapshot,
+from orchestration.lib.evaluation.matching import (  # noqa: E402
     map_planted_to_detected,
     planted_and_detected,
 )
-from orchestration.lib.text.topics import community_terms  # noqa: E402
+from orchestration.lib.evaluation.text import evaluate_snapshot  # noqa: E402
+from orchestration.lib.evaluation.topics_reference import compare_with_marts  # noqa: E402
+from orchestration.lib.text import refresh, store  # noqa: E402
+from orchestration.lib.text.enrich import content_terms, enrich_contents  # noqa: E402
 
 
 def quality(con, truth: Path) -> dict:
@@ -143,34 +144,22 @@ def lookalike_topics(con, truth: Path) -> dict:
 
 
 def sql_vs_library(con, day) -> dict:
-    messages = con.execute(
-        """
-        select m.community_id, e.tokens
-        from int_group_messages_weekly as m
-        inner join text.contents_enriched as e using (content_id)
-        where m.snapshot_date = ? and m.group_kind = 'detected' and m.is_in_window
-        """,
-        [day],
-    ).df()
-    messages["tokens"] = messages["tokens"].map(list)
-    t = time.perf_counter()
-    expected = community_terms(messages, top_n=20, min_df=3)
-    seconds = time.perf_counter() - t
-    got = con.execute(
-        "select community_id, term, score from fct_community_topics "
-        "where snapshot_date = ? and group_kind = 'detected'",
-        [day],
-    ).df()
-    merged = expected.merge(got, on=["community_id", "term"], how="outer", indicator=True)
-    both = merged[merged["_merge"] == "both"]
-    share = float((merged["_merge"] == "both").mean())
-    diff = float((both["score_x"] - both["score_y"]).abs().max())
+    r = compare_with_marts(con, day)
+    topics, trending = r["topics"], r["trending"]
     print(
-        f"2. SQL c-TF-IDF vs the library at {day}: {share:.4f} of (community, term) rows"
-        f" in both, max score difference {diff:.1e} ({len(expected):,} rows;"
-        f" library {seconds:.1f} s for {len(messages):,} messages)"
+        f"2. SQL c-TF-IDF vs the reference at {day}: {topics['share_in_both']:.4f} of"
+        f" (community, term) rows in both, max score difference"
+        f" {topics['max_difference']:.1e} ({topics['rows_reference']:,} rows; reference"
+        f" {r['reference_seconds']:.1f} s for {r['count_messages']:,} messages); trending"
+        f" terms {trending['share_in_both']:.4f} in both, max rise difference"
+        f" {trending['max_difference']:.1e} ({trending['rows_reference']:,} rows)"
     )
-    return {"share_identical": share, "max_score_difference": diff}
+    return {
+        "share_identical": topics["share_in_both"],
+        "max_score_difference": topics["max_difference"],
+        "trending_share_identical": trending["share_in_both"],
+        "trending_max_rise_difference": trending["max_difference"],
+    }
 
 
 def speed(path: Path) -> dict:

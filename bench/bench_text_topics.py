@@ -38,10 +38,13 @@ import pandas as pd
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
+from _truth import demo_command  # noqa: E402
+
 from orchestration.lib.demo.text import TOPICS  # noqa: E402  (truth side only)
+from orchestration.lib.evaluation.topics_reference import community_terms  # noqa: E402
 from orchestration.lib.text.painpoints import extract_pain_points  # noqa: E402
 from orchestration.lib.text.tokenize import tokenize, tokenize_many  # noqa: E402
-from orchestration.lib.text.topics import community_terms, document_terms  # noqa: E402
+from orchestration.lib.text.topics import document_terms  # noqa: E402
 
 
 def _norm(term: str) -> str:
@@ -52,8 +55,7 @@ def _demo(raw: Path | None, truth: Path | None) -> tuple[Path, Path]:
     if raw and truth:
         return raw, truth
     root = Path(tempfile.mkdtemp(prefix="bench_text_"))
-    cmd = [sys.executable, "-m", "orchestration.lib.demo.cli", "--users", "3000", "--days", "60"]
-    cmd += ["--seed", "42", "--out", str(root / "raw"), "--truth", str(root / "truth")]
+    cmd = demo_command(root / "raw", root / "truth", users=3000, days=60, seed=42)
     subprocess.run(cmd, check=True, capture_output=True, cwd=PROJECT_DIR)
     return root / "raw", root / "truth"
 

@@ -28,8 +28,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
 from orchestration.lib.communities import detect_communities  # noqa: E402
-from orchestration.lib.communities.metrics import normalized_mutual_info, purity  # noqa: E402
-from orchestration.lib.text import community_terms, tokenize_many  # noqa: E402
+from orchestration.lib.evaluation.partitions import normalized_mutual_info, purity  # noqa: E402
+from orchestration.lib.evaluation.topics_reference import community_terms  # noqa: E402
+from orchestration.lib.text import tokenize_many  # noqa: E402
 
 EVAL = Path(os.environ.get("SMALLGROUPS_EVAL_DATA", PROJECT_DIR.parent / "shared" / "data"))
 

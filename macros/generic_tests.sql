@@ -22,3 +22,11 @@
     from {{ model }}
     where not coalesce(({{ expression }}), false)
 {% endtest %}
+
+
+{% test sums_to(model, column_name, total=1, tolerance=0.000001) %}
+    {#- Fails with one row when the column's sum over the model is not total (weights that must add up to 1). -#}
+    select sum({{ column_name }}) as column_sum
+    from {{ model }}
+    having abs(coalesce(sum({{ column_name }}), 0) - {{ total }}) > {{ tolerance }}
+{% endtest %}

@@ -2,8 +2,10 @@
 
 ``smallgroups run`` materializes every asset in-process through the same Definitions
 the UI loads, recording the run in ``$DAGSTER_HOME`` so it shows up in `make ui`;
-``smallgroups summary`` prints the warehouse summary; ``smallgroups demo`` writes the
-demo data set (see ``python -m orchestration.lib.demo.cli --help``).
+``smallgroups summary`` prints the warehouse summary; ``smallgroups parse`` parses the
+dbt project (`orchestration.lib.dbt_project`, which the code location also calls when
+the manifest is stale); ``smallgroups demo`` writes the demo data set (see
+``python -m orchestration.lib.demo.cli --help``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import sys
 import time
 
-from orchestration.lib.config import PROJECT_DIR, dbt_executable, load_settings
+from orchestration.lib.config import PROJECT_DIR, load_settings
 
 
 def _ensure_dagster_home() -> None:
@@ -35,25 +37,12 @@ def _print_summary() -> int:
     return 0
 
 
-def _parse_dbt_project() -> None:
-    """Refresh the dbt manifest the code location loads, so models edited since the
-    last parse are materialized with their current tests (a stale manifest would make
-    dbt report tests Dagster does not know)."""
-    import subprocess
-
-    subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--profiles-dir", str(PROJECT_DIR)],
-        cwd=PROJECT_DIR,
-        check=True,
-    )
-
-
 def _run(log_level: str, full_refresh: bool) -> int:
     _ensure_dagster_home()
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    _parse_dbt_project()
     import dagster as dg
 
+    # Importing the code location parses the dbt project when its manifest is stale.
     from orchestration.definitions import defs
 
     started = time.perf_counter()
@@ -89,12 +78,18 @@ def main(argv: list[str] | None = None) -> int:
         help="rebuild incremental models from all raw data, not only new files",
     )
     sub.add_parser("summary", help="print row counts and rejects of the built warehouse")
+    sub.add_parser("parse", help="parse the dbt project (the manifest the code location loads)")
     sub.add_parser("demo", help="write the demo data set (pass generator options after --)")
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":
         return _run(args.log_level, args.full_refresh)
     if args.command == "summary":
         return _print_summary()
+    if args.command == "parse":
+        from orchestration.lib.dbt_project import ensure_manifest
+
+        ensure_manifest(force=True)
+        return 0
     from orchestration.lib.demo.cli import main as demo_main
 
     return demo_main(rest)

@@ -2,41 +2,32 @@
 
 Raw tables -> dbt staging -> Python steps (message enrichment, weekly community
 snapshots, pain points, growth inflections) between dbt intermediate and marts (with
-dbt tests as asset checks),
-run in-process by default (one process, no per-step start-up cost), plus a daily
-refresh schedule that is defined but off until switched on in the UI.
+dbt tests as asset checks, and an asset check on every Python output), run in-process
+by default (one process, no per-step start-up cost), plus a daily refresh schedule that
+is defined but off until switched on in the UI. Importing it
+changes nothing in the process environment: what dbt needs is passed to dbt (see
+`orchestration.defs.dbt.assets`).
 """
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
-from orchestration.lib.config import load_settings
-
-# dbt reads the warehouse path from the environment: resolve it once, absolutely,
-# so dbt (run from the project folder) and the Python assets open the same file.
-_settings = load_settings()
-os.environ["SMALLGROUPS_DUCKDB_PATH"] = str(_settings.duckdb_path)
-os.environ.setdefault("DO_NOT_TRACK", "1")
-# The Python community step sits between dbt layers, so Dagster runs dbt in several
-# steps. "buildable" runs a test in the first step where all its parents exist (dbt's
-# default, "eager", would run e.g. a seed's relationship test before its model exists).
-os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
-
-from orchestration.defs.communities.assets import (  # noqa: E402
+from orchestration.defs.communities.assets import (
     community_assignments_account_for_every_user,
     community_snapshots,
 )
-from orchestration.defs.dbt.assets import dbt_resource, smallgroups_dbt_assets  # noqa: E402
-from orchestration.defs.kpi.assets import growth_inflections  # noqa: E402
-from orchestration.defs.raw.assets import raw_tables  # noqa: E402
-from orchestration.defs.text.assets import (  # noqa: E402
+from orchestration.defs.dbt.assets import dbt_resource, smallgroups_dbt_assets
+from orchestration.defs.kpi.assets import growth_inflections, growth_inflections_are_valid
+from orchestration.defs.raw.assets import raw_tables
+from orchestration.defs.text.assets import (
     community_pain_points,
+    community_pain_points_are_consistent,
     contents_enriched,
     contents_enriched_account_for_every_message,
 )
+
+__all__ = ["daily_refresh_schedule", "defs", "refresh_all_job"]
 
 refresh_all_job = dg.define_asset_job(
     "refresh_all",
@@ -65,6 +56,8 @@ defs = dg.Definitions(
     asset_checks=[
         community_assignments_account_for_every_user,
         contents_enriched_account_for_every_message,
+        community_pain_points_are_consistent,
+        growth_inflections_are_valid,
     ],
     jobs=[refresh_all_job],
     schedules=[daily_refresh_schedule],

@@ -51,3 +51,12 @@ def test_dbt_project_vars_are_read_and_a_missing_one_is_named(tmp_path):
     assert dbt_project_var("a", tmp_path) == 1
     with pytest.raises(KeyError, match="dbt_project.yml"):
         dbt_project_var("b", tmp_path)
+
+
+def test_the_detection_and_text_windows_default_to_dbts_vars():
+    from orchestration.lib.communities.snapshots import DetectionSettings
+    from orchestration.lib.config import dbt_project_var
+    from orchestration.lib.text.snapshots import TextSettings
+
+    assert DetectionSettings().window_days == dbt_project_var("community_window_days") == 28
+    assert TextSettings().window_days == dbt_project_var("text_window_days")

@@ -1,21 +1,14 @@
-"""Community detection: partitions, determinism, known results, size limits, metrics."""
+"""Community detection: partitions, determinism, known results, size limits."""
 
 from __future__ import annotations
-
-import math
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.lib.communities import auto_resolution, detect_communities, edges_from_duckdb
-from orchestration.lib.communities.metrics import (
-    adjusted_rand_index,
-    coverage,
-    normalized_mutual_info,
-    purity,
-)
+from orchestration.lib.communities import auto_resolution, detect_communities
+from orchestration.lib.evaluation.partitions import normalized_mutual_info
 
 # Leiden (the default method, seed 42) on the unweighted karate club: the well-known
 # 4-community optimum, modularity 0.4198. Ids are "u00".."u33"; label 0 is the largest.
@@ -255,66 +248,3 @@ def test_warm_start_accepts_ids_in_any_order(planted):
     from_labels = detect_communities(edges, initial_membership=by_label).membership
     from_ids = detect_communities(edges, initial_membership=reversed_ids).membership
     pd.testing.assert_frame_equal(from_labels, from_ids)
-
-
-def test_edges_from_duckdb():
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute(
-        "create table fct_user_edges as select * from (values "
-        "('a', 'b', 1.0, 'x'), ('b', 'c', 2.5, 'y')) t(user_id_a, user_id_b, edge_weight, other)"
-    )
-    frame = edges_from_duckdb(con)
-    assert list(frame.columns) == ["user_id_a", "user_id_b", "edge_weight"]
-    assert frame["edge_weight"].tolist() == [1.0, 2.5]
-    with pytest.raises(ValueError, match="table name"):
-        edges_from_duckdb(con, table="x; drop table y")
-
-
-# Metrics against hand-computed values.
-
-
-def test_nmi_hand_computed():
-    assert normalized_mutual_info([0, 0, 1, 1], [5, 5, 7, 7]) == 1.0
-    # found refines truth: I = ln 2, H(T) = ln 2, H(F) = 1.5 ln 2 -> 2 / 2.5.
-    assert normalized_mutual_info([0, 0, 1, 1], [0, 0, 1, 2]) == pytest.approx(0.8)
-    assert normalized_mutual_info([0, 0, 1, 1], [0, 1, 0, 1]) == pytest.approx(0.0)
-    assert normalized_mutual_info([0, 0, 0], [1, 1, 1]) == 1.0
-    # Unassigned: singletons (default), one cluster, or excluded.
-    assert normalized_mutual_info(["a", "a", "b", "b"], [0, 0, -1, -1]) == pytest.approx(0.8)
-    assert normalized_mutual_info(["a", "a", "b", "b"], [0, 0, -1, -1], unassigned="cluster") == 1.0
-    assert normalized_mutual_info(["a", "a", "b", "b"], [0, 0, -1, 3], unassigned="exclude") == 1.0
-
-
-def test_ari_hand_computed():
-    assert adjusted_rand_index([0, 0, 1, 1], [1, 1, 0, 0]) == 1.0
-    # Pairs: cells 1, rows 2, cols 1, total 6 -> (1 - 1/3) / (1.5 - 1/3) = 4/7.
-    assert adjusted_rand_index([0, 0, 1, 1], [0, 0, 1, 2]) == pytest.approx(4 / 7)
-    # Cells 0, rows 2, cols 2: (0 - 2/3) / (2 - 2/3) = -1/2.
-    assert adjusted_rand_index([0, 0, 1, 1], [0, 1, 0, 1]) == pytest.approx(-0.5)
-    assert adjusted_rand_index([0, 1, 2], [0, 1, 2]) == 1.0
-
-
-def test_purity_and_coverage_hand_computed():
-    # Found clusters {0,1,2} (truth a,a,b) and {3,4} (b,b): (2 + 2) / 5.
-    assert purity(list("aabbb"), [0, 0, 0, 1, 1]) == pytest.approx(0.8)
-    assert purity(list("aabbb"), [0, 0, 0, -1, -1], unassigned="cluster") == pytest.approx(0.8)
-    assert purity(list("aabbb"), [0, 0, 0, -1, -1]) == pytest.approx(0.8)
-    assert coverage([0, 0, -1, 3]) == 0.75
-    assert coverage([]) == 0.0
-
-
-def test_metrics_match_igraph_on_random_labels():
-    import igraph as ig
-
-    rng = np.random.default_rng(0)
-    truth = rng.integers(0, 7, 500)
-    found = np.where(rng.random(500) < 0.6, truth, rng.integers(0, 9, 500))
-    assert normalized_mutual_info(truth, found) == pytest.approx(
-        ig.compare_communities(truth.tolist(), found.tolist(), method="nmi")
-    )
-    assert adjusted_rand_index(truth, found) == pytest.approx(
-        ig.compare_communities(truth.tolist(), found.tolist(), method="ari")
-    )
-    assert not math.isnan(purity(truth, found))

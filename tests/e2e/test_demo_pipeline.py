@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import pytest
 
 from orchestration.lib.demo.generator import generate
@@ -140,7 +139,7 @@ def test_profile_reflects_planted_membership_and_retention(demo):
 
 
 def test_detected_communities_recover_the_planted_ones(demo):
-    from orchestration.lib.communities.metrics import normalized_mutual_info
+    from orchestration.lib.evaluation.partitions import normalized_mutual_info
 
     tmp, con = demo
     last = con.execute("select max(snapshot_date) from communities.community_snapshot_runs")
@@ -295,7 +294,7 @@ def test_every_message_is_enriched_once(demo):
         """
     ).fetchone()
     assert counts[0] == counts[1] == counts[2]
-    from orchestration.lib.text.evaluation import evaluate_snapshot
+    from orchestration.lib.evaluation.text import evaluate_snapshot
 
     result = evaluate_snapshot(con, tmp / "truth", _last_full_snapshot(con))
     assert result["language_agreement"] > 0.99
@@ -305,7 +304,7 @@ def test_every_message_is_enriched_once(demo):
 
 
 def test_text_marts_recover_planted_topics_and_pain_points(demo):
-    from orchestration.lib.text.evaluation import evaluate_snapshot
+    from orchestration.lib.evaluation.text import evaluate_snapshot
 
     tmp, con = demo
     result = evaluate_snapshot(con, tmp / "truth", _last_full_snapshot(con))
@@ -331,42 +330,12 @@ def test_text_marts_recover_planted_topics_and_pain_points(demo):
     assert bad == 0
 
 
-def test_sql_topics_and_trending_terms_match_the_library(demo):
-    from orchestration.lib.text.topics import community_terms, trending_terms, weekly_term_counts
+def test_sql_topics_and_trending_terms_match_the_reference(demo):
+    from orchestration.lib.evaluation.topics_reference import compare_with_marts
 
     _, con = demo
-    day = _last_full_snapshot(con)
-    messages = con.execute(
-        """
-        select m.community_id, m.content_id, m.author_user_id, m.created_at,
-               m.is_in_window, e.tokens
-        from int_group_messages_weekly as m
-        inner join text.contents_enriched as e using (content_id)
-        where m.snapshot_date = ? and m.group_kind = 'detected'
-        """,
-        [day],
-    ).df()
-    messages["tokens"] = messages["tokens"].map(list)
-    window = messages[messages["is_in_window"]]
-    expected = community_terms(window, top_n=20, min_df=3)
-    got = con.execute(
-        "select community_id, term, score, count_messages from fct_community_topics "
-        "where snapshot_date = ? and group_kind = 'detected'",
-        [day],
-    ).df()
-    merged = expected.merge(got, on=["community_id", "term"], how="outer", indicator=True)
-    assert (merged["_merge"] == "both").mean() > 0.99
-    both = merged[merged["_merge"] == "both"]
-    assert (both["score_x"] - both["score_y"]).abs().max() < 1e-6
-    assert (both["count"] == both["count_messages"]).all()
-
-    weekly = weekly_term_counts(messages)
-    week = pd.Timestamp(day) - pd.Timedelta(days=pd.Timestamp(day).weekday())
-    trend = trending_terms(weekly, week=week, baseline_weeks=4, top_n=10)
-    got = con.execute(
-        "select community_id, term, rise from fct_community_trending_terms "
-        "where snapshot_date = ? and group_kind = 'detected'",
-        [day],
-    ).df()
-    merged = trend.merge(got, on=["community_id", "term"], how="outer", indicator=True)
-    assert len(trend) > 0 and (merged["_merge"] == "both").mean() > 0.99
+    result = compare_with_marts(con, _last_full_snapshot(con))
+    topics, trending = result["topics"], result["trending"]
+    assert topics["share_in_both"] > 0.99 and topics["max_difference"] < 1e-6
+    assert topics["counts_equal"]
+    assert trending["rows_reference"] > 0 and trending["share_in_both"] > 0.99

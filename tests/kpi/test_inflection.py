@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from orchestration.lib.demo.generator import generate
+from orchestration.lib.evaluation.inflection_reference import exhaustive_rss
 from orchestration.lib.kpi import (
     CONTEXT_COLUMNS,
     INFLECTION_COLUMNS,
@@ -151,18 +152,6 @@ def test_window_days_keeps_the_last_days():
 # --------------------------------------------------------------------------- search
 
 
-def _exhaustive(fit: _Fitter, k: int) -> float:
-    """Smallest RSS over every feasible set of ``k`` knots."""
-    best = np.inf
-    for combo in itertools.combinations(np.flatnonzero(fit.base_mask), k - 1):
-        if k > 2 and np.min(np.diff(fit.days[list(combo)])) < fit.min_seg:
-            continue
-        mask = fit.allowed(list(combo)) & (np.arange(fit.n) > combo[-1])
-        if mask.any():
-            best = min(best, fit.best(fit.y, list(combo), mask)[1])
-    return best
-
-
 @pytest.mark.parametrize("seed", range(6))
 def test_search_matches_exhaustive_search(seed):
     rng = np.random.default_rng(100 + seed)
@@ -173,8 +162,8 @@ def test_search_matches_exhaustive_search(seed):
     fit = _Fitter(t, y.astype(float), 8)
     path, _, chosen = fit.select(3, penalty=1e-9)  # a tiny penalty: K = 3 is chosen
     assert chosen == 3
-    assert path[2][1] == pytest.approx(_exhaustive(fit, 2), rel=1e-9)  # K = 2 is exact
-    assert path[3][1] <= _exhaustive(fit, 3) * 1.02  # K = 3: near-exact
+    assert path[2][1] == pytest.approx(exhaustive_rss(fit, 2), rel=1e-9)  # K = 2 is exact
+    assert path[3][1] <= exhaustive_rss(fit, 3) * 1.02  # K = 3: near-exact
 
 
 # --------------------------------------------------------------------------- edge cases

@@ -98,3 +98,24 @@ def test_demo_photography_pain_point(demo):
     if not night.empty:
         top = out[out["community_id"] == night["community_id"].iloc[0]]
         assert top.sort_values("rank")["phrase"].iloc[0] == "夜景噪点"
+
+
+def test_two_segmentations_of_one_phrase_give_one_pain_point():
+    # jieba may cut the same text as one word or as two, depending on its context:
+    # ("烂根",) and ("烂", "根") share no word but are the same phrase to a reader.
+    rows = []
+    for i, runs in enumerate([[["烂根"]]] * 4 + [[["烂", "根"]]] * 3):
+        rows.append(
+            {
+                "community_id": "g1",
+                "content_id": f"c{i}",
+                "author_user_id": f"u{i}",
+                "body": "烂根了怎么办",
+                "language": "zh",
+                "segments": runs,
+                "is_need_message": True,
+            }
+        )
+    found = extract_pain_points(pd.DataFrame(rows), min_messages=3, min_authors=2)
+    assert found["phrase"].tolist() == ["烂根"]
+    assert found["count_messages"].tolist() == [4]

@@ -1,6 +1,10 @@
 -- The raw figures behind each health component, per group and snapshot: activity of
 -- the snapshot's week, cohesion of the snapshot's window graph, growth over the
--- 4 weeks before it. fct_community_health turns them into 0-100 scores.
+-- var('growth_lookback_days') before it. fct_community_health turns them into 0-100 scores.
+{{ require_var_value(
+    'growth_lookback_days', 28,
+    'count_members_4_weeks_before, member_growth_rate_4_weeks (contracted in fct_community_health and fct_community_kpi_weekly)'
+) }}
 with
 
 members as (
@@ -24,7 +28,8 @@ group_memberships as (
 ),
 
 member_weeks as (
-    -- Each member row with the activity of the snapshot's week and of the 4-week window.
+    -- Each member row with the activity of the snapshot's week and of the detection
+    -- window (the var('community_window_days') / 7 weeks ending with the snapshot's week).
     select
         members.snapshot_date,
         members.group_kind,
@@ -37,14 +42,14 @@ member_weeks as (
         coalesce(sum(user_weeks.count_messages) filter (
             where user_weeks.week_start_date = cast(date_trunc('week', members.snapshot_date) as date)
         ), 0) as count_messages_this_week,
-        coalesce(sum(user_weeks.count_invites_sent), 0) as count_invites_sent_4_weeks,
-        coalesce(sum(user_weeks.count_sent_invites_accepted), 0) as count_invites_accepted_4_weeks,
+        coalesce(sum(user_weeks.count_invites_sent), 0) as count_invites_sent_window,
+        coalesce(sum(user_weeks.count_sent_invites_accepted), 0) as count_invites_accepted_window,
     from members
     left join user_weeks
         on
             members.user_id = user_weeks.user_id
             and user_weeks.week_start_date
-            between cast(date_trunc('week', members.snapshot_date) as date) - 21
+            between cast(date_trunc('week', members.snapshot_date) as date) - 7 * ({{ community_window_weeks() }} - 1)
             and cast(date_trunc('week', members.snapshot_date) as date)
     group by all
 ),
@@ -82,17 +87,21 @@ by_group as (
         count(*) filter (where member_weeks.count_active_days_this_week > 0)
             as count_active_members,
         cast(sum(member_weeks.count_messages_this_week) as bigint) as count_messages,
-        cast(sum(member_weeks.count_invites_sent_4_weeks) as bigint) as count_invites_sent,
-        cast(sum(member_weeks.count_invites_accepted_4_weeks) as bigint) as count_invites_accepted,
-        -- Members who first appeared 4 to 7 weeks before and are still here and active.
+        cast(sum(member_weeks.count_invites_sent_window) as bigint) as count_invites_sent,
+        cast(sum(member_weeks.count_invites_accepted_window) as bigint) as count_invites_accepted,
+        -- Members who first appeared var('new_member_retention_min_days') to
+        -- var('new_member_retention_max_days') before (4 to 7 weeks) and are still here
+        -- and active.
         count(*) filter (
             where member_weeks.first_snapshot_date
-            between member_weeks.snapshot_date - 49 and member_weeks.snapshot_date - 28
+            between member_weeks.snapshot_date - {{ var('new_member_retention_max_days') }}
+            and member_weeks.snapshot_date - {{ var('new_member_retention_min_days') }}
         ) as count_new_members_retained,
         count(*) filter (
             where
             member_weeks.first_snapshot_date
-            between member_weeks.snapshot_date - 49 and member_weeks.snapshot_date - 28
+            between member_weeks.snapshot_date - {{ var('new_member_retention_max_days') }}
+            and member_weeks.snapshot_date - {{ var('new_member_retention_min_days') }}
             and member_weeks.count_active_days_this_week > 0
         ) as count_new_members_retained_active,
         count(key_members.user_id) as count_key_members,
@@ -113,13 +122,13 @@ with_history as (
         by_group.*,
         earlier.count_members as count_members_4_weeks_before,
     from by_group
-    -- The latest snapshot at least 28 days earlier (exactly 4 weeks for Sundays; the
-    -- provisional mid-week snapshot takes the Sunday before that).
+    -- The latest snapshot at least var('growth_lookback_days') earlier (exactly 4 weeks
+    -- for Sundays; the provisional mid-week snapshot takes the Sunday before that).
     asof left join by_group as earlier
         on
             by_group.group_kind = earlier.group_kind
             and by_group.community_id = earlier.community_id
-            and by_group.snapshot_date - 28 >= earlier.snapshot_date
+            and by_group.snapshot_date - {{ var('growth_lookback_days') }} >= earlier.snapshot_date
 ),
 
 final as (

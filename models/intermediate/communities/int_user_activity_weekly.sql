@@ -1,26 +1,25 @@
 -- Each user's activity per week (Monday start), including the invites of theirs that
--- were accepted that week: the per-member input of the weekly health figures.
+-- were accepted that week: the per-member input of the weekly health figures. Read
+-- from the priced events (as fct_user_activity_daily is), not from that mart.
 with
 
-activity as (
-    select * from {{ ref('fct_user_activity_daily') }}
-),
-
 events as (
-    select * from {{ ref('stg_product__events') }}
+    select * from {{ ref('int_events_priced') }}
 ),
 
 activity_by_week as (
     select
         user_id,
         cast(date_trunc('week', activity_date) as date) as week_start_date,
-        count(*) as count_active_days,
-        sum(count_posts + count_comments) as count_messages,
-        sum(count_invites_sent) as count_invites_sent,
-        sum(count_events) as count_events,
-        sum(count_purchases) as count_purchases,
-        cast(sum(cast(sum_purchase_amount_usd as decimal(18, 4))) as double) as sum_purchase_amount_usd,
-    from activity
+        count(distinct activity_date) as count_active_days,
+        count(*) filter (where event_type in ('post', 'comment')) as count_messages,
+        count(*) filter (where event_type = 'invite_sent') as count_invites_sent,
+        count(*) as count_events,
+        count(*) filter (where event_type = 'purchase') as count_purchases,
+        -- Decimal sum, as in fct_user_activity_daily: independent of row order.
+        cast(coalesce(sum(amount_usd) filter (where event_type = 'purchase'), 0) as double)
+            as sum_purchase_amount_usd,
+    from events
     group by all
 ),
 

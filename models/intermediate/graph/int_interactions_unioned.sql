@@ -18,6 +18,8 @@ event_types as (
 
 content_replies as (
     select
+        -- The key: the reply's content, or below the event (each gives one interaction).
+        'content:' || replies.content_id as interaction_id,
         replies.author_user_id as user_id,
         parents.author_user_id as other_user_id,
         'reply' as interaction_kind,
@@ -30,6 +32,7 @@ content_replies as (
 
 event_interactions as (
     select
+        'event:' || events.event_id as interaction_id,
         events.user_id,
         -- A reaction without target_user_id still points at the reacted content's author.
         coalesce(events.target_user_id, reacted.author_user_id) as other_user_id,

@@ -2,13 +2,16 @@
 -- figures behind it. Unassigned users are absent (counted in the community_snapshots
 -- asset metadata). Roles, first match wins:
 --   key_member  top var('key_member_share') of the community by key-member score
---               (in-community PageRank 50%, messages 30%, accepted invites 20%, each as
---               a percentile within the community), with PageRank >= var('key_member_min_pagerank')
+--               (weights from the key_member_score_components seed: in-community
+--               PageRank 50%, messages 30%, accepted invites 20%, each as a percentile
+--               within the community), with PageRank >= var('key_member_min_pagerank')
 --   bridge      >= var('bridge_min_share_to_other') of the member's tie weight, and at
 --               least var('bridge_min_weight_to_other'), goes to one other community
 --   core        >= var('core_min_share_inside') of ties inside, with at least the
 --               community's median number of inside neighbours
 --   peripheral  everyone else
+-- Messages and invites count over the detection window, var('community_window_days').
+{{ require_var_value('community_window_days', 28, 'count_messages_4_weeks, count_invites_accepted_4_weeks') }}
 with
 
 member_metrics as (
@@ -23,6 +26,10 @@ user_weeks as (
     select * from {{ ref('int_user_activity_weekly') }}
 ),
 
+score_components as (
+    select * from {{ ref('key_member_score_components') }}
+),
+
 latest as (
     select max(snapshot_date) as snapshot_date from runs
 ),
@@ -34,7 +41,8 @@ members as (
 ),
 
 window_activity as (
-    -- Messages and accepted invites over the snapshot's 4-week window.
+    -- Messages and accepted invites over the snapshot's window (the
+    -- var('community_window_days') / 7 weeks ending with the snapshot's week).
     select
         members.user_id,
         cast(coalesce(sum(user_weeks.count_messages), 0) as bigint) as count_messages_4_weeks,
@@ -45,9 +53,17 @@ window_activity as (
         on
             members.user_id = user_weeks.user_id
             and user_weeks.week_start_date
-            between cast(date_trunc('week', members.snapshot_date) as date) - 21
+            between cast(date_trunc('week', members.snapshot_date) as date) - 7 * ({{ community_window_weeks() }} - 1)
             and cast(date_trunc('week', members.snapshot_date) as date)
     group by all
+),
+
+weights as (
+    select
+        max(weight) filter (where component = 'pagerank') as pagerank_weight,
+        max(weight) filter (where component = 'messages') as messages_weight,
+        max(weight) filter (where component = 'invites_accepted') as invites_accepted_weight,
+    from score_components
 ),
 
 scored as (
@@ -56,15 +72,15 @@ scored as (
         window_activity.count_messages_4_weeks,
         window_activity.count_invites_accepted_4_weeks,
         members.weight_to_top_other / nullif(members.weighted_degree, 0) as share_to_top_other,
-        0.5 * percent_rank()
+        weights.pagerank_weight * percent_rank()
             over (
                 partition by members.community_id order by members.pagerank_in_community
             )
-        + 0.3 * percent_rank()
+        + weights.messages_weight * percent_rank()
             over (
                 partition by members.community_id order by window_activity.count_messages_4_weeks
             )
-        + 0.2 * percent_rank() over (
+        + weights.invites_accepted_weight * percent_rank() over (
             partition by members.community_id
             order by window_activity.count_invites_accepted_4_weeks
         ) as key_member_score,
@@ -73,6 +89,7 @@ scored as (
             as median_neighbours_inside,
     from members
     inner join window_activity on members.user_id = window_activity.user_id
+    cross join weights
 ),
 
 ranked as (

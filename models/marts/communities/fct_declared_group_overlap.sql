@@ -1,8 +1,9 @@
 -- How each declared group lines up with the detected communities at the latest
 -- snapshot: one row per (declared group, detected community) sharing members, with
 -- the share of the group inside the community and their Jaccard overlap. A declared
--- group "matches" a community when the Jaccard overlap is at least 0.5; loose large
--- groups spread over many communities and match none.
+-- group "matches" a community when the Jaccard overlap is at least
+-- var('declared_group_match_min_jaccard') (0.5); loose large groups spread over many
+-- communities and match none.
 with
 
 members as (
@@ -91,5 +92,5 @@ final as (
 
 select
     *,
-    jaccard >= 0.5 as is_matched,
+    jaccard >= {{ var('declared_group_match_min_jaccard') }} as is_matched,
 from final

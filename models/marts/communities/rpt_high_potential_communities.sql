@@ -1,7 +1,8 @@
 -- Groups to invest in, ranked: active small groups (var high_potential_min_members to
 -- high_potential_max_members members) at the latest snapshot, by a potential score
--- that favours growth (50%) and needs cohesion (25%) and activity (25%) behind it,
--- with the reason spelled out from the components and figures.
+-- that favours growth (50%) and needs cohesion (25%) and activity (25%) behind it
+-- (weights and their reasons: the high_potential_score_components seed), with the
+-- reason spelled out from the components and figures.
 with
 
 health as (
@@ -10,6 +11,18 @@ health as (
 
 communities as (
     select * from {{ ref('dim_communities') }}
+),
+
+score_components as (
+    select * from {{ ref('high_potential_score_components') }}
+),
+
+weights as (
+    select
+        max(weight) filter (where component = 'growth') as growth_weight,
+        max(weight) filter (where component = 'cohesion') as cohesion_weight,
+        max(weight) filter (where component = 'activity') as activity_weight,
+    from score_components
 ),
 
 latest as (
@@ -23,13 +36,15 @@ eligible as (
         latest.*,
         communities.group_name,
         communities.best_declared_group_id,
-        0.5 * latest.growth_score + 0.25 * latest.cohesion_score + 0.25 * latest.activity_score
-            as potential_score,
+        weights.growth_weight * latest.growth_score
+        + weights.cohesion_weight * latest.cohesion_score
+        + weights.activity_weight * latest.activity_score as potential_score,
     from latest
     inner join communities
         on
             latest.community_id = communities.community_id
             and latest.group_kind = communities.group_kind
+    cross join weights
     where
         latest.count_members
         between {{ var('high_potential_min_members') }} and {{ var('high_potential_max_members') }}

@@ -1,3 +1,6 @@
+-- Declared groups with their owner, size now, at its peak and var('growth_lookback_days')
+-- before the last day of data, and their activity.
+{{ require_var_value('growth_lookback_days', 28, 'count_members_28_days_before') }}
 with
 
 groups as (
@@ -33,11 +36,11 @@ size_history as (
     select
         group_id,
         max(count_members) as max_count_members,
-        -- Members 28 days before the group's last day of data, for a growth figure.
+        -- Members var('growth_lookback_days') before the last day of data, for a growth figure.
         max(count_members) filter (
             where membership_date = (
                 select max(inner_sizes.membership_date) from group_sizes as inner_sizes
-            ) - 28
+            ) - {{ var('growth_lookback_days') }}
         ) as count_members_28_days_before,
     from group_sizes
     group by group_id

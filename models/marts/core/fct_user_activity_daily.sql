@@ -10,14 +10,14 @@
 with
 
 all_events as (
-    select * from {{ ref('stg_product__events') }}
+    select * from {{ ref('int_events_priced') }}
 ),
 
 {% if is_incremental() %}
     new_user_days as (
         select distinct
             user_id,
-            cast(occurred_at as date) as activity_date,
+            activity_date,
         from all_events
         where _loaded_at > (select max(stored_days._loaded_at) from {{ this }} as stored_days)
     ),
@@ -28,7 +28,7 @@ all_events as (
         semi join new_user_days
             on
                 all_events.user_id = new_user_days.user_id
-                and cast(all_events.occurred_at as date) = new_user_days.activity_date
+                and all_events.activity_date = new_user_days.activity_date
         -- Lets DuckDB skip row groups of older days before the join.
         where all_events.occurred_at >= (select min(affected.activity_date) from new_user_days as affected)
     ),
@@ -38,14 +38,10 @@ all_events as (
     ),
 {% endif %}
 
-currency_rates as (
-    select * from {{ ref('currency_rates') }}
-),
-
 final as (
     select
         events.user_id,
-        cast(events.occurred_at as date) as activity_date,
+        events.activity_date,
         count(*) as count_events,
         count(*) filter (where events.event_type = 'session_start') as count_sessions,
         count(*) filter (where events.event_type = 'post') as count_posts,
@@ -62,17 +58,13 @@ final as (
         -- Summed as decimals: float sums depend on the order rows arrive in, and the
         -- same input must give the same figures (incremental or full refresh).
         cast(coalesce(
-            sum(cast(events.amount * currency_rates.usd_per_unit as decimal(18, 4)))
-            filter (where events.event_type = 'purchase'),
-            0
+            sum(events.amount_usd) filter (where events.event_type = 'purchase'), 0
         ) as double) as sum_purchase_amount_usd,
         count(*) filter (where events.group_id is not null) as count_events_in_groups,
         min(events.occurred_at) as first_event_at,
         max(events.occurred_at) as last_event_at,
         max(events._loaded_at) as _loaded_at,
     from events
-    left join currency_rates
-        on coalesce(events.currency, '{{ var("default_currency") }}') = currency_rates.currency
     group by all
 )
 

@@ -14,7 +14,7 @@
 -- so words every group uses score low. Terms in fewer than var('topic_min_messages')
 -- messages are ignored, and a term contained in a longer candidate that covers most of
 -- its messages gives way to it ("getting" to "getting stuck"). Same definition as
--- orchestration.lib.text.topics.community_terms
+-- the Python reference orchestration.lib.evaluation.topics_reference.community_terms
 -- (an end-to-end test compares them). Examples: the most recent messages using the term
 -- (ties broken by the larger id). Incremental: only snapshots whose term counts were
 -- rebuilt are recomputed.

@@ -1,21 +1,18 @@
 -- Every raw row that staging did not accept, with the reason and the raw record.
 -- Together with the stg_product__* models it accounts for every raw row
--- (data-tests/assert_raw_rows_accounted_for.sql).
+-- (data-tests/staging/product/assert_raw_rows_accounted_for.sql).
+-- The raw tables come from var('raw_tables'), the list of orchestration/lib/raw/contract.py
+-- (tests/raw/test_raw_tables.py checks that they agree).
 with
 
-{% set tables = [
-    'users', 'groups', 'group_memberships', 'events', 'contents',
-    'experiments', 'experiment_assignments', 'interventions',
-] %}
-
-{% for table_name in tables %}
+{% for table_name in var('raw_tables') %}
     rejected_{{ table_name }} as (
         {{ rejected_rows(table_name) }}
     ),
 
 {% endfor %}
 final as (
-    {% for table_name in tables %}
+    {% for table_name in var('raw_tables') %}
         select * from rejected_{{ table_name }}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}

@@ -1,31 +1,35 @@
 """All dbt models, seeds and tests as one ``@dbt_assets``; dbt tests become asset checks.
 
 Assets are grouped by their folder (``staging/product`` -> ``staging_product``,
-``marts/core`` -> ``marts_core``), never by model name.
+``marts/core`` -> ``marts_core``), never by model name. The manifest is parsed here when
+it is missing or older than the dbt files (`orchestration.lib.dbt_project`, the one
+place that runs ``dbt parse``). dbt finds the warehouse as the Python steps do:
+``profiles.yml`` reads ``SMALLGROUPS_DUCKDB_PATH`` with the same default, and dagster-dbt
+runs dbt in the project folder, against which both resolve a relative path.
 """
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.defs.settings import LaunchpadConfig
 from orchestration.lib.config import PROJECT_DIR, dbt_executable
+from orchestration.lib.dbt_project import ensure_manifest, target_path
 
-# DBT_TARGET_PATH (dbt's own variable) moves the manifest and run artefacts, e.g. so
-# that a test run on another warehouse does not rewrite the project's target/.
-_TARGET_PATH = Path(os.environ.get("DBT_TARGET_PATH", "target"))
+__all__ = ["DbtBuildConfig", "dbt_project", "dbt_resource", "smallgroups_dbt_assets"]
+
 dbt_project = DbtProject(
-    project_dir=PROJECT_DIR,
-    profiles_dir=PROJECT_DIR,
-    target_path=_TARGET_PATH if _TARGET_PATH.is_absolute() else PROJECT_DIR / _TARGET_PATH,
+    project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target_path=target_path()
 )
-# `dagster dev` re-parses on load; headless runs parse here when no manifest exists yet.
-dbt_project.prepare_if_dev()
-if not dbt_project.manifest_path.exists():
-    dbt_project.preparer.prepare(dbt_project)
+ensure_manifest(dbt_project.target_path)
+
+#: The Python steps sit between dbt layers, so Dagster runs dbt in several steps.
+#: "buildable" runs a test in the first step where all its parents exist (dbt's default,
+#: "eager", would run e.g. a seed's relationship test before its model exists).
+_INDIRECT_SELECTION = "buildable"
 
 
 class FolderGroupTranslator(DagsterDbtTranslator):
@@ -38,11 +42,30 @@ class FolderGroupTranslator(DagsterDbtTranslator):
         return "_".join(folders[:2]) or "models"
 
 
-class DbtBuildConfig(dg.Config):
+class DbtBuildConfig(LaunchpadConfig):
     """Run options shown in the launchpad."""
 
     full_refresh: bool = False
     """Rebuild incremental models from all raw data instead of only the new files."""
+
+
+def _indirect_selection_args(context: dg.AssetExecutionContext) -> list[str]:
+    """``--indirect-selection buildable``, unless dagster-dbt picks the tests itself.
+
+    When a run leaves out some dbt tests of the assets it builds (e.g. a check
+    deselected in the launchpad), dagster-dbt selects the remaining tests by name and
+    sets indirect selection to "empty" through the environment; a command-line flag
+    would override it, so none is passed then. ``DBT_INDIRECT_SELECTION`` set by the
+    user wins as well.
+    """
+    if os.environ.get("DBT_INDIRECT_SELECTION"):
+        return []
+    all_checks = {spec.key for spec in context.assets_def.node_check_specs_by_output_name.values()}
+    excluded = all_checks - set(context.selected_asset_check_keys)
+    selected_assets = set(context.selected_asset_keys)
+    if any(check.asset_key in selected_assets for check in excluded):
+        return []
+    return ["--indirect-selection", _INDIRECT_SELECTION]
 
 
 @dbt_assets(
@@ -54,7 +77,9 @@ def smallgroups_dbt_assets(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
 ):
     """Build (run + test) the selected dbt models and seeds."""
-    args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    args = ["build", *_indirect_selection_args(context)]
+    if config.full_refresh:
+        args.append("--full-refresh")
     yield from dbt.cli(args, context=context).stream()
 
 

@@ -10,17 +10,28 @@ The work itself lives in `orchestration.lib.text.refresh`.
 """
 
 import time
-from dataclasses import fields
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from orchestration.defs.dbt.assets import smallgroups_dbt_assets
-from orchestration.lib.config import dbt_project_var, load_settings
+from orchestration.defs.settings import LaunchpadConfig, settings_from_config
+from orchestration.lib.communities import store as community_store
+from orchestration.lib.config import load_settings
 from orchestration.lib.text import store
 from orchestration.lib.text.refresh import enrich_new_messages, refresh_pain_points
 from orchestration.lib.text.snapshots import TextSettings
 from orchestration.lib.warehouse import connect
+
+__all__ = [
+    "GROUP",
+    "ContentEnrichmentConfig",
+    "PainPointConfig",
+    "community_pain_points",
+    "community_pain_points_are_consistent",
+    "contents_enriched",
+    "contents_enriched_account_for_every_message",
+]
 
 GROUP = "text"
 
@@ -29,7 +40,7 @@ def _dbt_key(name: str) -> dg.AssetKey:
     return get_asset_key_for_model([smallgroups_dbt_assets], name)
 
 
-class ContentEnrichmentConfig(dg.Config):
+class ContentEnrichmentConfig(LaunchpadConfig):
     """Launchpad options."""
 
     recompute_all: bool = False
@@ -41,7 +52,7 @@ class ContentEnrichmentConfig(dg.Config):
         dg.AssetSpec(
             key=[GROUP, name],
             group_name=GROUP,
-            deps=[_dbt_key("stg_product__contents"), _dbt_key("text_domain_terms")],
+            deps=[_dbt_key(model) for model in store.ENRICHMENT_INPUT_MODELS],
             kinds={"python", "duckdb"},
             description=description,
         )
@@ -87,28 +98,36 @@ def contents_enriched(context: dg.AssetExecutionContext, config: ContentEnrichme
     )
 
 
-class PainPointConfig(dg.Config):
-    """Pain-point settings (launchpad); the defaults are the documented ones."""
+class PainPointConfig(LaunchpadConfig):
+    """Pain-point settings (launchpad); the defaults are the library's (TextSettings)."""
 
-    window_days: int = int(dbt_project_var("text_window_days"))
+    window_days: int = TextSettings.window_days
     """Days of messages behind each snapshot's pain points (default: dbt's var
     text_window_days, the window of the topic and sentiment marts)."""
-    top_pain_points: int = 5
+    top_pain_points: int = TextSettings.top_pain_points
     """Pain points kept per group and snapshot."""
-    pain_min_messages: int = 3
+    pain_min_messages: int = TextSettings.pain_min_messages
     """Least complaint messages carrying a phrase in the window."""
-    pain_min_authors: int = 2
+    pain_min_authors: int = TextSettings.pain_min_authors
     """Least distinct authors of those messages."""
-    negative_threshold: float = -0.5
+    negative_threshold: float = TextSettings.negative_threshold
     """Messages scoring at most this are complaints even without a need pattern."""
-    trend_ratio: float = 1.5
+    trend_ratio: float = TextSettings.trend_ratio
     """Rising / falling when the weekly rate changes by this factor..."""
-    trend_min_change: float = 2.0
+    trend_min_change: float = TextSettings.trend_min_change
     """...and by at least this many messages a week."""
-    n_examples: int = 3
+    n_examples: int = TextSettings.n_examples
     """Example content ids per phrase."""
     recompute_all: bool = False
     """Drop every stored snapshot and recompute them all."""
+
+
+#: The Python outputs the pain points read besides the dbt models of the store: the
+#: enriched messages and the community snapshots.
+_PAIN_POINT_PYTHON_INPUTS = (
+    dg.AssetKey([GROUP, "contents_enriched"]),
+    *(dg.AssetKey([community_store.SCHEMA, name]) for name in store.PAIN_POINT_COMMUNITY_TABLES),
+)
 
 
 @dg.multi_asset(
@@ -117,10 +136,8 @@ class PainPointConfig(dg.Config):
             key=[GROUP, name],
             group_name=GROUP,
             deps=[
-                dg.AssetKey([GROUP, "contents_enriched"]),
-                dg.AssetKey(["communities", "community_assignments"]),
-                dg.AssetKey(["communities", "community_snapshot_runs"]),
-                _dbt_key("stg_product__contents"),
+                *_PAIN_POINT_PYTHON_INPUTS,
+                *(_dbt_key(model) for model in store.PAIN_POINT_INPUT_MODELS),
             ],
             kinds={"python", "duckdb"},
             description=description,
@@ -138,7 +155,7 @@ class PainPointConfig(dg.Config):
 )
 def community_pain_points(context: dg.AssetExecutionContext, config: PainPointConfig):
     """Extract pain points for every community snapshot not analysed yet."""
-    settings = TextSettings(**{f.name: getattr(config, f.name) for f in fields(TextSettings)})
+    settings = settings_from_config(TextSettings, config)
     started = time.perf_counter()
     with connect(load_settings().duckdb_path) as con:
         stats = refresh_pain_points(
@@ -195,4 +212,64 @@ def contents_enriched_account_for_every_message() -> dg.AssetCheckResult:
             "enrichment_versions": versions,
             "invalid_rows": invalid,
         },
+    )
+
+
+@dg.asset_check(
+    asset=dg.AssetKey([GROUP, "community_pain_points"]),
+    description="Pain points and their runs match the community snapshots: one run per "
+    "stored community snapshot and none for another, each run's pain-point count equal to "
+    "its rows; one row per snapshot, group and phrase, ranks 1..n without gaps; counts "
+    "positive, authors <= messages, shares in [0, 1].",
+    blocking=True,
+)
+def community_pain_points_are_consistent() -> dg.AssetCheckResult:
+    snapshots = f"{community_store.SCHEMA}.community_snapshot_runs"
+    runs = f"{store.SCHEMA}.pain_point_runs"
+    points = f"{store.SCHEMA}.community_pain_points"
+    with connect(load_settings().duckdb_path, read_only=True) as con:
+        row = con.execute(
+            f"""
+            select
+                (select count(*) from {snapshots} as s
+                 anti join {runs} as r using (snapshot_date)),
+                (select count(*) from {runs} as r
+                 anti join {snapshots} as s using (snapshot_date)),
+                (select count(*) from {points} as p
+                 anti join {runs} as r using (snapshot_date)),
+                (select count(*) from {runs} as r
+                 where r.count_pain_points != (
+                     select count(*) from {points} as p where p.snapshot_date = r.snapshot_date)),
+                (select count(*) from (
+                     select 1 from {points}
+                     group by snapshot_date, group_kind, community_id, phrase
+                     having count(*) > 1)),
+                (select count(*) from (
+                     select 1 from {points}
+                     group by snapshot_date, group_kind, community_id
+                     having min(rank) != 1 or max(rank) != count(*)
+                        or count(distinct rank) != count(*))),
+                (select count(*) from {points}
+                 where not (count_messages > 0 and count_authors > 0)
+                    or count_authors > count_messages
+                    or share_of_messages not between 0 and 1
+                    or share_of_need_messages not between 0 and 1
+                    or share_negative not between 0 and 1),
+                (select count(*) from {points}),
+                (select count(*) from {runs})
+            """
+        ).fetchall()[0]
+    names = (
+        "community_snapshots_without_run",
+        "runs_without_community_snapshot",
+        "pain_points_without_run",
+        "runs_miscounting_pain_points",
+        "duplicated_snapshot_group_phrases",
+        "groups_with_broken_ranks",
+        "rows_with_invalid_counts_or_shares",
+    )
+    failures = {name: int(value) for name, value in zip(names, row[:-2], strict=True)}
+    return dg.AssetCheckResult(
+        passed=not any(failures.values()),
+        metadata=failures | {"pain_points": int(row[-2]), "snapshots_analysed": int(row[-1])},
     )

@@ -1,4 +1,11 @@
-"""Community detection, stable community ids across refreshes, and partition metrics."""
+"""Community detection and stable community ids across refreshes.
+
+`detection` finds the communities of one window's interaction graph, `identity` keeps
+their ids from one refresh to the next, `structure` measures each member's place in
+its community; `store`, `snapshots` and `refresh` are the pipeline step around them.
+Scores against ground truth (NMI, ARI, purity) live apart, in
+`orchestration.lib.evaluation`.
+"""
 
 from orchestration.lib.communities.detection import (
     DEFAULT_ITERATIONS,
@@ -7,19 +14,12 @@ from orchestration.lib.communities.detection import (
     DetectionResult,
     auto_resolution,
     detect_communities,
-    edges_from_duckdb,
 )
 from orchestration.lib.communities.identity import (
     EVENT_TYPES,
     IdentityResult,
     assign_community_ids,
     update_membership_history,
-)
-from orchestration.lib.communities.metrics import (
-    adjusted_rand_index,
-    coverage,
-    normalized_mutual_info,
-    purity,
 )
 
 __all__ = [
@@ -29,13 +29,8 @@ __all__ = [
     "METHODS",
     "DetectionResult",
     "IdentityResult",
-    "adjusted_rand_index",
     "assign_community_ids",
     "auto_resolution",
-    "coverage",
     "detect_communities",
-    "edges_from_duckdb",
-    "normalized_mutual_info",
-    "purity",
     "update_membership_history",
 ]

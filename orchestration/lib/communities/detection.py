@@ -9,15 +9,14 @@ so that the groups it finds stay small (about 8 to 300 members) however large th
 graph grows: plain modularity has a resolution limit that grows with the graph and
 merges small groups together. Oversized groups are split further, undersized ones are
 left unassigned, labels are renumbered deterministically, and a warm start from the
-previous refresh keeps users where they were when the graph barely changed.
-:func:`edges_from_duckdb` reads the edge table through Arrow. Nothing here writes to
-the warehouse or depends on Dagster.
+previous refresh keeps users where they were when the graph barely changed. Nothing
+here reads or writes the warehouse (`orchestration.lib.communities.store` does) or
+depends on Dagster.
 """
 
 from __future__ import annotations
 
 import random
-import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,7 +33,6 @@ __all__ = [
     "DetectionResult",
     "auto_resolution",
     "detect_communities",
-    "edges_from_duckdb",
 ]
 
 #: Method used when none is given.
@@ -61,7 +59,6 @@ DEFAULT_ITERATIONS = 2
 _MAX_SPLIT_DOUBLINGS = 12
 
 _EDGE_COLUMNS = ("user_id_a", "user_id_b", "edge_weight")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
 
 
 @dataclass(frozen=True)
@@ -132,33 +129,6 @@ def auto_resolution(n_active: int, max_size: int | None = 300) -> float:
     """
     size = 300 if max_size is None else max_size
     return max(1.0, INTERNAL_SHARE * n_active / size)
-
-
-def edges_from_duckdb(con: Any, table: str = "fct_user_edges") -> pd.DataFrame:
-    """Read ``user_id_a, user_id_b, edge_weight`` from a DuckDB table through Arrow.
-
-    Parameters
-    ----------
-    con : duckdb.DuckDBPyConnection
-        An open connection.
-    table : str, default "fct_user_edges"
-        Table or view name, optionally qualified (``schema.table``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The three columns, ready for :func:`detect_communities`.
-
-    Raises
-    ------
-    ValueError
-        If ``table`` is not a plain (optionally qualified) identifier.
-    """
-    if not _IDENTIFIER.match(table):
-        raise ValueError(f"not a table name: {table!r}")
-    relation = con.sql(f"select user_id_a, user_id_b, edge_weight from {table}")
-    to_arrow = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
-    return to_arrow().to_pandas()
 
 
 def detect_communities(

@@ -1,11 +1,12 @@
 """Weekly community snapshots: which weeks to compute and what one snapshot holds.
 
-Communities are detected on a rolling window of interactions (default 28 days) as of
-the end of each week (Sunday), warm-started from the previous week's partition so that
-the same people keep the same community id. Each snapshot also measures the cohesion
-of detected communities and of declared groups, and the position of every member.
-A refresh computes only the weeks it has not computed yet (plus the provisional
-snapshot of a week still in progress), so its cost follows the new data.
+Communities are detected on a rolling window of interactions (dbt's var
+``community_window_days``, 28 days) as of the end of each week (Sunday), warm-started
+from the previous week's partition so that the same people keep the same community id.
+Each snapshot also measures the cohesion of detected communities and of declared
+groups, and the position of every member. A refresh computes only the weeks it has not
+computed yet (plus the provisional snapshot of a week still in progress), so its cost
+follows the new data.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 from orchestration.lib.communities.detection import detect_communities
 from orchestration.lib.communities.identity import assign_community_ids
 from orchestration.lib.communities.structure import community_stats, member_metrics
+from orchestration.lib.config import dbt_project_var
 
 __all__ = [
     "ALGORITHM_VERSION",
@@ -48,7 +50,8 @@ class DetectionSettings:
         Communities below ``min_size`` members are dissolved (members unassigned);
         above ``max_size`` they are split.
     window_days : int
-        Days of interactions each snapshot looks at.
+        Days of interactions each snapshot looks at (default: dbt's var
+        ``community_window_days``, which the SQL of the community marts reads too).
     min_overlap : float
         Smallest Jaccard overlap for a community to keep the previous week's id.
     seed : int
@@ -59,7 +62,7 @@ class DetectionSettings:
     resolution: float | None = None
     min_size: int = 5
     max_size: int = 300
-    window_days: int = 28
+    window_days: int = int(dbt_project_var("community_window_days"))
     min_overlap: float = 0.3
     seed: int = 42
 

@@ -14,8 +14,10 @@ import duckdb
 import pandas as pd
 
 from orchestration.lib.communities.snapshots import SnapshotResult
+from orchestration.lib.warehouse.tables import insert_frame, transaction
 
 __all__ = [
+    "INPUT_MODELS",
     "SCHEMA",
     "TABLES",
     "activity_span",
@@ -26,12 +28,23 @@ __all__ = [
     "read_previous_assignment",
     "read_users",
     "read_window_edges",
+    "row_counts",
     "stored_fingerprints",
     "stored_snapshots",
     "write_snapshot",
 ]
 
 SCHEMA = "communities"
+
+#: The dbt models and seeds this step reads (the Dagster asset depends on them).
+INPUT_MODELS = (
+    "int_user_edges_weekly",
+    "int_co_memberships_paired",
+    "dim_users",
+    "fct_user_activity_daily",
+    "stg_product__group_memberships",
+    "edge_kind_weights",
+)
 
 TABLES: dict[str, str] = {
     "community_snapshot_runs": """
@@ -67,6 +80,14 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, *, recreate: bool = False) -> 
         if recreate:
             con.execute(f"drop table if exists {SCHEMA}.{name}")
         con.execute(f"create table if not exists {SCHEMA}.{name} ({columns})")
+
+
+def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows of every output table."""
+    return {
+        name: int(con.execute(f"select count(*) from {SCHEMA}.{name}").fetchall()[0][0])
+        for name in TABLES
+    }
 
 
 def activity_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
@@ -236,17 +257,7 @@ def write_snapshot(
         "community_stats": result.stats,
         "community_member_metrics": result.members,
     }
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         delete_snapshots(con, [snapshot_date])
         for name, frame in frames.items():
-            columns = [
-                line.strip().split(" ")[0] for line in TABLES[name].replace("\n", " ").split(",")
-            ]
-            con.register("_frame", frame[columns])
-            con.execute(f"insert into {SCHEMA}.{name} select * from _frame")
-            con.unregister("_frame")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+            insert_frame(con, SCHEMA, name, TABLES[name], frame)

@@ -30,6 +30,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.lib.raw.contract import TABLES as RAW_CONTRACT_TABLES
+
 from ._activity import SENTIMENTS, DayOutput, DaySimulator
 from ._common import (
     DAY_US,
@@ -48,17 +50,9 @@ from .text import TOPICS, render_bodies
 
 __all__ = ["RAW_TABLES", "TRUTH_FILES", "GenerationSummary", "generate"]
 
-#: Raw tables written (``events`` is a folder of daily files).
-RAW_TABLES = (
-    "users",
-    "groups",
-    "group_memberships",
-    "events",
-    "contents",
-    "experiments",
-    "experiment_assignments",
-    "interventions",
-)
+#: Raw tables written (``events`` is a folder of daily files): every table of the raw
+#: contract, which is the one list of raw tables.
+RAW_TABLES = tuple(table.name for table in RAW_CONTRACT_TABLES)
 #: Files written to the truth folder.
 TRUTH_FILES = (
     "communities.parquet",

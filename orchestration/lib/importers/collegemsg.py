@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from orchestration.lib.importers import (
+from orchestration.lib.importers._common import (
     ImportSummary,
     clear_outputs,
     format_us,

@@ -49,7 +49,7 @@ Mapping (ids keep the site's numbers behind a prefix per kind, so they never col
 
 Rows that cannot be imported are not dropped silently: each source row is either used
 (it produced output) or skipped with one reason, counted per file in the
-:class:`~orchestration.lib.importers.ImportSummary` and ``_import_report.json``. Reasons:
+:class:`~orchestration.lib.importers._common.ImportSummary` and ``_import_report.json``. Reasons:
 ``missing_id``/``invalid_id``/``duplicate_id`` (the first copy is kept),
 ``missing_date``/``invalid_date``, ``other_post_type`` (wikis, ...),
 ``invalid_post_type``, ``missing_parent``/``unknown_parent`` (answer without a question
@@ -76,7 +76,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from orchestration.lib.importers import (
+from orchestration.lib.importers._common import (
     ImportSummary,
     clear_outputs,
     format_us,

@@ -2,13 +2,14 @@
 
 `tokenize` detects the language and splits messages into tokens (jieba for Chinese,
 with the project's domain dictionary; a regular expression for English), `sentiment`
-scores them, `topics` finds each community's characteristic terms (class-based TF-IDF)
-and its trending terms, and `painpoints` extracts the recurring complaints and requests
-of each community. The pipeline's steps build on them: `enrich` (one message at a time:
-language, tokens, sentiment, need flag, terms), `snapshots` (pain points of one weekly
-snapshot), `store` (the ``text`` schema) and `refresh` (what the Dagster assets run);
-`evaluation` scores the marts against the demo's planted truth. No network access, no
-models to download, deterministic results.
+scores them, `topics` turns tokens into the terms from which dbt computes each
+community's topics and trending terms, and `painpoints` extracts the recurring
+complaints and requests of each community. The pipeline's steps build on them: `enrich`
+(one message at a time: language, tokens, sentiment, need flag, terms), `snapshots`
+(pain points of one weekly snapshot), `store` (the ``text`` schema) and `refresh` (what
+the Dagster assets run). Scoring against the demo's planted truth, and the Python
+reference of the SQL topics, live apart in `orchestration.lib.evaluation`. No network
+access, no models to download, deterministic results.
 """
 
 from __future__ import annotations
@@ -22,10 +23,8 @@ from orchestration.lib.text.tokenize import (
     tokenize,
     tokenize_many,
 )
-from orchestration.lib.text.topics import community_terms, trending_terms, weekly_term_counts
 
 __all__ = [
-    "community_terms",
     "detect_language",
     "extract_pain_points",
     "find_need_messages",
@@ -34,6 +33,4 @@ __all__ = [
     "segments",
     "tokenize",
     "tokenize_many",
-    "trending_terms",
-    "weekly_term_counts",
 ]

@@ -202,15 +202,19 @@ def _select(cand: pd.DataFrame, top_n: int, absorb: float, stop: frozenset[str])
                     absorbed.add(sub)
     picked: list[dict] = []
     picked_words: set[str] = set()
+    picked_phrases: set[str] = set()
     for row in rows.to_dict("records"):
         g = row["gram"]
         if g in absorbed:
             continue
         words = {w for w in g if w not in stop}
-        if words & picked_words:
+        # Two segmentations of the same text (("烂根",) and ("烂", "根")) share no word
+        # but read as one phrase: only the better-scored one is a pain point.
+        if words & picked_words or row["key"] in picked_phrases:
             continue
         picked.append(row)
         picked_words |= words
+        picked_phrases.add(row["key"])
         if len(picked) >= top_n:
             break
     return picked

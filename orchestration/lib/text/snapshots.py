@@ -22,6 +22,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from orchestration.lib.config import dbt_project_var
 from orchestration.lib.text.painpoints import extract_pain_points
 from orchestration.lib.text.sentiment import NEUTRAL_BAND
 
@@ -33,7 +34,7 @@ __all__ = [
     "week_start",
 ]
 
-ALGORITHM_VERSION = "1"
+ALGORITHM_VERSION = "2"
 """Bumped whenever `pain_points_at` changes its results for the same inputs."""
 
 PAIN_POINT_COLUMNS = [
@@ -63,8 +64,9 @@ PAIN_POINT_COLUMNS = [
 class TextSettings:
     """Settings of the per-snapshot pain points (the defaults are the documented ones)."""
 
-    window_days: int = 28
-    """Days of messages behind a snapshot's pain points."""
+    window_days: int = int(dbt_project_var("text_window_days"))
+    """Days of messages behind a snapshot's pain points (dbt's var text_window_days, the
+    window of the topic and sentiment marts)."""
     top_pain_points: int = 5
     """Pain points kept per group and snapshot."""
     pain_min_messages: int = 3

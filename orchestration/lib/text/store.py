@@ -13,11 +13,20 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
-from orchestration.lib.communities.store import DECLARED_PREFIX
-from orchestration.lib.text.enrich import ENRICHED_COLUMNS, TERM_COLUMNS
+from orchestration.lib.communities.store import DECLARED_PREFIX, SCHEMA as COMMUNITY_SCHEMA
+from orchestration.lib.text.enrich import ENRICHED_COLUMNS
+from orchestration.lib.warehouse.tables import (
+    ddl_names,
+    insert_frame,
+    stored_columns,
+    transaction,
+)
 
 __all__ = [
     "CONTENT_TABLES",
+    "ENRICHMENT_INPUT_MODELS",
+    "PAIN_POINT_COMMUNITY_TABLES",
+    "PAIN_POINT_INPUT_MODELS",
     "SCHEMA",
     "SNAPSHOT_TABLES",
     "delete_orphans",
@@ -33,6 +42,18 @@ __all__ = [
 ]
 
 SCHEMA = "text"
+
+#: The dbt models and seeds the enrichment reads: the accepted messages, and the domain
+#: terms of the tokenizer (read from the seed file, so a change re-enriches).
+ENRICHMENT_INPUT_MODELS = ("stg_product__contents", "text_domain_terms")
+
+#: The dbt models the pain points read, besides the enriched messages (this module's
+#: ``contents_enriched``) and the community snapshots (:data:`PAIN_POINT_COMMUNITY_TABLES`).
+PAIN_POINT_INPUT_MODELS = ("stg_product__contents",)
+
+#: The tables of the community snapshots (schema ``communities``, written by the
+#: communities step) that the pain points read.
+PAIN_POINT_COMMUNITY_TABLES = ("community_assignments", "community_snapshot_runs")
 
 CONTENT_TABLES: dict[str, str] = {
     "contents_enriched": """
@@ -59,10 +80,6 @@ SNAPSHOT_TABLES: dict[str, str] = {
 }
 
 
-def _columns(ddl: str) -> list[str]:
-    return [line.strip().split(" ")[0] for line in ddl.replace("\n", " ").split(",")]
-
-
 def ensure_tables(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -77,22 +94,13 @@ def ensure_tables(
         (SNAPSHOT_TABLES, recreate_snapshots),
     ):
         outdated = any(
-            _stored_columns(con, name) not in ([], _columns(ddl)) for name, ddl in tables.items()
+            stored_columns(con, SCHEMA, name) not in ([], ddl_names(ddl))
+            for name, ddl in tables.items()
         )
         for name, ddl in tables.items():
             if recreate or outdated:
                 con.execute(f"drop table if exists {SCHEMA}.{name}")
             con.execute(f"create table if not exists {SCHEMA}.{name} ({ddl})")
-
-
-def _stored_columns(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
-    """Columns of a stored text table in order (empty when it does not exist)."""
-    rows = con.execute(
-        "select column_name from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [SCHEMA, name],
-    ).fetchall()
-    return [r[0] for r in rows]
 
 
 def stored_enrichment_fingerprints(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -140,31 +148,25 @@ def write_enriched(
 ) -> None:
     """Append enriched messages and their terms, in one transaction."""
     frame = enriched[ENRICHED_COLUMNS].assign(enrichment_fingerprint=fingerprint)
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.register("_enriched", frame)
-        con.execute(
-            f"insert into {SCHEMA}.contents_enriched "
-            f"select {', '.join(ENRICHED_COLUMNS)}, enrichment_fingerprint, "
-            "current_localtimestamp() from _enriched"
-        )
-        con.register("_terms", terms[TERM_COLUMNS])
-        con.execute(f"insert into {SCHEMA}.content_terms select * from _terms")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    finally:
-        con.unregister("_enriched")
-        con.unregister("_terms")
+        try:
+            con.execute(
+                f"insert into {SCHEMA}.contents_enriched "
+                f"select {', '.join(ENRICHED_COLUMNS)}, enrichment_fingerprint, "
+                "current_localtimestamp() from _enriched"
+            )
+        finally:
+            con.unregister("_enriched")
+        insert_frame(con, SCHEMA, "content_terms", CONTENT_TABLES["content_terms"], terms)
 
 
 def wanted_snapshots(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The community snapshots (``snapshot_date, is_provisional, community_fingerprint``)."""
     return con.execute(
-        """
+        f"""
         select snapshot_date, is_provisional, settings_fingerprint as community_fingerprint
-        from communities.community_snapshot_runs
+        from {COMMUNITY_SCHEMA}.community_snapshot_runs
         order by snapshot_date
         """
     ).df()
@@ -233,7 +235,7 @@ def read_snapshot_messages(
         )
         select 'detected' as group_kind, assignments.community_id, messages.* exclude (group_id)
         from messages
-        left join communities.community_assignments as assignments
+        left join {COMMUNITY_SCHEMA}.community_assignments as assignments
             on assignments.user_id = messages.author_user_id
             and assignments.snapshot_date = $snapshot
         union all
@@ -251,16 +253,8 @@ def read_snapshot_messages(
 def write_snapshot(con: duckdb.DuckDBPyConnection, run: dict, pain_points: pd.DataFrame) -> None:
     """Replace one snapshot's rows in every snapshot table, in one transaction."""
     tables = {"pain_point_runs": pd.DataFrame([run]), "community_pain_points": pain_points}
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         delete_snapshots(con, [run["snapshot_date"]])
         for name, frame in tables.items():
-            if frame.empty:
-                continue
-            con.register("_frame", frame[_columns(SNAPSHOT_TABLES[name])])
-            con.execute(f"insert into {SCHEMA}.{name} select * from _frame")
-            con.unregister("_frame")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+            if not frame.empty:
+                insert_frame(con, SCHEMA, name, SNAPSHOT_TABLES[name], frame)

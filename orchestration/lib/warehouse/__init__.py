@@ -1,4 +1,5 @@
-"""The one way to open the DuckDB warehouse from Python."""
+"""The one way to open the DuckDB warehouse from Python, and the table helpers every
+step's store shares (column declarations, stored columns, transactions)."""
 
 from orchestration.lib.warehouse.connection import connect
 

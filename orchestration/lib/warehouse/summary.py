@@ -1,4 +1,10 @@
-"""What `make run` prints at the end: the main marts' row counts and the rejects."""
+"""What `make run` prints at the end: the main marts' row counts and the rejects.
+
+The summary reads a warehouse that may be partly built or built from a data set without
+the optional tables (no contents, no groups, no experiments): a table that is absent
+shows as "not built" or its line is left out, and an empty one shows 0, never a
+placeholder figure.
+"""
 
 from __future__ import annotations
 
@@ -41,12 +47,13 @@ def warehouse_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
         ``row_counts`` (table -> rows, None when absent), ``raw_row_counts`` and
         ``rejects`` (list of (table, reason, rows)).
     """
-    existing = {
-        row[0]
-        for row in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'main'"
+    tables = set(
+        con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database()"
         ).fetchall()
-    }
+    )
+    existing = {name for schema, name in tables if schema == "main"}
     row_counts: dict[str, int | None] = {}
     for table in MAIN_TABLES:
         row_counts[table] = (
@@ -56,10 +63,7 @@ def warehouse_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
         )
     raw_row_counts = {
         name: con.execute(f"select count(*) from raw.{name}").fetchone()[0]
-        for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw' "
-            "order by table_name"
-        ).fetchall()
+        for name in sorted(name for schema, name in tables if schema == "raw")
     }
     rejects = []
     if "stg_product__rejected_rows" in existing:
@@ -68,10 +72,8 @@ def warehouse_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
             "group by all order by 1, 3 desc, 2"
         ).fetchall()
     communities = None
-    schemas = {
-        r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()
-    }
-    if "communities" in schemas:
+    # the table, not only its schema: the schema may exist before the first snapshot
+    if ("communities", "community_snapshot_runs") in tables:
         rows = con.execute(
             "select snapshot_date, count_communities, count_assigned, count_users, modularity "
             "from communities.community_snapshot_runs order by snapshot_date desc limit 1"
@@ -116,16 +118,18 @@ def format_summary(summary: dict[str, object], duckdb_path: str) -> str:
         lines.append(f"    {table:<24} {reason:<24} {count:>8,}")
     if summary.get("communities"):
         day, count, assigned, users, modularity = summary["communities"]
+        # the column is nullable in the runs table
+        quality = "n/a" if modularity is None else f"{modularity:.3f}"
         lines += [
             "",
             f"  communities at {day}: {count:,} detected, {assigned:,} of {users:,} users "
-            f"assigned, modularity {modularity:.3f}",
+            f"assigned, modularity {quality}",
         ]
     if summary.get("text"):
         languages = summary["text"]["languages"]
-        total = sum(n for _, n in languages) or 1
+        total = sum(n for _, n in languages)
         shares = ", ".join(f"{lang} {n / total:.0%}" for lang, n in languages)
-        lines += ["", f"  messages enriched: {total:,} ({shares})"]
+        lines += ["", f"  messages enriched: {total:,}" + (f" ({shares})" if shares else "")]
         if summary["text"]["top_pain_point"]:
             community, phrase, count, authors = summary["text"]["top_pain_point"]
             lines.append(

@@ -28,6 +28,8 @@ typed as (
         source.* exclude (
             content_id, author_user_id, group_id, parent_content_id, created_at, body, language
         ),
+        -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
+        to_json(source) as raw_record,
     from source
 ),
 
@@ -59,7 +61,9 @@ checked as (
 ),
 
 final as (
-    select * exclude (raw_created_at, occurrence_number)
+    select
+        * exclude (raw_created_at, occurrence_number, raw_record),
+        case when rejection_reason is not null then raw_record end as raw_record,
     from checked
 )
 

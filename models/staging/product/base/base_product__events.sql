@@ -1,7 +1,11 @@
 -- Incremental: a run reads only event files it has not seen before (raw event files are
 -- immutable once landed, e.g. one per day), and an event_id already stored from an
 -- earlier file counts as a duplicate. `dbt build --full-refresh` re-reads everything.
-{{ config(materialized='incremental', on_schema_change='append_new_columns') }}
+{{ config(
+    materialized='incremental',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ backfill_raw_records('events') }}",
+) }}
 
 with
 
@@ -54,6 +58,8 @@ typed as (
             event_id, user_id, event_type, occurred_at, group_id,
             target_user_id, content_id, amount, currency, properties
         ),
+        -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
+        to_json(source) as raw_record,
     from source
 ),
 
@@ -103,7 +109,8 @@ checked as (
 
 final as (
     select
-        * exclude (raw_occurred_at, raw_amount, occurrence_number),
+        * exclude (raw_occurred_at, raw_amount, occurrence_number, raw_record),
+        case when rejection_reason is not null then raw_record end as raw_record,
         -- When this row entered the warehouse: downstream incremental models pick up
         -- the rows loaded after their own last run.
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at,

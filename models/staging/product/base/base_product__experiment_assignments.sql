@@ -17,6 +17,8 @@ typed as (
         {{ to_utc_timestamp('source.assigned_at') }} as assigned_at,
         -- Extra columns beyond the contract pass through unchanged.
         source.* exclude (experiment_id, unit_id, variant, assigned_at),
+        -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
+        to_json(source) as raw_record,
     from source
 ),
 
@@ -45,7 +47,9 @@ checked as (
 ),
 
 final as (
-    select * exclude (raw_assigned_at, occurrence_number)
+    select
+        * exclude (raw_assigned_at, occurrence_number, raw_record),
+        case when rejection_reason is not null then raw_record end as raw_record,
     from checked
 )
 

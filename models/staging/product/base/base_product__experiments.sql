@@ -19,6 +19,8 @@ typed as (
         source.* exclude (
             experiment_id, name, unit_type, started_at, ended_at, primary_metric, hypothesis
         ),
+        -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
+        to_json(source) as raw_record,
     from source
 ),
 
@@ -48,7 +50,9 @@ checked as (
 ),
 
 final as (
-    select * exclude (raw_started_at, raw_ended_at, occurrence_number)
+    select
+        * exclude (raw_started_at, raw_ended_at, occurrence_number, raw_record),
+        case when rejection_reason is not null then raw_record end as raw_record,
     from checked
 )
 

@@ -23,6 +23,8 @@ typed as (
         {{ clean_enum('source.role') }} as role,
         -- Extra columns beyond the contract pass through unchanged.
         source.* exclude (group_id, user_id, joined_at, left_at, role),
+        -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
+        to_json(source) as raw_record,
     from source
 ),
 
@@ -58,7 +60,9 @@ checked as (
 ),
 
 final as (
-    select * exclude (raw_joined_at, raw_left_at, occurrence_number)
+    select
+        * exclude (raw_joined_at, raw_left_at, occurrence_number, raw_record),
+        case when rejection_reason is not null then raw_record end as raw_record,
     from checked
 )
 

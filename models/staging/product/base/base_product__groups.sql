@@ -19,6 +19,8 @@ typed as (
         {{ clean_enum('source.visibility') }} as visibility,
         -- Extra columns beyond the contract pass through unchanged.
         source.* exclude (group_id, name, category, created_by_user_id, created_at, visibility),
+        -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
+        to_json(source) as raw_record,
     from source
 ),
 
@@ -49,7 +51,9 @@ checked as (
 ),
 
 final as (
-    select * exclude (raw_created_at, occurrence_number)
+    select
+        * exclude (raw_created_at, occurrence_number, raw_record),
+        case when rejection_reason is not null then raw_record end as raw_record,
     from checked
 )
 

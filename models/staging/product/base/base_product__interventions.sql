@@ -20,6 +20,8 @@ typed as (
             intervention_id, target_type, target_id, intervention_type,
             started_at, ended_at, description
         ),
+        -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
+        to_json(source) as raw_record,
     from source
 ),
 
@@ -56,7 +58,9 @@ checked as (
 ),
 
 final as (
-    select * exclude (raw_started_at, raw_ended_at, occurrence_number)
+    select
+        * exclude (raw_started_at, raw_ended_at, occurrence_number, raw_record),
+        case when rejection_reason is not null then raw_record end as raw_record,
     from checked
 )
 

@@ -24,6 +24,8 @@ typed as (
         {{ clean_enum('source.acquisition_channel') }} as acquisition_channel,
         -- Extra columns beyond the contract pass through unchanged.
         source.* exclude (user_id, signed_up_at, country, locale, acquisition_channel),
+        -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
+        to_json(source) as raw_record,
     from source
 ),
 
@@ -50,7 +52,8 @@ checked as (
 
 final as (
     select
-        * exclude (raw_signed_up_at, occurrence_number),
+        * exclude (raw_signed_up_at, occurrence_number, raw_record),
+        case when rejection_reason is not null then raw_record end as raw_record,
         split_part(locale, '-', 1) as language,
     from checked
 )

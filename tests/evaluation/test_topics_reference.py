@@ -1,10 +1,18 @@
-"""Class-based TF-IDF community terms and trending terms."""
+"""The Python reference of the SQL topics (class-based TF-IDF) and trending terms."""
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
+import pytest
 
-from orchestration.lib.text.topics import community_terms, trending_terms, weekly_term_counts
+from orchestration.lib.evaluation.topics_reference import (
+    community_terms,
+    compare_with_marts,
+    contains_term,
+    trending_terms,
+    weekly_term_counts,
+)
 
 
 def _docs() -> pd.DataFrame:
@@ -68,8 +76,6 @@ def test_trending_requires_min_support():
 
 
 def test_contains_term_respects_word_ends():
-    from orchestration.lib.text.topics import contains_term
-
     assert contains_term("getting stuck", "getting")
     assert contains_term("getting stuck", "stuck")
     assert not contains_term("gettings stuck", "getting")
@@ -96,3 +102,50 @@ def test_a_term_gives_way_to_a_longer_one_covering_its_messages():
     assert {"getting stuck", "stuck proofs"} <= set(terms_a)
     plain = community_terms(docs, top_n=5, min_df=1, absorb=None)
     assert "getting" in set(plain.loc[plain["community_id"] == "a", "term"])
+
+
+def _warehouse(messages: pd.DataFrame, day: str) -> duckdb.DuckDBPyConnection:
+    """The four relations `compare_with_marts` reads, with marts equal to the reference."""
+    con = duckdb.connect()
+    frame = messages.assign(
+        content_id=[f"m{i}" for i in range(len(messages))],
+        snapshot_date=pd.Timestamp(day).date(),
+        group_kind="detected",
+        is_in_window=True,
+    )
+    con.register("frame", frame)
+    con.execute("create schema text")
+    con.execute(
+        "create table int_group_messages_weekly as select snapshot_date, group_kind, "
+        "community_id, content_id, author_user_id, created_at, is_in_window from frame"
+    )
+    con.execute("create table text.contents_enriched as select content_id, tokens from frame")
+    topics = community_terms(messages, top_n=20, min_df=3).assign(snapshot_date=day)
+    trending = trending_terms(weekly_term_counts(messages), baseline_weeks=4).assign(
+        snapshot_date=day
+    )
+    for name, mart in (
+        ("fct_community_topics", topics),
+        ("fct_community_trending_terms", trending),
+    ):
+        con.register("mart", mart.assign(group_kind="detected"))
+        con.execute(f"create table {name} as select * from mart")
+        con.unregister("mart")
+    con.execute("alter table fct_community_topics rename column count to count_messages")
+    return con
+
+
+def test_compare_with_marts_agrees_with_itself_and_sees_a_changed_score():
+    messages = _messages(spike_authors=3, spike_msgs=4)
+    day = str((messages["created_at"].max() + pd.Timedelta(days=6)).date())
+    con = _warehouse(messages, day)
+    same = compare_with_marts(con, day)
+    assert same["count_messages"] == len(messages)
+    assert same["topics"]["rows_reference"] == same["topics"]["rows_mart"] > 0
+    assert same["topics"]["share_in_both"] == 1.0 and same["topics"]["counts_equal"]
+    assert same["trending"]["share_in_both"] == 1.0 and same["trending"]["rows_mart"] > 0
+    con.execute("update fct_community_topics set score = score + 0.25 where term = 'tripod lens'")
+    con.execute("delete from fct_community_trending_terms where term = 'bug'")
+    changed = compare_with_marts(con, day)
+    assert changed["topics"]["max_difference"] == pytest.approx(0.25)
+    assert changed["trending"]["share_in_both"] < 1.0

@@ -1,12 +1,11 @@
 """Score the text marts against planted truth (demo data): used by the benchmark and
 the end-to-end tests, never by the pipeline itself.
 
-Planted communities are matched to detected ones by majority: each planted community
-maps to the detected community holding most of its members at the snapshot (at least
-half of the mapped members). A planted pain point is *found* when one of the detected
-community's top-k extracted phrases contains the planted phrase or all its tokens; a
-planted topic is found when at least ``min_hits`` of the community's top-k terms belong
-to the planted topic's vocabulary.
+Planted communities are matched to detected ones by majority
+(`orchestration.lib.evaluation.matching`). A planted pain point is *found* when one of
+the detected community's top-k extracted phrases contains the planted phrase or all its
+tokens; a planted topic is found when at least ``min_hits`` of the community's top-k
+terms belong to the planted topic's vocabulary (`orchestration.lib.demo.text.TOPICS`).
 """
 
 from __future__ import annotations
@@ -15,47 +14,17 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from orchestration.lib.config import dbt_project_var
+from orchestration.lib.demo.text import TOPICS
+from orchestration.lib.evaluation.matching import map_planted_to_detected, planted_and_detected
 from orchestration.lib.text.tokenize import tokenize
 
 __all__ = [
     "evaluate_snapshot",
-    "map_planted_to_detected",
     "phrase_found",
-    "planted_and_detected",
     "score_pain_points",
     "score_topics",
 ]
-
-
-def map_planted_to_detected(pairs: pd.DataFrame, min_share: float = 0.5) -> pd.DataFrame:
-    """Map each planted community to the detected one holding most of its members.
-
-    Parameters
-    ----------
-    pairs : DataFrame
-        ``user_id, planted, detected`` (detected may be null: unassigned).
-    min_share : float, default 0.5
-        Least share of the planted members that must sit in the chosen community.
-
-    Returns
-    -------
-    DataFrame
-        ``planted, detected, share`` for the planted communities that map.
-    """
-    sized = pairs.groupby("planted").size().rename("n")
-    counts = (
-        pairs.dropna(subset=["detected"])
-        .groupby(["planted", "detected"])
-        .size()
-        .rename("k")
-        .reset_index()
-        .sort_values(["planted", "k", "detected"], ascending=[True, False, True])
-        .drop_duplicates("planted")
-    )
-    counts["share"] = counts["k"] / sized.reindex(counts["planted"]).to_numpy()
-    return counts.loc[counts["share"] >= min_share, ["planted", "detected", "share"]].reset_index(
-        drop=True
-    )
 
 
 def _norm(text: str) -> str:
@@ -140,42 +109,7 @@ def score_topics(
     return out.assign(found=out["hits"] >= min_hits)
 
 
-def planted_and_detected(con, truth_dir, snapshot_date) -> pd.DataFrame:
-    """Each planted member alive at a snapshot with its planted and detected community.
-
-    Parameters
-    ----------
-    con : duckdb.DuckDBPyConnection
-        The warehouse (``communities.community_assignments``).
-    truth_dir : Path
-        The generator's truth folder (``community_memberships.parquet``).
-    snapshot_date : date
-        The snapshot.
-
-    Returns
-    -------
-    DataFrame
-        ``user_id, planted, detected`` (detected is null for unassigned users), the
-        input of `map_planted_to_detected`.
-    """
-    return con.execute(
-        f"""
-        with planted as (
-            select user_id, min(community_id) as planted
-            from read_parquet('{truth_dir}/community_memberships.parquet')
-            where valid_from <= $day and (valid_to is null or valid_to > $day)
-              and (churned_on is null or churned_on > $day)
-            group by user_id
-        )
-        select planted.user_id, planted.planted, a.community_id as detected
-        from planted left join communities.community_assignments as a
-            on a.user_id = planted.user_id and a.snapshot_date = $day
-        """,
-        {"day": snapshot_date},
-    ).df()
-
-
-def evaluate_snapshot(con, truth_dir, snapshot_date, window_days: int = 28) -> dict:
+def evaluate_snapshot(con, truth_dir, snapshot_date, window_days: int | None = None) -> dict:
     """Score a built warehouse's text marts at one snapshot against the demo truth.
 
     Parameters
@@ -187,8 +121,8 @@ def evaluate_snapshot(con, truth_dir, snapshot_date, window_days: int = 28) -> d
         ``community_pain_points``, ``content_labels`` parquet files).
     snapshot_date : date
         A snapshot present in ``communities.community_snapshot_runs``.
-    window_days : int, default 28
-        The text window (dbt var ``text_window_days``).
+    window_days : int, optional
+        The text window; by default the dbt var ``text_window_days``, as the marts use.
 
     Returns
     -------
@@ -198,8 +132,8 @@ def evaluate_snapshot(con, truth_dir, snapshot_date, window_days: int = 28) -> d
         rows plus ``n_window`` messages), ``mapping``, and ``sentiment_agreement`` /
         ``language_agreement`` over all messages.
     """
-    from orchestration.lib.demo.text import TOPICS
-
+    if window_days is None:
+        window_days = int(dbt_project_var("text_window_days"))
     truth = {
         name: f"read_parquet('{truth_dir}/{name}.parquet')"
         for name in (

@@ -1,7 +1,8 @@
 """Agreement between two partitions: NMI, ARI, purity and coverage, in numpy alone.
 
 These score a detected partition against ground truth (planted groups, departments,
-conferences) in the benchmarks and tests. Labels can be any hashable values; ``-1``
+conferences) in the benchmarks and tests; the pipeline never calls them (it has no
+truth to compare with). Labels can be any hashable values; ``-1``
 (or any value in ``unassigned_labels``) marks a user that belongs to no community,
 and how such users are counted is an explicit choice (``unassigned=``):
 
@@ -36,13 +37,16 @@ __all__ = [
 #: Accepted values of ``unassigned``.
 UNASSIGNED_MODES = ("singleton", "exclude", "cluster")
 
+#: One label per user: any hashable values, in the same user order on both sides.
+Labels = Sequence[Any] | np.ndarray
+
 
 def normalized_mutual_info(
-    truth: Sequence[Any] | np.ndarray,
-    found: Sequence[Any] | np.ndarray,
+    truth: Labels,
+    found: Labels,
     *,
     unassigned: str = "singleton",
-    unassigned_labels: Sequence[Any] = (-1,),
+    unassigned_labels: Labels = (-1,),
 ) -> float:
     """Normalised mutual information, arithmetic normalisation.
 
@@ -74,22 +78,18 @@ def normalized_mutual_info(
 
 
 def adjusted_rand_index(
-    truth: Sequence[Any] | np.ndarray,
-    found: Sequence[Any] | np.ndarray,
+    truth: Labels,
+    found: Labels,
     *,
     unassigned: str = "singleton",
-    unassigned_labels: Sequence[Any] = (-1,),
+    unassigned_labels: Labels = (-1,),
 ) -> float:
     """Adjusted Rand index (Hubert and Arabie, 1985).
 
     Parameters
     ----------
-    truth, found : array-like
-        Labels of the same users in the same order.
-    unassigned : {"singleton", "exclude", "cluster"}, default "singleton"
-        How unassigned users are counted (module docstring).
-    unassigned_labels : sequence, default (-1,)
-        Label values that mean "no community".
+    truth, found, unassigned, unassigned_labels
+        As in :func:`normalized_mutual_info`.
 
     Returns
     -------
@@ -113,24 +113,21 @@ def adjusted_rand_index(
 
 
 def purity(
-    truth: Sequence[Any] | np.ndarray,
-    found: Sequence[Any] | np.ndarray,
+    truth: Labels,
+    found: Labels,
     *,
     unassigned: str = "singleton",
-    unassigned_labels: Sequence[Any] = (-1,),
+    unassigned_labels: Labels = (-1,),
 ) -> float:
     """Share of users whose found cluster's majority truth label is their own.
 
     Parameters
     ----------
-    truth, found : array-like
-        Labels of the same users in the same order.
+    truth, found, unassigned_labels
+        As in :func:`normalized_mutual_info`.
     unassigned : {"singleton", "exclude", "cluster"}, default "singleton"
-        How unassigned users are counted (module docstring). Note that singletons
-        are pure by construction: with many unassigned users prefer ``"cluster"`` or
-        ``"exclude"`` plus :func:`coverage`.
-    unassigned_labels : sequence, default (-1,)
-        Label values that mean "no community".
+        As there, but singletons are pure by construction: with many unassigned users
+        prefer ``"cluster"``, or ``"exclude"`` next to :func:`coverage`.
 
     Returns
     -------
@@ -146,9 +143,7 @@ def purity(
     return float(best.sum() / len(t))
 
 
-def coverage(
-    found: Sequence[Any] | np.ndarray, *, unassigned_labels: Sequence[Any] = (-1,)
-) -> float:
+def coverage(found: Labels, *, unassigned_labels: Labels = (-1,)) -> float:
     """Share of users that belong to a community.
 
     Parameters
@@ -171,10 +166,7 @@ def coverage(
 
 
 def _codes(
-    truth: Sequence[Any] | np.ndarray,
-    found: Sequence[Any] | np.ndarray,
-    unassigned: str,
-    unassigned_labels: Sequence[Any],
+    truth: Labels, found: Labels, unassigned: str, unassigned_labels: Labels
 ) -> tuple[np.ndarray, np.ndarray]:
     """Both label vectors as dense int codes, unassigned users handled per ``unassigned``."""
     if unassigned not in UNASSIGNED_MODES:

@@ -1,15 +1,11 @@
 {{ config(meta={"dagster": {"ref": {"name": "stg_product__rejected_rows"}}}) }}
 
--- Nothing is silently dropped: for every raw table, the raw rows equal the accepted
--- rows plus the rejected rows. Returns the tables where they do not.
-{% set tables = [
-    'users', 'groups', 'group_memberships', 'events', 'contents',
-    'experiments', 'experiment_assignments', 'interventions',
-] %}
-
+-- Nothing is silently dropped: for every raw table (var('raw_tables'), the list of the
+-- raw contract), the raw rows equal the accepted rows plus the rejected rows. Returns
+-- the tables where they do not.
 with
 
-{% for table_name in tables %}
+{% for table_name in var('raw_tables') %}
     counted_{{ table_name }} as (
         select
             '{{ table_name }}' as source_table,
@@ -23,7 +19,7 @@ with
 
 {% endfor %}
 final as (
-    {% for table_name in tables %}
+    {% for table_name in var('raw_tables') %}
         select * from counted_{{ table_name }}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}

@@ -1,0 +1,208 @@
+"""Prove that a change left every table the same: a checksum per table, two builds compared.
+
+A refactoring must not change what users read. This benchmark builds the demo data set
+with the code of a git revision (default ``HEAD``, in a temporary worktree) and with the
+working tree, then compares every table and view of both warehouses (every schema but
+``raw``) by row count and an order-independent checksum of its rows. Columns that only
+record when a row was written (``_loaded_at``, ``enriched_at``, ...) and step timings are
+left out; doubles are rounded to 9 significant digits so that a different summation order
+of the same numbers does not count as a change. Tables present in only one build are
+listed apart (a new intermediate model is expected; a vanished mart is not).
+
+Usage::
+
+    python bench/compare_builds.py                      # HEAD vs the working tree, demo 1,500 users
+    python bench/compare_builds.py --ref f2b94ff --users 10000 --days 120 --seed 42
+    python bench/compare_builds.py --before a.duckdb --after b.duckdb   # two existing files
+    python bench/compare_builds.py --before a.duckdb --after-ref HEAD   # a file vs a revision
+
+Prints one line per table (``same``, ``DIFFERENT``, ``only before``, ``only after``) and
+a last line with the counts; exits 1 when a table present in both builds differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+__all__ = ["compare", "main", "table_checksums"]
+
+#: Columns that record when or how fast a row was written, not what it says.
+VOLATILE_COLUMNS = frozenset(
+    {
+        "_loaded_at",
+        "enriched_at",
+        "built_at",
+        "terms_built_at",
+        "computed_at",
+        "seconds",
+        "_dbt_run_at",
+    }
+)
+_SKIPPED_SCHEMAS = ("raw", "information_schema", "pg_catalog")
+
+
+def _column_expression(name: str, data_type: str) -> str:
+    quoted = '"' + name.replace('"', '""') + '"'
+    if data_type in ("DOUBLE", "FLOAT", "REAL"):
+        # 9 significant digits: a sum taken in another order may differ in the last bits.
+        return (
+            f"case when {quoted} is null or isnan({quoted}) or isinf({quoted}) "
+            f"then cast({quoted} as varchar) else format('{{:.9g}}', {quoted}) end"
+        )
+    return f"cast({quoted} as varchar)"
+
+
+def table_checksums(path: Path | str) -> dict[str, tuple[int, int]]:
+    """Row count and checksum of every table and view of a warehouse.
+
+    Parameters
+    ----------
+    path : Path or str
+        The DuckDB file (opened read-only).
+
+    Returns
+    -------
+    dict
+        ``schema.table`` -> (row count, sum of the row hashes modulo 2**61 - 1). The
+        checksum does not depend on row order; the volatile columns are left out.
+    """
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            f"where table_schema not in {_SKIPPED_SCHEMAS} order by all"
+        ).fetchall()
+        result = {}
+        for schema, table in tables:
+            columns = con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = ? and table_name = ? order by ordinal_position",
+                [schema, table],
+            ).fetchall()
+            kept = [(n, t) for n, t in columns if n not in VOLATILE_COLUMNS]
+            row = " || '\x1f' || ".join(
+                f"coalesce({_column_expression(n, t)}, '\x00')" for n, t in kept
+            )
+            count, checksum = con.execute(
+                f"select count(*), coalesce(sum(hash({row or '1'}) % 2305843009213693951), 0) "
+                f'from "{schema}"."{table}"'
+            ).fetchall()[0]
+            result[f"{schema}.{table}"] = (int(count), int(checksum) % 2305843009213693951)
+        return result
+    finally:
+        con.close()
+
+
+def compare(
+    before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]
+) -> list[tuple[str, str, str]]:
+    """One row per table: (name, status, detail); status is same, DIFFERENT, only before
+    or only after."""
+    rows = []
+    for name in sorted(before.keys() | after.keys()):
+        if name not in after:
+            rows.append((name, "only before", f"{before[name][0]:,} rows"))
+        elif name not in before:
+            rows.append((name, "only after", f"{after[name][0]:,} rows"))
+        elif before[name] == after[name]:
+            rows.append((name, "same", f"{after[name][0]:,} rows"))
+        else:
+            rows.append(
+                (name, "DIFFERENT", f"{before[name][0]:,} rows before, {after[name][0]:,} after")
+            )
+    return rows
+
+
+def _build(code_dir: Path, work: Path, users: int, days: int, seed: int) -> Path:
+    """Generate the demo data set and run the whole pipeline with the code in ``code_dir``."""
+    work.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(code_dir),
+        "DO_NOT_TRACK": "1",
+        "DAGSTER_HOME": str(work / "dagster_home"),
+        "SMALLGROUPS_DUCKDB_PATH": str(work / "warehouse.duckdb"),
+        "DBT_TARGET_PATH": str(work / "dbt_target"),
+        "SMALLGROUPS_RAW_DIR": str(work / "raw"),
+        "SMALLGROUPS_TRUTH_DIR": str(work / "truth"),
+    }
+    (work / "dagster_home").mkdir(exist_ok=True)
+    (work / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    generate = [sys.executable, "-m", "orchestration.lib.demo.cli", "--out", str(work / "raw")]
+    generate += ["--truth", str(work / "truth"), "--users", str(users), "--days", str(days)]
+    generate += ["--seed", str(seed)]
+    subprocess.run(generate, cwd=code_dir, env=env, check=True, capture_output=True)
+    run = [sys.executable, "-m", "orchestration.cli", "run", "--log-level", "WARNING"]
+    done = subprocess.run(run, cwd=code_dir, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"build in {code_dir} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    return work / "warehouse.duckdb"
+
+
+def _build_revision(ref: str, work: Path, name: str, args: argparse.Namespace) -> Path:
+    """Build the demo with the code of git revision ``ref`` (a temporary worktree)."""
+    tree = work / f"{name}_code"
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(tree), ref],
+        cwd=PROJECT_DIR,
+        check=True,
+        capture_output=True,
+    )
+    try:
+        return _build(tree, work / name, args.users, args.days, args.seed)
+    finally:
+        subprocess.run(
+            ["git", "worktree", "remove", "--force", str(tree)],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ref", default="HEAD", help="git revision built as 'before'")
+    parser.add_argument("--before", type=Path, help="an existing warehouse instead of --ref")
+    parser.add_argument("--after", type=Path, help="an existing warehouse instead of the tree")
+    parser.add_argument(
+        "--after-ref", help="build this git revision as 'after' instead of the working tree"
+    )
+    parser.add_argument("--users", type=int, default=1_500)
+    parser.add_argument("--days", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--keep", type=Path, help="keep the builds in this folder")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="compare_builds_") as scratch:
+        work = args.keep or Path(scratch)
+        before, after = args.before, args.after
+        if before is None:
+            before = _build_revision(args.ref, work, "before", args)
+        if after is None and args.after_ref:
+            after = _build_revision(args.after_ref, work, "after", args)
+        elif after is None:
+            after = _build(PROJECT_DIR, work / "after", args.users, args.days, args.seed)
+        rows = compare(table_checksums(before), table_checksums(after))
+
+    width = max(len(name) for name, _, _ in rows)
+    for name, status, detail in rows:
+        print(f"{name:<{width}}  {status:<11}  {detail}")
+    counts = {s: sum(1 for _, status, _ in rows if status == s) for s in ("same", "DIFFERENT")}
+    only = sum(1 for _, status, _ in rows if status.startswith("only"))
+    print(
+        f"\n{counts['same']} tables the same, {counts['DIFFERENT']} different, "
+        f"{only} in one build only"
+    )
+    return 1 if counts["DIFFERENT"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

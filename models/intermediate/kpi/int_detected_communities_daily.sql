@@ -1,0 +1,23 @@
+-- Detected communities active on each KPI day: those of the latest weekly snapshot at
+-- or before the day (a community exists only while its members interact, so every
+-- community of a snapshot is active); zero before the first snapshot.
+with
+
+days as (
+    select * from {{ ref('int_kpi_days') }}
+),
+
+snapshot_runs as (
+    select * from {{ ref('stg_communities__snapshot_runs') }}
+),
+
+final as (
+    select
+        days.kpi_date,
+        snapshot_runs.snapshot_date,
+        coalesce(snapshot_runs.count_communities, 0) as count_active_detected_communities,
+    from days
+    asof left join snapshot_runs on days.kpi_date >= snapshot_runs.snapshot_date
+)
+
+select * from final
