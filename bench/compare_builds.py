@@ -7,13 +7,17 @@ working tree, then compares every table and view of both warehouses (every schem
 record when a row was written (``_loaded_at``, ``enriched_at``, ...) and step timings are
 left out; doubles are rounded to 9 significant digits so that a different summation order
 of the same numbers does not count as a change. Tables present in only one build are
-listed apart (a new intermediate model is expected; a vanished mart is not).
+listed apart (a new intermediate model is expected; a vanished mart is not). Tables in
+both are compared on the columns they share, with added or dropped columns named, and
+the raw folder's path inside text values (base models record each row's file) is
+replaced by a placeholder, so the same files read from two folders give the same rows.
 
 Usage::
 
     python bench/compare_builds.py                      # HEAD vs the working tree, demo 1,500 users
     python bench/compare_builds.py --ref f2b94ff --users 10000 --days 120 --seed 42
-    python bench/compare_builds.py --before a.duckdb --after b.duckdb   # two existing files
+    python bench/compare_builds.py --before a.duckdb --before-raw a/raw \
+        --after b.duckdb --after-raw b/raw                  # two existing files
     python bench/compare_builds.py --before a.duckdb --after-ref HEAD   # a file vs a revision
 
 Prints one line per table (``same``, ``DIFFERENT``, ``only before``, ``only after``) and
@@ -33,7 +37,7 @@ import duckdb
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
-__all__ = ["compare", "main", "table_checksums"]
+__all__ = ["compare", "main", "table_checksums", "table_columns"]
 
 #: Columns that record when or how fast a row was written, not what it says.
 VOLATILE_COLUMNS = frozenset(
@@ -48,9 +52,10 @@ VOLATILE_COLUMNS = frozenset(
     }
 )
 _SKIPPED_SCHEMAS = ("raw", "information_schema", "pg_catalog")
+_MODULUS = 2305843009213693951  # 2**61 - 1: row hashes are summed modulo this prime
 
 
-def _column_expression(name: str, data_type: str) -> str:
+def _column_expression(name: str, data_type: str, raw_dir: str | None) -> str:
     quoted = '"' + name.replace('"', '""') + '"'
     if data_type in ("DOUBLE", "FLOAT", "REAL"):
         # 9 significant digits: a sum taken in another order may differ in the last bits.
@@ -58,16 +63,50 @@ def _column_expression(name: str, data_type: str) -> str:
             f"case when {quoted} is null or isnan({quoted}) or isinf({quoted}) "
             f"then cast({quoted} as varchar) else format('{{:.9g}}', {quoted}) end"
         )
-    return f"cast({quoted} as varchar)"
+    text = f"cast({quoted} as varchar)"
+    if raw_dir and data_type in ("VARCHAR", "JSON"):
+        # Base models record each row's file (and rejects embed it in the raw record):
+        # the same file read from another folder is the same row.
+        literal = raw_dir.replace("'", "''")
+        return f"replace({text}, '{literal}', '<raw>')"
+    return text
 
 
-def table_checksums(path: Path | str) -> dict[str, tuple[int, int]]:
+def table_columns(path: Path | str) -> dict[str, list[tuple[str, str]]]:
+    """``schema.table`` -> its (column, type) pairs in order, for every table and view."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute(
+            "select table_schema, table_name, column_name, data_type "
+            "from information_schema.columns "
+            f"where table_schema not in {_SKIPPED_SCHEMAS} "
+            "order by table_schema, table_name, ordinal_position"
+        ).fetchall()
+    finally:
+        con.close()
+    result: dict[str, list[tuple[str, str]]] = {}
+    for schema, table, column, data_type in rows:
+        result.setdefault(f"{schema}.{table}", []).append((column, data_type))
+    return result
+
+
+def table_checksums(
+    path: Path | str,
+    raw_dir: Path | str | None = None,
+    columns: dict[str, list[tuple[str, str]]] | None = None,
+) -> dict[str, tuple[int, int]]:
     """Row count and checksum of every table and view of a warehouse.
 
     Parameters
     ----------
     path : Path or str
         The DuckDB file (opened read-only).
+    raw_dir : Path or str, optional
+        The raw folder the build read: its path inside text values is replaced by a
+        placeholder, so two builds of the same files from different folders agree.
+    columns : dict, optional
+        ``schema.table`` -> the (column, type) pairs to checksum (default: all of the
+        table's), e.g. only the columns two builds share.
 
     Returns
     -------
@@ -75,50 +114,66 @@ def table_checksums(path: Path | str) -> dict[str, tuple[int, int]]:
         ``schema.table`` -> (row count, sum of the row hashes modulo 2**61 - 1). The
         checksum does not depend on row order; the volatile columns are left out.
     """
+    raw = str(raw_dir) if raw_dir else None
+    columns = columns if columns is not None else table_columns(path)
     con = duckdb.connect(str(path), read_only=True)
     try:
-        tables = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            f"where table_schema not in {_SKIPPED_SCHEMAS} order by all"
-        ).fetchall()
         result = {}
-        for schema, table in tables:
-            columns = con.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where table_schema = ? and table_name = ? order by ordinal_position",
-                [schema, table],
-            ).fetchall()
-            kept = [(n, t) for n, t in columns if n not in VOLATILE_COLUMNS]
+        for name, pairs in columns.items():
+            kept = [(n, t) for n, t in pairs if n not in VOLATILE_COLUMNS]
             row = " || '\x1f' || ".join(
-                f"coalesce({_column_expression(n, t)}, '\x00')" for n, t in kept
+                f"coalesce({_column_expression(n, t, raw)}, '\x00')" for n, t in kept
             )
+            schema, table = name.split(".", 1)
             count, checksum = con.execute(
-                f"select count(*), coalesce(sum(hash({row or '1'}) % 2305843009213693951), 0) "
+                f"select count(*), coalesce(sum(hash({row or '1'}) % {_MODULUS}), 0) "
                 f'from "{schema}"."{table}"'
             ).fetchall()[0]
-            result[f"{schema}.{table}"] = (int(count), int(checksum) % 2305843009213693951)
+            result[name] = (int(count), int(checksum) % _MODULUS)
         return result
     finally:
         con.close()
 
 
 def compare(
-    before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]
+    before: Path | str,
+    after: Path | str,
+    before_raw: Path | str | None = None,
+    after_raw: Path | str | None = None,
 ) -> list[tuple[str, str, str]]:
-    """One row per table: (name, status, detail); status is same, DIFFERENT, only before
-    or only after."""
+    """One row per table of two warehouses: (name, status, detail).
+
+    Tables in both builds are compared on the columns they share; a column added or
+    dropped is named in the detail (``+raw_record``), so a new column does not hide
+    whether the existing ones kept their values. Status is same, DIFFERENT, only before
+    or only after.
+    """
+    columns_before, columns_after = table_columns(before), table_columns(after)
+    shared = {
+        name: [pair for pair in pairs if pair in columns_after[name]]
+        for name, pairs in columns_before.items()
+        if name in columns_after
+    }
+    sums_before = table_checksums(before, before_raw, shared)
+    sums_after = table_checksums(after, after_raw, shared)
     rows = []
-    for name in sorted(before.keys() | after.keys()):
-        if name not in after:
-            rows.append((name, "only before", f"{before[name][0]:,} rows"))
-        elif name not in before:
-            rows.append((name, "only after", f"{after[name][0]:,} rows"))
-        elif before[name] == after[name]:
-            rows.append((name, "same", f"{after[name][0]:,} rows"))
+    for name in sorted(columns_before.keys() | columns_after.keys()):
+        if name not in columns_after:
+            rows.append((name, "only before", ""))
+            continue
+        if name not in columns_before:
+            rows.append((name, "only after", ""))
+            continue
+        names_before = {n for n, _ in columns_before[name]}
+        names_after = {n for n, _ in columns_after[name]}
+        changed = [f"+{n}" for n in sorted(names_after - names_before)]
+        changed += [f"-{n}" for n in sorted(names_before - names_after)]
+        (count_before, sum_before), (count_after, sum_after) = sums_before[name], sums_after[name]
+        detail = f"{count_after:,} rows" + (f" ({', '.join(changed)})" if changed else "")
+        if (count_before, sum_before) == (count_after, sum_after):
+            rows.append((name, "same", detail))
         else:
-            rows.append(
-                (name, "DIFFERENT", f"{before[name][0]:,} rows before, {after[name][0]:,} after")
-            )
+            rows.append((name, "DIFFERENT", f"{count_before:,} rows before, {detail} after"))
     return rows
 
 
@@ -179,18 +234,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=40)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep", type=Path, help="keep the builds in this folder")
+    parser.add_argument("--before-raw", type=Path, help="raw folder the --before file read")
+    parser.add_argument("--after-raw", type=Path, help="raw folder the --after file read")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="compare_builds_") as scratch:
         work = args.keep or Path(scratch)
         before, after = args.before, args.after
+        before_raw, after_raw = args.before_raw, args.after_raw
         if before is None:
+            before_raw = work / "before" / "raw"
             before = _build_revision(args.ref, work, "before", args)
+        if after is None:
+            after_raw = work / "after" / "raw"
         if after is None and args.after_ref:
             after = _build_revision(args.after_ref, work, "after", args)
         elif after is None:
             after = _build(PROJECT_DIR, work / "after", args.users, args.days, args.seed)
-        rows = compare(table_checksums(before), table_checksums(after))
+        rows = compare(before, after, before_raw, after_raw)
 
     width = max(len(name) for name, _, _ in rows)
     for name, status, detail in rows:
