@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml constraints.txt
 	@echo ">> setting up $(VENV) (Python packages pinned in constraints.txt)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@# Test-only reference of the experiment statistics: gbstats pins numpy<2/pandas<2, but
+	@# the modules the parity tests use run on numpy 2 (its other deps ship with dagster).
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps gbstats==0.8.0
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -70,6 +73,7 @@ bench: parse  ## benchmarks (print figures; see README "Benchmarks"); run `make 
 	@$(BIN)/python bench/bench_text_pipeline.py
 	@$(BIN)/python bench/bench_text_topics.py
 	@$(BIN)/python bench/bench_sentiment.py
+	@$(BIN)/python bench/bench_experiments.py
 
 report-real: parse  ## import the real Stack Exchange dump and CollegeMsg (SMALLGROUPS_EVAL_DATA), run everything, report
 	@$(BIN)/python bench/report_real.py

@@ -462,10 +462,10 @@ class _Mapper:
     (After a planted community dissolves, its detected twin lives on for a few weeks
     with members that are no longer planted members: it still maps to it.)"""
 
-    def __init__(self, wh: Warehouse, truth: Truth) -> None:
+    def __init__(self, assignments: pd.DataFrame, truth: Truth) -> None:
         self.by_snapshot: dict[tuple[date, str], str] = {}
         self.dates_of: dict[str, list[date]] = {}
-        for day, frame in wh.assignments.groupby("snapshot_date"):
+        for day, frame in assignments.groupby("snapshot_date"):
             labels = members_at(truth, day)
             planted = frame["user_id"].map(labels).fillna("-")
             counts = (
@@ -489,24 +489,19 @@ class _Mapper:
         return self.by_snapshot[(nearest, community_id)]
 
 
-def lifecycle(wh: Warehouse, truth: Truth) -> dict[str, Any]:
-    """Planted split/merged/dissolved/born events found by detected events nearby."""
-    _header("3. Lifecycle events")
-    first = wh.runs["snapshot_date"].min()
+def match_lifecycle(
+    assignments: pd.DataFrame, events: pd.DataFrame, first: date, truth: Truth
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Planted lifecycle events after ``first`` and detected ones, each flagged as matched.
+
+    ``assignments`` (snapshot_date, user_id, community_id) and ``events`` (the
+    community_events table) are the pipeline's; ``first`` is the first snapshot (its
+    events, all "born", are left out). Returns ``planted`` (event_type, day, involved,
+    found, lag_days, found_lag) and ``detected`` (the events table after ``first`` of the
+    lifecycle types, with ``mapped`` and ``matched``). See :func:`lifecycle` for the rule.
+    """
     tol, lag = EVENT_TOLERANCE_DAYS, EVENT_TOLERANCE_DAYS + WINDOW_DAYS
-    print(
-        f"   planted events after the first snapshot ({first}). A planted event is found when a\n"
-        f"   detected event of the same type within +-{tol} days involves (as community or\n"
-        "   related community) a detected community that maps to one of the planted communities\n"
-        "   involved; a detected id maps to the planted community most of its members belong to,\n"
-        "   at the nearest snapshot where most belong to one. Planted merges are counted once\n"
-        "   per pair; 'born' counts new communities only (split offspring count with the split).\n"
-        f"   'lag ok' also accepts detected events up to {lag} days after (the {WINDOW_DAYS}-day "
-        "window keeps\n   old ties for weeks); 'lag d' = median days from the planted event "
-        "to the first such\n   detected event. Detected events of the first snapshot "
-        "(all 'born') are left out."
-    )
-    mapper = _Mapper(wh, truth)
+    mapper = _Mapper(assignments, truth)
     planted = truth.events[truth.events["event_type"].isin(LIFECYCLE_TYPES)].copy()
     planted = planted[planted["day"] > first]
     pure = ~((planted["event_type"] == "born") & planted["related_community_id"].notna())
@@ -517,8 +512,8 @@ def lifecycle(wh: Warehouse, truth: Truth) -> dict[str, Any]:
     ]
     planted = planted.drop_duplicates(["event_type", "day", "involved"])
 
-    detected = wh.events[
-        wh.events["event_type"].isin(LIFECYCLE_TYPES) & (wh.events["snapshot_date"] > first)
+    detected = events[
+        events["event_type"].isin(LIFECYCLE_TYPES) & (events["snapshot_date"] > first)
     ].copy()
     detected["mapped"] = [
         frozenset(x for x in (mapper(c, d), mapper(r, d)) if x is not None)
@@ -557,6 +552,27 @@ def lifecycle(wh: Warehouse, truth: Truth) -> dict[str, Any]:
             detected["event_type"], detected["snapshot_date"], detected["mapped"], strict=True
         )
     ]
+    return planted, detected
+
+
+def lifecycle(wh: Warehouse, truth: Truth) -> dict[str, Any]:
+    """Planted split/merged/dissolved/born events found by detected events nearby."""
+    _header("3. Lifecycle events")
+    first = wh.runs["snapshot_date"].min()
+    tol, lag = EVENT_TOLERANCE_DAYS, EVENT_TOLERANCE_DAYS + WINDOW_DAYS
+    print(
+        f"   planted events after the first snapshot ({first}). A planted event is found when a\n"
+        f"   detected event of the same type within +-{tol} days involves (as community or\n"
+        "   related community) a detected community that maps to one of the planted communities\n"
+        "   involved; a detected id maps to the planted community most of its members belong to,\n"
+        "   at the nearest snapshot where most belong to one. Planted merges are counted once\n"
+        "   per pair; 'born' counts new communities only (split offspring count with the split).\n"
+        f"   'lag ok' also accepts detected events up to {lag} days after (the {WINDOW_DAYS}-day "
+        "window keeps\n   old ties for weeks); 'lag d' = median days from the planted event "
+        "to the first such\n   detected event. Detected events of the first snapshot "
+        "(all 'born') are left out."
+    )
+    planted, detected = match_lifecycle(wh.assignments, wh.events, first, truth)
     all_detected = wh.events.groupby("event_type").size()
     table = []
     print(

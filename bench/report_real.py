@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -31,6 +32,8 @@ from orchestration.lib.communities import detect_communities  # noqa: E402
 from orchestration.lib.evaluation.partitions import normalized_mutual_info, purity  # noqa: E402
 from orchestration.lib.evaluation.topics_reference import community_terms  # noqa: E402
 from orchestration.lib.text import tokenize_many  # noqa: E402
+from orchestration.lib.text.clean import is_markup_term  # noqa: E402
+from orchestration.lib.text.tokenize import stopwords  # noqa: E402
 
 EVAL = Path(os.environ.get("SMALLGROUPS_EVAL_DATA", PROJECT_DIR.parent / "shared" / "data"))
 
@@ -94,36 +97,69 @@ def _report_text_marts(q) -> None:
     if day is None or pd.isna(day):
         print("  text marts: no full weekly snapshot with topics")
         return
+    snapshot = pd.Timestamp(day).date()
     rows = q(
         f"""
         select
-            topics.community_id,
-            string_agg(topics.term, ', ' order by topics.term_rank)
-                filter (where topics.term_rank <= 6) as terms,
-            any_value(pains.phrase) as top_pain_point,
+            sentiment.community_id,
             any_value(sentiment.net_sentiment_window) as net_sentiment,
             any_value(sentiment.count_messages_window) as messages
-        from fct_community_topics as topics
-        left join fct_community_pain_points as pains
-            on pains.snapshot_date = topics.snapshot_date
-            and pains.community_id = topics.community_id
-            and pains.pain_point_rank = 1
-        left join fct_community_sentiment_weekly as sentiment
-            on sentiment.snapshot_date = topics.snapshot_date
-            and sentiment.community_id = topics.community_id
-        where topics.snapshot_date = '{pd.Timestamp(day).date()}' and topics.group_kind = 'detected'
+        from fct_community_sentiment_weekly as sentiment
+        where sentiment.snapshot_date = '{snapshot}' and sentiment.group_kind = 'detected'
         group by all
         order by messages desc nulls last, community_id
         limit 6
         """
     )
-    print(f"  text marts at {pd.Timestamp(day).date()}: topics | top pain point | net sentiment")
-    for r in rows.itertuples(index=False):
-        print(
-            f"    {r.community_id} ({r.messages} messages): {r.terms} | "
-            f"{r.top_pain_point or '-'} | "
-            + (f"{r.net_sentiment:+.2f}" if pd.notna(r.net_sentiment) else "-")
+    topics = q(
+        f"select community_id, term_rank, term from fct_community_topics "
+        f"where snapshot_date = '{snapshot}' and group_kind = 'detected' and term_rank <= 10"
+    )
+    pains = q(
+        f"select community_id, pain_point_rank, phrase, count_authors "
+        f"from fct_community_pain_points "
+        f"where snapshot_date = '{snapshot}' and group_kind = 'detected' and pain_point_rank <= 3"
+    )
+    member_tags = q(
+        f"""
+        with members as (
+            select user_id, community_id from communities.community_assignments
+            where snapshot_date = '{snapshot}'
+        ),
+        counted as (
+            select members.community_id, groups.name as tag, count(*) as n
+            from stg_product__contents as contents
+            inner join members on contents.author_user_id = members.user_id
+            inner join stg_product__groups as groups using (group_id)
+            group by all
         )
+        select community_id, tag from counted
+        qualify row_number() over (partition by community_id order by n desc, tag) <= 4
+        """
+    )
+    stop = frozenset().union(*(stopwords(code) for code in langs.index))
+    print(
+        f"  text marts at {snapshot}, largest detected communities: top-10 topics "
+        "(share markup / stop words) | top pain points (authors) | net sentiment | member tags"
+    )
+    shares = []
+    for r in rows.itertuples(index=False):
+        terms = topics[topics["community_id"] == r.community_id].sort_values("term_rank")["term"]
+        noise = [t for t in terms if is_markup_term(t) or all(w in stop for w in t.split())]
+        share = len(noise) / len(terms) if len(terms) else float("nan")
+        shares.append(share)
+        top = pains[pains["community_id"] == r.community_id].sort_values("pain_point_rank")
+        tags = member_tags[member_tags["community_id"] == r.community_id]["tag"]
+        print(
+            f"    {r.community_id} ({r.messages} messages): {', '.join(terms)} "
+            f"[markup or stop words {share:.0%}: {', '.join(noise) or 'none'}] | "
+            + ("; ".join(f"{p.phrase} ({p.count_authors})" for p in top.itertuples()) or "-")
+            + " | "
+            + (f"{r.net_sentiment:+.2f}" if pd.notna(r.net_sentiment) else "-")
+            + f" | tags: {', '.join(tags) or '-'}"
+        )
+    if shares:
+        print(f"  share of markup or stop words in these top-10 terms: {np.nanmean(shares):.1%}")
 
 
 def _report(db: Path, *, has_tags: bool) -> None:
@@ -137,7 +173,7 @@ def _report(db: Path, *, has_tags: bool) -> None:
         r = run.iloc[0]
         latest = q(
             "select community_id from communities.community_assignments "
-            f"where snapshot_date = '{r.snapshot_date.date()}'"
+            f"where snapshot_date = '{r.snapshot_date.date()}' and membership_status = 'member'"
         )["community_id"]
         print(
             f"  pipeline, latest weekly snapshot {r.snapshot_date.date()}: {_sizes(latest)}; "

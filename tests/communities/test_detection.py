@@ -147,7 +147,11 @@ def test_max_size_splits_a_clique():
     # At resolution 1 the whole 40-clique is one community; it must still be cut.
     edges = _edges(nx.complete_graph(40))
     assert detect_communities(edges, resolution=1.0, max_size=None).quality["n_communities"] == 1
-    result = detect_communities(edges, resolution=1.0, max_size=15, min_size=1)
+    # No membership test: the pieces Leiden cuts a clique into can be single users,
+    # which the test would rightly unassign (no tie inside).
+    result = detect_communities(
+        edges, resolution=1.0, max_size=15, min_size=1, membership_alpha=None
+    )
     assert result.quality["n_split"] == 1
     assert result.membership["community_label"].value_counts().max() <= 15
     assert len(result.membership) == 40
@@ -248,3 +252,21 @@ def test_warm_start_accepts_ids_in_any_order(planted):
     from_labels = detect_communities(edges, initial_membership=by_label).membership
     from_ids = detect_communities(edges, initial_membership=reversed_ids).membership
     pd.testing.assert_frame_equal(from_labels, from_ids)
+
+
+def test_surprise_rule_is_default_and_size_aware_stays_reachable(planted):
+    edges, truth = planted
+    ids = [f"u{i:04d}" for i in range(len(truth))]
+    new = detect_communities(edges, user_ids=ids)
+    old = detect_communities(edges, user_ids=ids, resolution_rule="size_aware")
+    assert new.quality["resolution_rule"] == "surprise"
+    assert old.quality["resolution_rule"] == "size_aware"
+    assert old.quality["resolution"] == auto_resolution(len(ids), 300)
+    ladder = new.quality["resolution_ladder"]
+    assert len(ladder) >= 3
+    best = max(ladder, key=lambda step: step["surprise"])
+    assert new.quality["resolution"] == best["resolution"]
+    assert new.quality["surprise"] == pytest.approx(best["surprise"])
+    assert normalized_mutual_info(truth, _labels(new, ids)) > 0.95
+    with pytest.raises(ValueError, match="resolution_rule"):
+        detect_communities(edges, resolution_rule="biggest")

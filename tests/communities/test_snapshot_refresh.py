@@ -13,6 +13,10 @@ from orchestration.lib.communities.refresh import refresh_snapshots
 from orchestration.lib.communities.snapshots import DetectionSettings
 
 FIRST_DAY = date(2026, 1, 5)  # a Monday
+# Two six-person cliques are too small a graph for the membership test to tell a member
+# from chance at alpha 0.01 (5 of 5 ties inside where half the weight is: p = 0.03), so
+# the refresh mechanics are tested with the test off; test_membership covers it.
+SETTINGS = DetectionSettings(membership_alpha=None)
 _CLIQUES = (["a0", "a1", "a2", "a3", "a4", "a5"], ["b0", "b1", "b2", "b3", "b4", "b5"])
 
 
@@ -83,7 +87,7 @@ def con():
 
 
 def test_first_refresh_computes_every_week_and_the_week_in_progress(con):
-    stats = refresh_snapshots(con)
+    stats = refresh_snapshots(con, SETTINGS)
     assert stats["computed_dates"] == [
         date(2026, 1, 11),
         date(2026, 1, 18),
@@ -103,9 +107,9 @@ def test_first_refresh_computes_every_week_and_the_week_in_progress(con):
 
 
 def test_only_new_weeks_are_computed_and_the_provisional_one_is_replaced(con):
-    refresh_snapshots(con)
+    refresh_snapshots(con, SETTINGS)
     _load(con, date(2026, 2, 2))  # five more days: Sunday 1 Feb is complete, Monday 2 is not
-    stats = refresh_snapshots(con)
+    stats = refresh_snapshots(con, SETTINGS)
     assert stats["computed_dates"] == [date(2026, 2, 1), date(2026, 2, 2)]
     dates = con.execute(
         f"select snapshot_date, is_provisional from {store.SCHEMA}.community_snapshot_runs "
@@ -129,9 +133,9 @@ def test_only_new_weeks_are_computed_and_the_provisional_one_is_replaced(con):
 
 def test_refreshing_again_changes_nothing(con):
     _load(con, date(2026, 2, 1))  # ends on a Sunday: no week in progress
-    refresh_snapshots(con)
+    refresh_snapshots(con, SETTINGS)
     before = _tables(con)
-    stats = refresh_snapshots(con)
+    stats = refresh_snapshots(con, SETTINGS)
     assert stats["snapshots_computed"] == 0 and stats["snapshots_stored_before"] == 4
     after = _tables(con)
     for name in store.TABLES:
@@ -139,9 +143,9 @@ def test_refreshing_again_changes_nothing(con):
 
 
 def test_the_provisional_snapshot_is_recomputed_to_the_same_rows(con):
-    refresh_snapshots(con)
+    refresh_snapshots(con, SETTINGS)
     before = _tables(con)
-    stats = refresh_snapshots(con)
+    stats = refresh_snapshots(con, SETTINGS)
     assert stats["computed_dates"] == [date(2026, 1, 28)]
     after = _tables(con)
     for name in store.TABLES:
@@ -149,8 +153,8 @@ def test_the_provisional_snapshot_is_recomputed_to_the_same_rows(con):
 
 
 def test_other_settings_recompute_every_week(con):
-    refresh_snapshots(con)
-    stats = refresh_snapshots(con, DetectionSettings(min_size=7))
+    refresh_snapshots(con, SETTINGS)
+    stats = refresh_snapshots(con, DetectionSettings(membership_alpha=None, min_size=7))
     assert stats["recomputed_all"] and stats["snapshots_computed"] == 4
     # Six-person cliques are now too small: everyone is unassigned, in every week.
     fingerprints, assigned = con.execute(
@@ -158,13 +162,77 @@ def test_other_settings_recompute_every_week(con):
         f"from {store.SCHEMA}.community_snapshot_runs"
     ).fetchall()[0]
     assert fingerprints == 1 and assigned == 0
-    assert refresh_snapshots(con, DetectionSettings(min_size=7))["computed_dates"] == [
-        date(2026, 1, 28)
-    ]
+    assert refresh_snapshots(con, DetectionSettings(membership_alpha=None, min_size=7))[
+        "computed_dates"
+    ] == [date(2026, 1, 28)]
 
 
 def test_recompute_all_drops_what_is_stored(con):
-    refresh_snapshots(con)
-    stats = refresh_snapshots(con, recompute_all=True)
+    refresh_snapshots(con, SETTINGS)
+    stats = refresh_snapshots(con, SETTINGS, recompute_all=True)
     assert stats["recomputed_all"] and stats["snapshots_computed"] == 4
     assert stats["snapshots_stored_before"] == 0
+
+
+def _weights(con, snapshot_date, **kwargs) -> dict[tuple[str, str], tuple[float, float, float]]:
+    frame = store.read_window_edges(con, snapshot_date, 28, **kwargs)
+    return {
+        (r.user_id_a, r.user_id_b): (
+            r.edge_weight,
+            r.interaction_weight,
+            r.recent_interaction_weight,
+        )
+        for r in frame.itertuples()
+    }
+
+
+def test_a_hard_window_sums_the_weeks_inside_it(con):
+    _load(con, date(2026, 2, 8))  # five whole weeks, Monday 5 Jan to Sunday 8 Feb
+    weights = _weights(con, date(2026, 2, 8))
+    # Four weeks in the 28-day window, 3.0 a week; the co-membership tie adds 1.0.
+    assert weights[("a1", "a2")] == (12.0, 12.0, 3.0)
+    assert weights[("a0", "a1")] == (13.0, 12.0, 3.0)
+    assert weights[("a0", "b0")] == (2.0, 2.0, 0.5)
+
+
+def test_decayed_weights_halve_every_half_life_and_keep_a_steady_tie_whole(con):
+    _load(con, date(2026, 2, 8))
+    decayed = _weights(con, date(2026, 2, 8), horizon_days=28, half_life_days=7.0)
+    # A tie as strong every week weighs what it weighs in the hard window...
+    assert decayed[("a1", "a2")][0] == pytest.approx(12.0, abs=1e-5)
+    # ...and the undecayed measurement figures do not change.
+    assert decayed[("a1", "a2")][1:] == (12.0, 3.0)
+    # A tie that stopped two weeks ago: its weeks are 2 and 3 half-lives older than the
+    # last week's, so it weighs (0.5**2 + 0.5**3) / (1 + 0.5 + 0.5**2 + 0.5**3) of a steady one.
+    _load(con, date(2026, 1, 25))
+    old = _weights(con, date(2026, 2, 8), horizon_days=28, half_life_days=7.0)
+    share = (0.5**2 + 0.5**3) / (1 + 0.5 + 0.5**2 + 0.5**3)
+    assert old[("a1", "a2")][0] == pytest.approx(12.0 * share, abs=1e-5)
+    assert old[("a1", "a2")][1:] == (6.0, 0.0)
+
+
+def test_a_community_that_went_quiet_is_dissolved_at_the_next_snapshot(con):
+    _load(con, date(2026, 2, 8))
+    # Clique b stops talking after the week of 19 January.
+    con.execute(
+        "delete from main.int_user_edges_weekly "
+        "where user_id_a like 'b%' and user_id_b like 'b%' and week_start_date > '2026-01-19'"
+    )
+    refresh_snapshots(con, SETTINGS)
+    events = con.execute(
+        f"select snapshot_date, event_type from {store.SCHEMA}.community_events "
+        "where event_type = 'dissolved'"
+    ).fetchall()
+    # Quiet from Monday 26 January: gone at the snapshot of Sunday 1 February.
+    assert events == [(date(2026, 2, 1), "dissolved")]
+    dormant = con.execute(
+        f"select snapshot_date, count_dormant from {store.SCHEMA}.community_snapshot_runs "
+        "order by snapshot_date"
+    ).fetchall()
+    assert [n for _, n in dormant] == [0, 0, 0, 1, 1]
+    # Without the rule, its old ties keep it alive for as long as the horizon sees them.
+    refresh_snapshots(con, DetectionSettings(membership_alpha=None, min_recent_members=0))
+    kept = con.execute(
+        f"select count(*) from {store.SCHEMA}.community_events where event_type = 'dissolved'"
+    ).fetchall()[0][0]
+    assert kept == 0

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import date
 
 import networkx as nx
@@ -48,3 +49,116 @@ def test_snapshot_accounts_for_every_user_and_keeps_ids_week_to_week():
     merged = first.assignments.merge(second.assignments, on="user_id")
     assert (merged["community_id_x"] == merged["community_id_y"]).mean() == 1.0
     assert set(second.events["event_type"]) == {"continued"}
+
+
+# The neighbour rule alone: a fixed resolution and the membership test off (it is
+# tested in test_membership), so the loners stay with their contact's community.
+RULE_ONLY = DetectionSettings(resolution_rule="size_aware", membership_alpha=None)
+
+
+def test_a_user_tied_to_one_member_only_is_fringe_and_counts_as_no_member():
+    edges = _planted_edges()
+    # Five loners, each tied (strongly) to one member of the first community only.
+    loners = pd.DataFrame(
+        {
+            "user_id_a": ["u000"] * 5,
+            "user_id_b": [f"x{i}" for i in range(5)],
+            "edge_weight": 5.0,
+        }
+    )
+    users = pd.Series([f"u{i:03d}" for i in range(160)] + [f"x{i}" for i in range(5)])
+    empty = pd.DataFrame(columns=["user_id", "community_id"])
+    result = detect_snapshot(
+        pd.concat([edges, loners], ignore_index=True),
+        users,
+        empty,
+        None,
+        date(2026, 1, 11),
+        RULE_ONLY,
+    )
+    status = result.assignments.set_index("user_id")["membership_status"]
+    placed = [f"x{i}" for i in range(5) if f"x{i}" in status.index]
+    assert placed and (status[placed] == "fringe").all()
+    assert (status.drop(placed) == "member").all()
+    assert result.run["count_fringe"] == len(placed)
+    # Members only in the run's counts, the figures and the lifecycle events.
+    assert result.run["count_assigned"] == int((status == "member").sum())
+    assert result.run["count_assigned"] + result.run["count_unassigned"] == len(users)
+    assert not set(placed) & set(result.members["user_id"])
+    assert result.events["size_after"].sum() == result.run["count_assigned"]
+    # Without the rule every placed user is a member.
+    loose = detect_snapshot(
+        pd.concat([edges, loners], ignore_index=True),
+        users,
+        empty,
+        None,
+        date(2026, 1, 11),
+        replace(RULE_ONLY, min_member_neighbours=0),
+    )
+    assert set(loose.assignments["membership_status"]) == {"member"}
+
+
+def test_dormant_communities_are_those_without_enough_recent_ties_inside():
+    from orchestration.lib.communities.snapshots import dormant_labels
+
+    membership = pd.DataFrame(
+        {"user_id": ["a", "b", "c", "d", "e", "f", "g"], "community_label": [0, 0, 0, 1, 1, 1, -1]}
+    )
+    recent = pd.DataFrame({"user_id_a": ["a", "a", "d", "f"], "user_id_b": ["b", "c", "g", "e"]})
+    # Community 0: a, b, c tied inside recently; community 1: only e-f (d-g crosses out).
+    assert dormant_labels(membership, recent, 3) == [1]
+    assert dormant_labels(membership, recent, 2) == []
+    assert dormant_labels(membership, recent.iloc[:0], 1) == [0, 1]
+
+
+def _halves(size: int = 8) -> tuple[list[str], pd.DataFrame]:
+    users = [f"u{i:02d}" for i in range(2 * size)]
+    halves = (users[:size], users[size:])
+    pairs = [(x, y) for half in halves for i, x in enumerate(half) for y in half[i + 1 :]]
+    return users, pd.DataFrame(pairs, columns=["user_id_a", "user_id_b"])
+
+
+def test_a_community_whose_recent_ties_fell_into_two_halves_is_split_at_once():
+    from orchestration.lib.communities.snapshots import recent_splits
+
+    users, recent = _halves()
+    late = users + ["late"]  # no recent tie; tied to the second half in the older graph
+    membership = pd.DataFrame({"user_id": late, "community_label": 0})
+    edges = pd.concat(
+        [
+            recent.assign(edge_weight=1.0),
+            pd.DataFrame({"user_id_a": ["late"] * 2, "user_id_b": ["u00", "u09"]}).assign(
+                edge_weight=[0.5, 2.0]
+            ),
+        ],
+        ignore_index=True,
+    )
+    split, count = recent_splits(membership, recent, edges, 5, 0.01)
+    assert count == 1
+    label = split.set_index("user_id")["community_label"]
+    assert set(label[users[:8]]) == {0} and set(label[users[8:]]) == {1}
+    assert label["late"] == 1
+
+
+def test_no_split_with_a_recent_tie_across_or_too_few_ties_to_tell():
+    from orchestration.lib.communities.snapshots import recent_splits
+
+    users, recent = _halves()
+    membership = pd.DataFrame({"user_id": users, "community_label": 0})
+    edges = recent.assign(edge_weight=1.0)
+    across = pd.concat(
+        [recent, pd.DataFrame({"user_id_a": ["u00"], "user_id_b": ["u08"]})], ignore_index=True
+    )
+    assert recent_splits(membership, across, edges, 5, 0.01)[1] == 0
+    # Sparse evidence: each half is a path of five members (the rest have no recent tie).
+    paths = pd.DataFrame(
+        [(f"u{i:02d}", f"u{i + 1:02d}") for i in range(4)]
+        + [(f"u{i:02d}", f"u{i + 1:02d}") for i in range(8, 12)],
+        columns=["user_id_a", "user_id_b"],
+    )
+    # 8 ties inside over 20 pairs, 25 pairs across: exp(-8 x 25 / 20) = 4.5e-5, split.
+    assert recent_splits(membership, paths, edges, 5, 0.01)[1] == 1
+    # At alpha 1e-6 the same sparse evidence is not enough.
+    assert recent_splits(membership, paths, edges, 5, 1e-6)[1] == 0
+    # Parts below min_size are no split.
+    assert recent_splits(membership, recent, edges, 9, 0.01)[1] == 0

@@ -129,6 +129,9 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
             "Written by the growth_inflections Dagster asset in the same run (see communities.*)."
         ),
         "text.*": "Written by the text Dagster assets in the same run (see communities.*).",
+        "experiments.*": (
+            "Written by the experiment_readout Dagster asset in the same run (see communities.*)."
+        ),
     },
     "model_directories": {
         "rpt_high_potential_communities": (

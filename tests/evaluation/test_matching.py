@@ -46,12 +46,13 @@ def test_planted_and_detected_reads_members_alive_at_the_snapshot(tmp_path):
     con.execute("create schema communities")
     con.execute(
         "create table communities.community_assignments as select * from (values "
-        "('a', 'd1', date '2026-03-01'), ('b', 'd1', date '2026-02-22')) "
-        "t(user_id, community_id, snapshot_date)"
+        "('a', 'd1', date '2026-03-01', 'member'), ('b', 'd1', date '2026-02-22', 'member'), "
+        "('b', 'd1', date '2026-03-01', 'fringe')) "
+        "t(user_id, community_id, snapshot_date, membership_status)"
     )
     pairs = planted_and_detected(con, tmp_path, day).sort_values("user_id")
     # c left before the day, d joins after it; b is a bridge (smallest planted id) and
-    # unassigned at this snapshot (its assignment is of another one).
+    # no member at this snapshot (a member at another one, fringe at this one).
     assert pairs["user_id"].tolist() == ["a", "b"]
     assert pairs["planted"].tolist() == ["p1", "p0"]
     assert pairs["detected"].tolist()[0] == "d1" and pd.isna(pairs["detected"].tolist()[1])

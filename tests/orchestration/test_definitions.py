@@ -147,6 +147,7 @@ def test_every_python_step_has_an_asset_check():
         "contents_enriched",
         "community_pain_points",
         "kpi__growth_inflections",
+        "experiment_readout",
     }
     for assets_def in python_steps:
         assert assets_def.keys & checked, assets_def.node_def.name

@@ -85,7 +85,7 @@ def test_enriched_values(con):
     assert rows["c00000"][0] == "zh" and rows["c00000"][2] is True  # 希望
     assert rows["c00004"][0] == "en" and rows["c00004"][2] is True  # please add
     assert rows["c00018"] == ("en", "positive", False)  # the guide is great
-    assert rows["c00025"] == ("other", "neutral", False)  # 1234 ???
+    assert rows["c00025"] == ("other", None, False)  # 1234 ???: no text, no score
     assert rows["c00021"][:2] == ("zh", "positive")  # 很满意
 
 
@@ -119,8 +119,8 @@ def _snapshot_tables(con, days: list[date], provisional_last: bool) -> None:
     con.register("_r", runs)
     con.execute("create table communities.community_snapshot_runs as select * from _r")
     assignments = pd.DataFrame(
-        [(d, f"u{i}", "cA" if i < 4 else "cB") for d in days for i in range(7)],
-        columns=["snapshot_date", "user_id", "community_id"],
+        [(d, f"u{i}", "cA" if i < 4 else "cB", "member") for d in days for i in range(7)],
+        columns=["snapshot_date", "user_id", "community_id", "membership_status"],
     )
     con.execute("drop table if exists communities.community_assignments")
     con.register("_a", assignments)

@@ -23,7 +23,7 @@ def test_detect_language():
 
 def test_resolve_language_normalises_codes():
     assert resolve_language("zh-Hans", "x") == "zh"
-    assert resolve_language("EN", "中文") == "en"
+    assert resolve_language("EN", "中文") == "zh"  # the script decides
     assert resolve_language(None, "中文消息") == "zh"
 
 

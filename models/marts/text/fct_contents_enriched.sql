@@ -42,6 +42,7 @@ final as (
         enriched.tokens,
         enriched.sentiment_score,
         enriched.sentiment_label,
+        enriched.sentiment_missing_reason,
         enriched.is_need_message,
         assignments.community_id,
         week_snapshots.snapshot_date as community_snapshot_date,

@@ -28,16 +28,42 @@ class CommunityDetectionConfig(LaunchpadConfig):
     """Detection settings (launchpad); the defaults are the library's (DetectionSettings)."""
 
     method: str = DetectionSettings.method
-    """leiden (size-aware resolution), leiden_modularity, louvain_networkx or label_propagation."""
+    """leiden, leiden_modularity, louvain_networkx or label_propagation."""
     resolution: float | None = DetectionSettings.resolution
-    """Fixed resolution; empty chooses max(1, active users / (2 x max_size))."""
+    """Fixed resolution; empty lets resolution_rule choose it."""
+    resolution_rule: str = DetectionSettings.resolution_rule
+    """surprise (the graph chooses the resolution) or size_aware (max(1, active users /
+    (2 x max_size)))."""
+    membership_alpha: float | None = DetectionSettings.membership_alpha
+    """Significance of the membership test: users whose ties inside are no more than
+    chance at this level are fringe (empty turns the test off)."""
+    membership_min_share: float = DetectionSettings.membership_min_share
+    """Share of a user's tie weight that must fall inside their community."""
     min_size: int = DetectionSettings.min_size
     """Smaller communities are dissolved: their members are unassigned."""
     max_size: int = DetectionSettings.max_size
     """Larger communities are split."""
     window_days: int = DetectionSettings.window_days
-    """Days of interactions behind each weekly snapshot (default: dbt's var
+    """Days of interactions the cohesion and member figures measure (default: dbt's var
     community_window_days, which the community marts' SQL reads too)."""
+    horizon_days: int = DetectionSettings.horizon_days
+    """Days of interactions the detection graph reaches back (whole weeks)."""
+    half_life_days: float | None = DetectionSettings.half_life_days
+    """Half-life of the detection graph's tie weights; empty gives a hard window."""
+    recent_days: int = DetectionSettings.recent_days
+    """The recent period of the dormancy rule (the last week)."""
+    min_recent_members: int | None = DetectionSettings.min_recent_members
+    """Members with a tie inside in the recent period a community needs to stay alive
+    (empty: min_size; 0 turns the rule off)."""
+    split_alpha: float | None = DetectionSettings.split_alpha
+    """Split a community at once when its recent ties fall into groups with no tie
+    between them where chance would give one at this level (empty turns it off)."""
+    min_member_neighbours: int = DetectionSettings.min_member_neighbours
+    """Distinct members a user must be tied to in their community to count as a member
+    (fewer: fringe)."""
+    birth_min_degree: float = DetectionSettings.birth_min_degree
+    """Average ties inside for a new community to be born at once; looser ones wait one
+    snapshot as candidates (0: every birth at once)."""
     seed: int = DetectionSettings.seed
     """Seed of the detection (the same seed and data give the same communities)."""
     recompute_all: bool = False
@@ -80,6 +106,9 @@ def community_snapshots(context: dg.AssetExecutionContext, config: CommunityDete
                 "communities": int(latest["count_communities"]),
                 "users_assigned": int(latest["count_assigned"]),
                 "users_unassigned": int(latest["count_unassigned"]),
+                "users_fringe": int(latest["count_fringe"]),
+                "communities_dormant": int(latest["count_dormant"]),
+                "communities_split_by_recent_ties": int(latest["count_recent_split"]),
                 "share_assigned": round(
                     latest["count_assigned"] / max(latest["count_users"], 1), 4
                 ),
@@ -92,9 +121,10 @@ def community_snapshots(context: dg.AssetExecutionContext, config: CommunityDete
 
 @dg.asset_check(
     asset=dg.AssetKey([GROUP, "community_assignments"]),
-    description="Every user of a snapshot is assigned to at most one community or "
-    "unassigned; assigned + unassigned = the snapshot's users, which include every user "
-    "signed up by the snapshot date; every assigned user exists in dim_users.",
+    description="Every user of a snapshot is in at most one community, as a member or as "
+    "a fringe user, or unassigned; members + others = the snapshot's users, which include "
+    "every user signed up by the snapshot date; the members and fringe users stored match "
+    "the run's counts; every assigned user exists in dim_users.",
     blocking=True,
 )
 def community_assignments_account_for_every_user() -> dg.AssetCheckResult:
@@ -102,6 +132,11 @@ def community_assignments_account_for_every_user() -> dg.AssetCheckResult:
         duplicated = con.execute(
             f"select count(*) from (select snapshot_date, user_id from "
             f"{store.SCHEMA}.community_assignments group by all having count(*) > 1)"
+        ).fetchall()[0][0]
+        bad_status = con.execute(
+            f"select count(*) from {store.SCHEMA}.community_assignments "
+            "where membership_status is null "
+            "or membership_status not in ('member', 'fringe', 'candidate')"
         ).fetchall()[0][0]
         losing = con.execute(
             f"""
@@ -111,7 +146,13 @@ def community_assignments_account_for_every_user() -> dg.AssetCheckResult:
                 select count(*) from main.dim_users where signup_date <= runs.snapshot_date)
               or runs.count_assigned != (
                 select count(*) from {store.SCHEMA}.community_assignments as a
-                where a.snapshot_date = runs.snapshot_date)
+                where a.snapshot_date = runs.snapshot_date and a.membership_status = 'member')
+              or runs.count_fringe != (
+                select count(*) from {store.SCHEMA}.community_assignments as a
+                where a.snapshot_date = runs.snapshot_date and a.membership_status = 'fringe')
+              or runs.count_candidates != (
+                select count(*) from {store.SCHEMA}.community_assignments as a
+                where a.snapshot_date = runs.snapshot_date and a.membership_status = 'candidate')
             """
         ).fetchall()[0][0]
         unknown = con.execute(
@@ -119,9 +160,10 @@ def community_assignments_account_for_every_user() -> dg.AssetCheckResult:
             "anti join main.dim_users as u on a.user_id = u.user_id"
         ).fetchall()[0][0]
     return dg.AssetCheckResult(
-        passed=duplicated == 0 and losing == 0 and unknown == 0,
+        passed=duplicated == 0 and bad_status == 0 and losing == 0 and unknown == 0,
         metadata={
             "users_in_two_communities": duplicated,
+            "rows_with_invalid_membership_status": bad_status,
             "snapshots_losing_users": losing,
             "assigned_users_unknown": unknown,
         },

@@ -198,9 +198,11 @@ def contents_enriched_account_for_every_message() -> dg.AssetCheckResult:
                 (select count(distinct enrichment_fingerprint)
                  from {store.SCHEMA}.contents_enriched),
                 (select count(*) from {store.SCHEMA}.contents_enriched
-                 where language not in ('zh', 'en', 'other')
+                 where not regexp_full_match(language, '[a-z]{{2}}|other')
                     or sentiment_label not in ('positive', 'neutral', 'negative')
-                    or sentiment_score not between -1 and 1)
+                    or sentiment_score not between -1 and 1
+                    or (sentiment_score is null) != (sentiment_missing_reason is not null)
+                    or (sentiment_score is null) != (sentiment_label is null))
             """
         ).fetchall()[0]
     return dg.AssetCheckResult(

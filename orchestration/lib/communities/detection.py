@@ -26,11 +26,24 @@ import igraph as ig
 import numpy as np
 import pandas as pd
 
+from orchestration.lib.communities.membership import (
+    CODE_FRINGE,
+    CODE_MEMBER,
+    DEFAULT_MEMBERSHIP_ALPHA,
+    DEFAULT_MEMBERSHIP_MIN_SHARE,
+    FRINGE,
+    MEMBER,
+    membership_status_codes,
+)
+
 __all__ = [
     "DEFAULT_ITERATIONS",
     "DEFAULT_METHOD",
+    "DEFAULT_RESOLUTION_RULE",
     "METHODS",
+    "RESOLUTION_RULES",
     "DetectionResult",
+    "asymptotic_surprise",
     "auto_resolution",
     "detect_communities",
 ]
@@ -40,6 +53,21 @@ DEFAULT_METHOD = "leiden"
 
 #: Selectable methods: the default and three reference methods.
 METHODS = ("leiden", "leiden_modularity", "louvain_networkx", "label_propagation")
+
+#: How the default method chooses its resolution: ``"surprise"`` (default) tries a
+#: geometric ladder of resolutions and keeps the partition with the highest asymptotic
+#: surprise against the degree-preserving null (see :func:`asymptotic_surprise`);
+#: ``"size_aware"`` is the earlier rule, :func:`auto_resolution`.
+RESOLUTION_RULES = ("surprise", "size_aware")
+DEFAULT_RESOLUTION_RULE = "surprise"
+
+#: Ladder of the surprise rule: resolutions 1, 2, 4, ... (and the size-aware one), until
+#: the surprise has fallen below its best for ``_LADDER_PATIENCE`` steps in a row, then
+#: the two half-steps (x / sqrt 2) around the best. The surprise over the ladder is
+#: single-peaked on every graph measured (LFR suite, demo), so the patience only
+#: guards against a flat step.
+_LADDER_FACTOR = 2.0
+_LADDER_PATIENCE = 2
 
 #: Share of a maximum-size group's interaction weight that must stay inside it for the
 #: group to be kept by the automatic resolution (see :func:`auto_resolution`): one half
@@ -69,11 +97,19 @@ class DetectionResult:
     ----------
     membership : pandas.DataFrame
         One row per user (the given ``user_ids`` and every edge endpoint), sorted by
-        ``user_id`` (str): ``user_id`` and ``community_label`` (int64, ``0`` is the
-        largest community, ``-1`` means unassigned).
+        ``user_id`` (str): ``user_id``, ``community_label`` (int64, ``0`` is the
+        largest community, ``-1`` means unassigned) and ``membership_status``
+        (``"member"``, ``"fringe"``, or None when unassigned; a fringe user keeps
+        the label of the community it is weakly attached to).
     quality : dict
         ``method``, ``resolution`` (the one used, None for label propagation),
-        ``resolution_rule`` (``"auto"``, ``"given"`` or ``"fixed"``), ``modularity``
+        ``resolution_rule`` (``"surprise"``, ``"size_aware"``, ``"given"``,
+        ``"fixed"`` or ``"none"``), ``surprise`` (asymptotic surprise of the final
+        partition), ``resolution_ladder`` (list of ``{"resolution", "surprise"}``
+        tried by the surprise rule, else empty), ``n_members`` and ``n_fringe``
+        (users of each status), ``membership_alpha``, ``membership_min_share``,
+        ``n_few_members`` (communities
+        with fewer than ``min_size`` members, fringe not counted; kept), ``modularity``
         (plain, resolution 1, weighted, of the final partition on the whole graph,
         unassigned users counted as singletons), ``n_users``, ``n_edges``,
         ``n_communities``, ``n_unassigned``, ``share_assigned``, ``n_split`` (groups
@@ -142,6 +178,9 @@ def detect_communities(
     seed: int = 42,
     initial_membership: Mapping[str, Any] | None = None,
     n_iterations: int = DEFAULT_ITERATIONS,
+    resolution_rule: str = DEFAULT_RESOLUTION_RULE,
+    membership_alpha: float | None = DEFAULT_MEMBERSHIP_ALPHA,
+    membership_min_share: float = DEFAULT_MEMBERSHIP_MIN_SHARE,
 ) -> DetectionResult:
     """Partition users into small communities.
 
@@ -179,6 +218,19 @@ def detect_communities(
         Leiden iterations (Leiden methods and splitting); -1 iterates until the
         partition stops changing, which is unbounded and can take minutes at low
         resolutions on large graphs.
+    resolution_rule : {"surprise", "size_aware"}, default "surprise"
+        How ``"leiden"`` chooses its resolution when ``resolution`` is not given:
+        the most surprising partition of a ladder (Notes), or the earlier
+        size-aware rule of :func:`auto_resolution`. Ignored by the other methods.
+    membership_alpha : float or None, default 0.01
+        Threshold of the per-user membership test
+        (:mod:`orchestration.lib.communities.membership`): a user whose ties inside
+        their community have a corrected p-value below it (and who keeps
+        ``membership_min_share`` of their weight inside) is a ``member``, others
+        with a tie inside are ``fringe``; None skips the test (every assigned user
+        is a member), as the earlier versions did.
+    membership_min_share : float, default 1/3
+        Least share of a member's interaction weight inside their community.
 
     Returns
     -------
@@ -195,12 +247,25 @@ def detect_communities(
     -----
     *Resolution*: a fixed resolution cannot serve every graph size: the groups that
     modularity tolerates grow like the square root of the total weight, so at 100,000
-    users it merges planted groups of 20-100 ten at a time. The default scales the
+    users it merges planted groups of 20-100 ten at a time. The default
+    (``resolution_rule="surprise"``) lets the graph choose: Leiden runs at resolutions
+    1, 2, 4, ... and at the size-aware one; each partition (after splitting and
+    ``min_size``) is scored by its asymptotic surprise (:func:`asymptotic_surprise`,
+    in interaction weight, so a weighted graph is judged by its weights); the ladder
+    stops once the surprise has fallen for two steps, the half-steps around the best
+    are tried, and the most surprising partition is kept. ``"size_aware"`` scales the
     resolution with the number of active users, ``max(1, n / (2 * max_size))`` (see
-    :func:`auto_resolution` for the derivation and the measurements): a group of
-    ``max_size`` average users must keep more than half of its interaction weight
-    inside to survive, smaller groups proportionally less, at any graph size and any
-    weight scale. Pass ``resolution`` to override it.
+    :func:`auto_resolution`). Pass ``resolution`` to override both. With
+    ``initial_membership`` every rung of the ladder starts from it.
+
+    *Membership*: after detection each assigned user is tested (``membership_alpha``):
+    ``member``, ``fringe`` (keeps its label), or unassigned when it has no tie inside
+    its community. ``min_size`` still counts every user with the label (members and
+    fringe): a community with fewer than ``min_size`` *members* is kept and counted
+    in ``quality["n_few_members"]``. Dissolving it was tried: on small graphs, where
+    the test has little power (karate club: groups of a quarter of the graph, users
+    with 2-5 ties), it unassigned every user; the consumer decides (fringe users do
+    not count as members in KPIs).
 
     *Iterations*: two, like igraph's default: later ones change under 0.001 NMI on
     the benchmarks and cost as much as the second each.
@@ -235,45 +300,216 @@ def detect_communities(
     n_active = len(ids)
     graph = _build_graph(n_active, src, dst, weights)
 
-    rule = "given" if resolution is not None else "auto"
-    if method == "leiden":
-        used = float(resolution) if resolution is not None else auto_resolution(n_active, max_size)
+    if resolution_rule not in RESOLUTION_RULES:
+        raise ValueError(
+            f"unknown resolution_rule {resolution_rule!r}; choose one of {RESOLUTION_RULES}"
+        )
+    ladder: list[dict[str, float]] = []
+    start = None
+    if method in ("leiden", "leiden_modularity"):
         start = _initial_labels(initial_membership, ids)
-        labels = _leiden(graph, used, seed, initial=start, iterations=n_iterations)
-    elif method == "leiden_modularity":
-        used = 1.0 if resolution is None else float(resolution)
-        rule = "given" if resolution is not None else "fixed"
-        start = _initial_labels(initial_membership, ids)
-        labels = _leiden(graph, used, seed, initial=start, iterations=n_iterations)
-    elif method == "louvain_networkx":
-        used = 1.0 if resolution is None else float(resolution)
-        rule = "given" if resolution is not None else "fixed"
-        labels = _louvain_networkx(n_active, src, dst, weights, used, seed)
+    if method == "leiden" and resolution is None and resolution_rule == "surprise":
+        rule = "surprise"
+        used, labels, n_split, ladder = _surprise_ladder(
+            graph, weights, n_active, min_size, max_size, seed, start, n_iterations
+        )
     else:
-        used, rule = None, "none"
-        labels = _label_propagation(graph, seed)
+        if method == "leiden":
+            if resolution is not None:
+                used, rule = float(resolution), "given"
+            else:
+                used, rule = auto_resolution(n_active, max_size), "size_aware"
+            labels = _leiden(graph, used, seed, initial=start, iterations=n_iterations)
+        elif method == "leiden_modularity":
+            used = 1.0 if resolution is None else float(resolution)
+            rule = "given" if resolution is not None else "fixed"
+            labels = _leiden(graph, used, seed, initial=start, iterations=n_iterations)
+        elif method == "louvain_networkx":
+            used = 1.0 if resolution is None else float(resolution)
+            rule = "given" if resolution is not None else "fixed"
+            labels = _louvain_networkx(n_active, src, dst, weights, used, seed)
+        else:
+            used, rule = None, "none"
+            labels = _label_propagation(graph, seed)
+        labels, n_split = _finish(graph, labels, min_size, max_size, seed, n_iterations)
 
-    n_split = 0
-    if max_size is not None and n_active:
-        labels, n_split = _split_oversized(graph, labels, max_size, seed, n_iterations)
-    labels = _renumber(labels, min_size)
+    if membership_alpha is None:
+        codes = np.where(labels >= 0, CODE_MEMBER, -1)
+        n_few_members = 0
+    else:
+        codes = membership_status_codes(
+            n_active, src, dst, weights, labels, membership_alpha, membership_min_share
+        )
+        labels, codes, n_few_members = _apply_membership(labels, codes, min_size)
 
     full = np.full(len(all_ids), -1, dtype=np.int64)
     full[:n_active] = labels
     order = np.argsort(all_ids, kind="stable")
+    status = np.full(len(all_ids), None, dtype=object)
+    status[:n_active][codes == CODE_MEMBER] = MEMBER
+    status[:n_active][codes == CODE_FRINGE] = FRINGE
     membership = pd.DataFrame(
-        {"user_id": pd.Series(all_ids[order], dtype=str), "community_label": full[order]}
+        {
+            "user_id": pd.Series(all_ids[order], dtype=str),
+            "community_label": full[order],
+            "membership_status": pd.Series(status[order], dtype=object),
+        }
     )
     quality = _quality(graph, labels, full, n_split)
     quality.update(
         method=method,
         resolution=used,
         resolution_rule=rule,
+        surprise=asymptotic_surprise(src, dst, weights, labels),
+        resolution_ladder=ladder,
+        n_members=int((codes == CODE_MEMBER).sum()),
+        n_fringe=int((codes == CODE_FRINGE).sum()),
+        membership_alpha=membership_alpha,
+        membership_min_share=membership_min_share if membership_alpha is not None else None,
+        n_few_members=int(n_few_members),
         n_edges=int(len(src)),
         seed=seed,
         seconds=time.perf_counter() - started,
     )
     return DetectionResult(membership=membership, quality=quality)
+
+
+def asymptotic_surprise(
+    src: np.ndarray, dst: np.ndarray, weights: np.ndarray, labels: np.ndarray
+) -> float:
+    """Asymptotic surprise of a partition against the degree-preserving null.
+
+    Parameters
+    ----------
+    src, dst : numpy.ndarray
+        Edge endpoints (vertex codes ``0 .. n-1``, no self-loops).
+    weights : numpy.ndarray
+        Edge weights (> 0).
+    labels : numpy.ndarray
+        Community of each vertex; ``-1`` (unassigned) counts as a singleton.
+
+    Returns
+    -------
+    float
+        ``m * KL(q || p)`` (Traag, Aldecoa and Delvenne 2015), with ``m`` the total
+        edge weight, ``q`` the share of it inside communities and ``p = sum_c
+        (K_c / 2m)^2`` the share expected inside under the configuration model
+        (``K_c`` the total strength of community ``c``); 0 when ``q <= p``.
+
+    Notes
+    -----
+    The original asymptotical surprise compares ``q`` with the share of vertex
+    *pairs* inside communities; the configuration-model ``p`` used here (the null of
+    modularity) makes it a test against a random graph with the same degrees, and
+    on a weighted graph it is written in weights, so heavy ties decide. Unlike
+    modularity it has no resolution limit: it rewards small, dense groups as much as
+    the data supports, and penalises splitting a real group (``q`` falls faster than
+    ``p``) and merging two (``p`` rises faster than ``q``).
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    total = float(weights.sum()) if len(weights) else 0.0
+    if total <= 0:
+        return 0.0
+    n = len(labels)
+    strength = np.bincount(src, weights, n) + np.bincount(dst, weights, n)
+    assigned = labels >= 0
+    inside = (labels[src] == labels[dst]) & assigned[src]
+    q = float(weights[inside].sum()) / total
+    community = np.bincount(labels[assigned], strength[assigned]) if assigned.any() else []
+    p = float(
+        (np.square(community).sum() + np.square(strength[~assigned]).sum()) / (2 * total) ** 2
+    )
+    if q <= p or p <= 0:
+        return 0.0
+    kl = q * np.log(q / p)
+    if q < 1.0:
+        kl += (1.0 - q) * np.log((1.0 - q) / (1.0 - p))
+    return float(total * kl)
+
+
+def _finish(
+    graph: ig.Graph,
+    labels: np.ndarray,
+    min_size: int,
+    max_size: int | None,
+    seed: int,
+    iterations: int,
+) -> tuple[np.ndarray, int]:
+    """Split oversized communities, dissolve undersized ones, renumber."""
+    n_split = 0
+    if max_size is not None and len(labels):
+        labels, n_split = _split_oversized(graph, labels, max_size, seed, iterations)
+    return _renumber(labels, min_size), n_split
+
+
+def _surprise_ladder(
+    graph: ig.Graph,
+    weights: np.ndarray,
+    n_active: int,
+    min_size: int,
+    max_size: int | None,
+    seed: int,
+    start: np.ndarray | None,
+    iterations: int,
+) -> tuple[float, np.ndarray, int, list[dict[str, float]]]:
+    """The most surprising finished partition over the resolution ladder.
+
+    Returns the resolution, labels and number of split groups of the best one, and
+    every resolution tried with its surprise (in increasing resolution)."""
+    if graph.ecount() == 0:
+        labels, n_split = _finish(
+            graph, np.arange(n_active, dtype=np.int64), min_size, max_size, seed, iterations
+        )
+        return 1.0, labels, n_split, []
+    edges = np.asarray(graph.get_edgelist(), dtype=np.int64)
+    src, dst = edges[:, 0], edges[:, 1]
+    tried: dict[float, tuple[float, np.ndarray, int]] = {}
+
+    def attempt(resolution: float) -> float:
+        key = round(resolution, 9)
+        if key not in tried:
+            found = _leiden(graph, resolution, seed, initial=start, iterations=iterations)
+            labels, n_split = _finish(graph, found, min_size, max_size, seed, iterations)
+            tried[key] = (asymptotic_surprise(src, dst, weights, labels), labels, n_split)
+        return tried[key][0]
+
+    # The ladder's top: a resolution above 2m / min(strength) makes every vertex its
+    # own best group, so nothing beyond it can be surprising.
+    top = max(1.0, 2.0 * float(weights.sum()) / max(float(weights.min()), 1e-12))
+    best, falls, resolution = -1.0, 0, 1.0
+    while resolution <= top and falls < _LADDER_PATIENCE:
+        value = attempt(resolution)
+        if value > best:
+            best, falls = value, 0
+        else:
+            falls += 1
+        resolution *= _LADDER_FACTOR
+    attempt(auto_resolution(n_active, max_size))
+    peak = max(tried, key=lambda key: (tried[key][0], -key))
+    for neighbour in (peak / np.sqrt(_LADDER_FACTOR), peak * np.sqrt(_LADDER_FACTOR)):
+        if neighbour >= 1.0:
+            attempt(float(neighbour))
+    chosen = max(tried, key=lambda key: (tried[key][0], -key))
+    ladder = [{"resolution": key, "surprise": tried[key][0]} for key in sorted(tried)]
+    return float(chosen), tried[chosen][1], tried[chosen][2], ladder
+
+
+def _apply_membership(
+    labels: np.ndarray, codes: np.ndarray, min_size: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Unassign users without a tie inside their community, dissolve communities that
+    this leaves below ``min_size`` users, renumber; also count the communities with
+    fewer than ``min_size`` members (fringe users not counted), which are kept."""
+    labels = np.where(codes < 0, -1, labels)
+    kept = labels >= 0
+    if kept.any():
+        labels[kept] = _renumber(labels[kept], min_size)
+    codes = np.where(labels >= 0, codes, -1)
+    assigned = labels >= 0
+    if not assigned.any():
+        return labels, codes, 0
+    members = np.bincount(labels[assigned & (codes == CODE_MEMBER)], minlength=labels.max() + 1)
+    return labels, codes, int((members < min_size).sum())
 
 
 def _prepare_edges(

@@ -77,7 +77,14 @@ def refresh_snapshots(
     log.info("%d snapshot(s) wanted, %d stored, computing %d", len(wanted), len(stored), len(todo))
     for snapshot_date, is_provisional in todo:
         window_start = snapshot_date - timedelta(days=settings.window_days - 1)
-        window = store.read_window_edges(con, snapshot_date, settings.window_days)
+        window = store.read_window_edges(
+            con,
+            snapshot_date,
+            settings.window_days,
+            horizon_days=settings.horizon_days,
+            half_life_days=settings.half_life_days,
+            recent_days=settings.recent_days,
+        )
         result = detect_snapshot(
             window[["user_id_a", "user_id_b", "edge_weight"]],
             store.read_users(con, snapshot_date),
@@ -86,6 +93,8 @@ def refresh_snapshots(
             snapshot_date,
             settings,
             interaction_edges=store.interaction_edges(window),
+            recent_edges=store.recent_edges(window),
+            previous_candidates=store.read_previous_candidates(con, snapshot_date),
         )
         store.write_snapshot(con, result, is_provisional=is_provisional, window_start=window_start)
         log.info(

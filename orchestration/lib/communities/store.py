@@ -26,8 +26,10 @@ __all__ = [
     "interaction_edges",
     "read_declared_membership",
     "read_previous_assignment",
+    "read_previous_candidates",
     "read_users",
     "read_window_edges",
+    "recent_edges",
     "row_counts",
     "stored_fingerprints",
     "stored_snapshots",
@@ -51,8 +53,12 @@ TABLES: dict[str, str] = {
         snapshot_date date, is_provisional boolean, window_start_date date, method varchar,
         resolution double, modularity double, count_users bigint, count_assigned bigint,
         count_unassigned bigint, count_communities bigint, count_edges bigint,
-        count_split bigint, seconds double, settings_fingerprint varchar""",
-    "community_assignments": "snapshot_date date, user_id varchar, community_id varchar",
+        count_split bigint, seconds double, settings_fingerprint varchar,
+        count_dormant bigint, count_fringe bigint, count_candidate_communities bigint,
+        count_candidates bigint, count_recent_split bigint""",
+    "community_assignments": (
+        "snapshot_date date, user_id varchar, community_id varchar, membership_status varchar"
+    ),
     "community_events": """
         snapshot_date date, community_id varchar, event_type varchar,
         related_community_id varchar, size_before bigint, size_after bigint, overlap double""",
@@ -138,7 +144,8 @@ def delete_snapshots(con: duckdb.DuckDBPyConnection, dates: list[date]) -> None:
 
 
 def read_previous_assignment(con: duckdb.DuckDBPyConnection, before: date) -> pd.DataFrame | None:
-    """The assignment of the latest stored snapshot before ``before``, or None."""
+    """The members (fringe users left out) of the latest stored snapshot before
+    ``before``, or None: the warm start and the identities follow the members."""
     latest = con.execute(
         f"select max(snapshot_date) from {SCHEMA}.community_snapshot_runs where snapshot_date < ?",
         [before],
@@ -147,37 +154,103 @@ def read_previous_assignment(con: duckdb.DuckDBPyConnection, before: date) -> pd
         return None
     return con.execute(
         f"select user_id, community_id from {SCHEMA}.community_assignments "
-        "where snapshot_date = ? order by user_id",
+        "where snapshot_date = ? and membership_status = 'member' order by user_id",
+        [latest],
+    ).df()
+
+
+def read_previous_candidates(con: duckdb.DuckDBPyConnection, before: date) -> pd.DataFrame | None:
+    """The candidate communities (new, awaiting confirmation) of the latest stored
+    snapshot before ``before``, or None."""
+    latest = con.execute(
+        f"select max(snapshot_date) from {SCHEMA}.community_snapshot_runs where snapshot_date < ?",
+        [before],
+    ).fetchall()[0][0]
+    if latest is None:
+        return None
+    return con.execute(
+        f"select user_id, community_id from {SCHEMA}.community_assignments "
+        "where snapshot_date = ? and membership_status = 'candidate' order by user_id",
         [latest],
     ).df()
 
 
 def read_window_edges(
-    con: duckdb.DuckDBPyConnection, snapshot_date: date, window_days: int
+    con: duckdb.DuckDBPyConnection,
+    snapshot_date: date,
+    window_days: int,
+    *,
+    horizon_days: int | None = None,
+    half_life_days: float | None = None,
+    recent_days: int = 7,
 ) -> pd.DataFrame:
-    """The graph of the window ending at ``snapshot_date``, in one read.
+    """The graph as of ``snapshot_date``, in one read.
 
-    ``edge_weight`` is the interaction weight of the weeks that start inside the window
-    plus the co-membership weight of declared groups shared at some point of it
-    (weights from the edge_kind_weights seed): detection uses it. ``interaction_weight``
-    is the behaviour part alone: cohesion and member figures use it (see
-    :func:`interaction_edges`), so a declared group is not "dense" merely by being
-    declared. Sums are decimal so the result does not depend on the order DuckDB adds
-    rows in: the same input must give the same communities.
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Warehouse connection.
+    snapshot_date : date
+        Last day of the graph.
+    window_days : int
+        The measurement window (dbt var ``community_window_days``): ``interaction_weight``
+        sums the weeks that start inside it, undecayed.
+    horizon_days : int, optional
+        How far back the detection graph reaches (default ``window_days``).
+    half_life_days : float, optional
+        Half-life of the detection weights: a week's interaction weight counts
+        ``0.5 ** (age / half_life_days)``, ``age`` the days from the week's middle (at
+        most the snapshot) to the snapshot. None keeps every week of the horizon at full
+        weight (a hard window).
+    recent_days : int, default 7
+        ``recent_interaction_weight`` sums the weeks that overlap the last
+        ``recent_days`` days (on a Sunday, the week that ends with it; on a weekday, the
+        week in progress and the last complete one).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``user_id_a``, ``user_id_b``, ``edge_weight`` (detection: the decayed interaction
+        weight of the horizon, rescaled so that a tie steady over the horizon weighs what
+        it weighs in the undecayed window, plus the co-membership weight of declared
+        groups shared at some point of the window, from the edge_kind_weights seed),
+        ``interaction_weight`` (behaviour alone, undecayed, in the window: cohesion and
+        member figures use it, see :func:`interaction_edges`, so a declared group is not
+        "dense" merely by being declared) and ``recent_interaction_weight``. Sums are
+        decimal so the result does not depend on the order DuckDB adds rows in: the same
+        input must give the same communities.
     """
+    horizon = window_days if horizon_days is None else int(horizon_days)
+    if horizon < 7 or window_days < 7:
+        raise ValueError(f"window_days and horizon_days must be >= 7, got {window_days}, {horizon}")
     window_start = snapshot_date - timedelta(days=window_days - 1)
+    horizon_start = snapshot_date - timedelta(days=max(horizon, window_days) - 1)
+    recent_start = snapshot_date - timedelta(days=max(recent_days, 1) - 1 + 6)
+    decay = _week_decay(horizon, window_days, half_life_days)
     return con.execute(
-        """
+        f"""
         with co_membership_weight as (
             select weight from main.edge_kind_weights where interaction_kind = 'co_membership'
         ),
-        interactions as (
-            select user_id_a, user_id_b, interaction_weight, 0.0 as co_membership_weight
+        weeks as (
+            select user_id_a, user_id_b, week_start_date, interaction_weight,
+                greatest(date_diff('day', week_start_date, ?::date) - 3, 0) as age_days
             from main.int_user_edges_weekly
             where week_start_date between ? and ?
         ),
+        interactions as (
+            select user_id_a, user_id_b,
+                case when week_start_date >= ? then interaction_weight else 0.0 end
+                    as interaction_weight,
+                interaction_weight * decay as detection_weight,
+                case when week_start_date >= ? then interaction_weight else 0.0 end
+                    as recent_interaction_weight,
+                0.0 as co_membership_weight
+            from (select *, {decay} as decay from weeks)
+        ),
         co_memberships as (
-            select user_id_a, user_id_b, 0.0 as interaction_weight,
+            select user_id_a, user_id_b, 0.0 as interaction_weight, 0.0 as detection_weight,
+                0.0 as recent_interaction_weight,
                 co_membership_weight * (select weight from co_membership_weight)
                     as co_membership_weight
             from main.int_co_memberships_paired
@@ -187,19 +260,55 @@ def read_window_edges(
         summed as (
             select user_id_a, user_id_b,
                 sum(cast(interaction_weight as decimal(18, 6))) as interaction_weight,
+                sum(cast(detection_weight as decimal(18, 6))) as detection_weight,
+                sum(cast(recent_interaction_weight as decimal(18, 6)))
+                    as recent_interaction_weight,
                 sum(cast(co_membership_weight as decimal(18, 6))) as co_membership_weight
             from (select * from interactions union all select * from co_memberships)
             group by all
         )
         select user_id_a, user_id_b,
-            cast(interaction_weight + co_membership_weight as double) as edge_weight,
-            cast(interaction_weight as double) as interaction_weight
+            cast(detection_weight + co_membership_weight as double) as edge_weight,
+            cast(interaction_weight as double) as interaction_weight,
+            cast(recent_interaction_weight as double) as recent_interaction_weight
         from summed
-        where interaction_weight + co_membership_weight > 0
+        where detection_weight + co_membership_weight > 0 or interaction_weight > 0
         order by user_id_a, user_id_b
         """,
-        [window_start, snapshot_date, snapshot_date, window_start],
+        [
+            snapshot_date,
+            horizon_start,
+            snapshot_date,
+            window_start,
+            recent_start,
+            snapshot_date,
+            window_start,
+        ],
     ).df()
+
+
+def _week_decay(horizon_days: int, window_days: int, half_life_days: float | None) -> str:
+    """SQL expression of a week's detection weight factor (column ``age_days``).
+
+    ``0.5 ** (age_days / half_life_days)``, times the constant that makes a tie of equal
+    weight every week of the horizon sum to what it sums to over the undecayed window
+    (so the co-membership weight keeps its share); 1 for a hard window.
+    """
+    if half_life_days is None:
+        return "1.0"
+    if not half_life_days > 0:
+        raise ValueError(f"half_life_days must be > 0, got {half_life_days}")
+    weeks = max(1, horizon_days // 7)
+    ages = [3 + 7 * k for k in range(weeks)]
+    total = sum(0.5 ** (age / half_life_days) for age in ages)
+    scale = (window_days // 7) / total
+    return f"{scale!r} * power(0.5, age_days / {float(half_life_days)!r})"
+
+
+def recent_edges(window_edges: pd.DataFrame) -> pd.DataFrame:
+    """The pairs of :func:`read_window_edges` that interacted in its recent period."""
+    tied = window_edges[window_edges["recent_interaction_weight"] > 0]
+    return tied[["user_id_a", "user_id_b"]].reset_index(drop=True)
 
 
 def interaction_edges(window_edges: pd.DataFrame) -> pd.DataFrame:

@@ -49,6 +49,7 @@ def planted_and_detected(con: Any, truth_dir: Path, snapshot_date: date) -> pd.D
         select planted.user_id, planted.planted, a.community_id as detected
         from planted left join communities.community_assignments as a
             on a.user_id = planted.user_id and a.snapshot_date = $day
+            and a.membership_status = 'member'
         """,
         {"day": snapshot_date},
     ).df()

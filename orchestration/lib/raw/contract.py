@@ -24,11 +24,14 @@ class RawTable:
         Required columns and the DuckDB type used when the table is absent.
     required : bool
         Whether the table must be present.
+    optional_columns : tuple of (str, str)
+        Columns a file may lack, and their type: staging reads them as null when absent.
     """
 
     name: str
     columns: tuple[tuple[str, str], ...]
     required: bool = False
+    optional_columns: tuple[tuple[str, str], ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -110,6 +113,8 @@ TABLES: tuple[RawTable, ...] = (
             ("primary_metric", _TXT),
             ("hypothesis", _TXT),
         ),
+        # Intended split (50/50, 10/45/45); absent or null means equal.
+        optional_columns=(("traffic_split", _TXT),),
     ),
     RawTable(
         "experiment_assignments",

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from orchestration.lib.text.clean import clean_text
 from orchestration.lib.text.painpoints import find_need_messages
 from orchestration.lib.text.sentiment import score_sentiment, sentiment_data_files
 from orchestration.lib.text.tokenize import (
@@ -33,7 +34,7 @@ __all__ = [
     "enrichment_fingerprint",
 ]
 
-ENRICHMENT_VERSION = "2"
+ENRICHMENT_VERSION = "3"
 """Bumped whenever `enrich_contents` changes its results for the same inputs."""
 
 ENRICHED_COLUMNS = [
@@ -45,7 +46,10 @@ ENRICHED_COLUMNS = [
     "sentiment_label",
     "is_need_message",
     "segments",
+    "sentiment_missing_reason",
 ]
+SENTIMENT_LANGUAGES = frozenset({"zh", "en"})
+"""Languages with a sentiment model; every other message gets a null score and a reason."""
 TERM_COLUMNS = ["content_id", "term", "term_count"]
 
 _TEXT_DIR = Path(__file__).resolve().parent
@@ -88,11 +92,14 @@ def enrich_contents(contents: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        `ENRICHED_COLUMNS`: ``language`` is ``zh``, ``en`` or ``other`` (no Chinese or
-        Latin letters); ``tokens`` the content tokens (jieba with the domain dictionary
-        for Chinese, a word tokenizer with stop words for English); ``sentiment_score``
-        in [-1, 1] and ``sentiment_label`` positive / neutral / negative (messages in
-        another language have no model and score 0, neutral); ``is_need_message``
+        `ENRICHED_COLUMNS`, all computed on the text cleaned by
+        `orchestration.lib.text.clean.clean_text`: ``language`` an ISO 639-1 code
+        (``zh``, ``en``, ``fr``, ``ja`` ...) or ``other`` (no letters); ``tokens`` the
+        content tokens (jieba with the domain dictionary for Chinese, a word tokenizer
+        with the language's stop words otherwise); ``sentiment_score`` in [-1, 1] and
+        ``sentiment_label`` positive / neutral / negative for `SENTIMENT_LANGUAGES`,
+        both null elsewhere with ``sentiment_missing_reason`` ``no_model_for_language``
+        or ``no_text`` (never an English guess); ``is_need_message``
         whether a need pattern (希望, 能不能, "please add", "doesn't work" ...) occurs;
         ``segments`` the word runs between punctuation, stop words kept (the raw
         material of pain-point phrases).
@@ -100,14 +107,27 @@ def enrich_contents(contents: pd.DataFrame) -> pd.DataFrame:
     missing = {"content_id", "body", "language"} - set(contents.columns)
     if missing:
         raise ValueError(f"contents lack column(s) {sorted(missing)}")
-    bodies = [b if isinstance(b, str) else "" for b in contents["body"]]
+    # Cleaned once: code, LaTeX/MathJax, URLs and @mentions never reach the tokens,
+    # the language detector, the scorer or the need patterns; emoji stay.
+    bodies = [clean_text(b) if isinstance(b, str) else "" for b in contents["body"]]
     declared = [x if isinstance(x, str) else None for x in contents["language"]]
     langs = [resolve_language(d, b) for d, b in zip(declared, bodies, strict=True)]
-    split = [tokens_and_segments(b, lang) for b, lang in zip(bodies, langs, strict=True)]
+    split = [
+        tokens_and_segments(b, lang, resolved=True) for b, lang in zip(bodies, langs, strict=True)
+    ]
     tokens = [t for t, _ in split]
-    scored = [i for i, lang in enumerate(langs) if lang != "other"]
-    scores = np.zeros(len(bodies), dtype=float)
-    labels = np.full(len(bodies), "neutral", dtype=object)
+    scored = [i for i, lang in enumerate(langs) if lang in SENTIMENT_LANGUAGES]
+    scores = np.full(len(bodies), np.nan, dtype=float)
+    labels = np.full(len(bodies), None, dtype=object)
+    reasons = np.array(
+        [
+            None
+            if lang in SENTIMENT_LANGUAGES
+            else ("no_text" if lang == "other" else "no_model_for_language")
+            for lang in langs
+        ],
+        dtype=object,
+    )
     if scored:
         s, lab = score_sentiment([bodies[i] for i in scored], [langs[i] for i in scored])
         scores[scored] = s
@@ -125,6 +145,7 @@ def enrich_contents(contents: pd.DataFrame) -> pd.DataFrame:
             "sentiment_label": labels,
             "is_need_message": need,
             "segments": [runs for _, runs in split],
+            "sentiment_missing_reason": reasons,
         },
         columns=ENRICHED_COLUMNS,
     )

@@ -140,7 +140,9 @@ def find_need_messages(
     for i, (body, lang) in enumerate(zip(bodies, langs, strict=True)):
         if not isinstance(body, str) or not body:
             continue
-        if resolve_language(lang, body) == "zh":
+        # An already resolved code is trusted (no second language detection).
+        is_zh = lang.lower().startswith("zh") if lang else resolve_language(None, body) == "zh"
+        if is_zh:
             out[i] = bool(zh_re.search(body))
         else:
             out[i] = bool(en_re.search(body.lower().replace("\u2019", "'")))

@@ -85,15 +85,24 @@ def enrich_new_messages(
             avg((language = 'other')::int),
             avg((sentiment_label = 'positive')::int), avg((sentiment_label = 'neutral')::int),
             avg((sentiment_label = 'negative')::int), avg(is_need_message::int),
-            avg(sentiment_score)
+            avg(sentiment_score),
+            avg((language not in ('zh', 'en', 'other'))::int),
+            count(*) filter (where sentiment_missing_reason = 'no_model_for_language'),
+            count(*) filter (where sentiment_missing_reason = 'no_text')
         from {store.SCHEMA}.contents_enriched
         """
     ).fetchall()[0]
     count_terms = con.execute(f"select count(*) from {store.SCHEMA}.content_terms").fetchall()
     names = (
         "share_zh", "share_en", "share_other", "share_positive", "share_neutral",
-        "share_negative", "share_need_messages", "mean_sentiment",
+        "share_negative", "share_need_messages", "mean_sentiment", "share_other_languages",
     )  # fmt: skip
+    languages = dict(
+        con.execute(
+            f"select language, count(*) from {store.SCHEMA}.contents_enriched "
+            "group by language order by count(*) desc, language"
+        ).fetchall()
+    )
     return {
         "messages_enriched_this_run": len(todo),
         "orphans_removed": removed,
@@ -103,9 +112,12 @@ def enrich_new_messages(
         "enrichment_fingerprint": fingerprint,
         "count_messages": int(totals[0]),
         "count_terms": int(count_terms[0][0]),
+        "count_messages_by_language": {k: int(v) for k, v in languages.items()},
+        "count_sentiment_missing_no_model_for_language": int(totals[10]),
+        "count_sentiment_missing_no_text": int(totals[11]),
     } | {
         name: round(float(v), 4) if v is not None else None
-        for name, v in zip(names, totals[1:], strict=True)
+        for name, v in zip(names, totals[1:10], strict=True)
     }
 
 

@@ -59,7 +59,8 @@ CONTENT_TABLES: dict[str, str] = {
     "contents_enriched": """
         content_id varchar, language varchar, tokens varchar[], count_tokens bigint,
         sentiment_score double, sentiment_label varchar, is_need_message boolean,
-        segments varchar[][], enrichment_fingerprint varchar, enriched_at timestamp""",
+        segments varchar[][], sentiment_missing_reason varchar,
+        enrichment_fingerprint varchar, enriched_at timestamp""",
     "content_terms": "content_id varchar, term varchar, term_count bigint",
 }
 
@@ -238,6 +239,7 @@ def read_snapshot_messages(
         left join {COMMUNITY_SCHEMA}.community_assignments as assignments
             on assignments.user_id = messages.author_user_id
             and assignments.snapshot_date = $snapshot
+            and assignments.membership_status = 'member'
         union all
         select
             'declared' as group_kind,

@@ -27,6 +27,7 @@ import jieba
 
 __all__ = [
     "DEFAULT_DOMAIN_TERMS",
+    "LANGID_LANGUAGES",
     "add_terms",
     "detect_language",
     "is_cjk_token",
@@ -51,6 +52,7 @@ _CJK_TOKEN_RE = re.compile(f"[{_CJK}]")
 _WORD_CHAR_RE = re.compile(f"[{_CJK}A-Za-z]")
 _EN_WORD_RE = re.compile(r"[a-z][a-z0-9]*(?:['\-][a-z0-9]+)*")
 _EN_SPLIT_RE = re.compile(r"[^a-z0-9'\-\s]+")
+_WORD_SPLIT_RE = re.compile(r"[^\w'\-\s]+")
 _ZH_SHARE = 0.2
 _MAX_EN_TERM = 4
 _NOT_PLURAL = frozenset(
@@ -61,73 +63,164 @@ _lock = threading.Lock()
 _state: dict[str, object] = {}
 
 
+_KANA_RE = re.compile(r"[\u3040-\u30ff]")
+_HANGUL_RE = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
+_LETTER_WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+LANGID_LANGUAGES = (
+    "en", "fr", "es", "de", "it", "pt", "nl", "sv", "da", "no", "pl", "cs", "tr", "id",
+    "vi", "ro", "hu", "fi", "ru", "uk", "el", "ar", "he", "fa", "hi", "th",
+)  # fmt: skip
+"""The languages langid may answer for non-CJK text: the likely ones of communities here."""
+_MIN_WORDS_FOR_LANGID = 3
+_EN_SURE_SHARE = 0.2
+
+
+@lru_cache(maxsize=1)
+def _langid() -> object:
+    """langid.py's identifier (model shipped in its PyPI wheel), restricted once."""
+    from langid.langid import LanguageIdentifier, model
+
+    identifier = LanguageIdentifier.from_modelstring(model, norm_probs=False)
+    identifier.set_languages(list(LANGID_LANGUAGES))
+    return identifier
+
+
+def _detect(text: str | None) -> tuple[str, bool]:
+    """Language code of a text and whether the text was long enough to be sure."""
+    if not text:
+        return "other", False
+    cjk = len(_CJK_RE.findall(text))
+    kana = len(_KANA_RE.findall(text))
+    hangul = len(_HANGUL_RE.findall(text))
+    words = _LETTER_WORD_RE.findall(text)
+    latin = len(_LATIN_RE.findall(text))
+    if kana and kana + cjk >= 2:
+        return "ja", True
+    if hangul >= 2:
+        return "ko", True
+    if cjk and cjk / (cjk + latin) >= _ZH_SHARE:
+        return "zh", True
+    if not words:
+        return "other", False
+    lowered = [w.lower() for w in words]
+    if all(w.isascii() for w in lowered):
+        # Function words decide most English messages without the model, which keeps
+        # the whole enrichment above 5,000 messages/s on one core; ASCII text without
+        # a single function word of another language (keyword lists such as "Day 3
+        # log: espresso shot, moka pot") is English too: langid misreads it.
+        other = _other_function_words()
+        other_hits = max(sum(w in words_ for w in lowered) for words_ in other.values())
+        if other_hits == 0:
+            return "en", False
+        en_stop = stopwords("en")
+        en_hits = sum(w in en_stop for w in lowered)
+        if en_hits / len(lowered) >= _EN_SURE_SHARE and en_hits >= 2 * other_hits:
+            return "en", len(lowered) >= _MIN_WORDS_FOR_LANGID
+    if len(words) < _MIN_WORDS_FOR_LANGID:
+        return ("en" if latin else "other"), False
+    code, _ = _langid().classify(text)
+    return code, True
+
+
+@lru_cache(maxsize=1)
+def _other_function_words() -> dict[str, frozenset[str]]:
+    """stopwords-iso function words of fr/es/de/it/pt/nl that are not English ones."""
+    import stopwordsiso
+
+    en_stop = stopwords("en")
+    return {
+        code: frozenset(w.lower() for w in stopwordsiso.stopwords(code)) - en_stop
+        for code in ("fr", "es", "de", "it", "pt", "nl")
+    }
+
+
 def detect_language(text: str | None) -> str:
-    """Guess the language of a message from its share of CJK characters.
+    """Identify the language of a message.
+
+    Scripts decide first: kana means ``ja``, hangul ``ko``, CJK ideographs making up at
+    least 20% of the letters (so mixed zh/en messages stay Chinese) ``zh``. Other text
+    is English when English stop words make up a fifth of its words and at least twice
+    as many words as the function words of French, Spanish, German, Italian, Portuguese
+    or Dutch (stopwords-iso minus the English list), else
+    langid.py (model in its wheel) restricted to `LANGID_LANGUAGES` decides; messages
+    of one or two words are too short for a model and count as English.
 
     Parameters
     ----------
+    text : str or None
+        The message (cleaned).
+
+    Returns
+    -------
+    str
+        An ISO 639-1 code (``zh``, ``en``, ``fr``, ``ja`` ...), or ``"other"`` when the
+        text has no letters.
+    """
+    return _detect(text)[0]
+
+
+def resolve_language(language: str | None, text: str | None) -> str:
+    """The language of a message: detected from its text, the declared code when unsure.
+
+    A declared code is a site's or app's setting, often wrong for a single message
+    (a French community on an English platform), so the text decides whenever it is
+    long enough or its script is unambiguous.
+
+    Parameters
+    ----------
+    language : str or None
+        Declared code, e.g. ``"zh"``, ``"zh-Hans"``, ``"EN"``, ``"fr-FR"``, ``None``.
     text : str or None
         The message.
 
     Returns
     -------
     str
-        ``"zh"`` when CJK ideographs make up at least 20% of the letters (CJK plus
-        Latin), ``"en"`` when there are Latin letters otherwise, else ``"other"``.
+        An ISO 639-1 code, or ``"other"``.
     """
-    if not text:
-        return "other"
-    cjk = len(_CJK_RE.findall(text))
-    latin = len(_LATIN_RE.findall(text))
-    if cjk + latin == 0:
-        return "other"
-    if cjk / (cjk + latin) >= _ZH_SHARE:
-        return "zh"
-    return "en" if latin else "other"
-
-
-def resolve_language(language: str | None, text: str | None) -> str:
-    """Map a declared language code to ``"zh"``/``"en"``, detecting it when unusable.
-
-    Parameters
-    ----------
-    language : str or None
-        Declared code, e.g. ``"zh"``, ``"zh-Hans"``, ``"EN"``, ``None``.
-    text : str or None
-        The message, used when `language` is missing or neither Chinese nor English.
-
-    Returns
-    -------
-    str
-        ``"zh"``, ``"en"`` or ``"other"``.
-    """
+    detected, sure = _detect(text)
+    if sure:
+        return detected
     if isinstance(language, str):
         code = language.strip().lower()
         if code.startswith("zh") or code in {"cn", "chi", "zho"}:
             return "zh"
         if code.startswith("en") or code == "eng":
             return "en"
-    return detect_language(text)
+        base = code.split("-")[0].split("_")[0]
+        if len(base) == 2 and base.isalpha() and detected != "other":
+            return base
+    return detected
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=64)
 def stopwords(language: str) -> frozenset[str]:
-    """Return the stop words of a language from ``data/stopwords_<language>.txt``.
+    """Return the stop words of a language.
+
+    Chinese and English use the project's lists ``data/stopwords_<language>.txt``;
+    every other language the ``stopwords-iso`` list of the ``stopwordsiso`` package
+    (MIT) when it covers the language, plus the English list (English words are common
+    in every community's text).
 
     Parameters
     ----------
     language : str
-        ``"zh"`` or ``"en"``.
+        An ISO 639-1 code.
 
     Returns
     -------
     frozenset of str
-        The stop words (empty for other languages).
+        The stop words (empty when no list covers the language).
     """
     path = _DATA_DIR / f"stopwords_{language}.txt"
-    if not path.exists():
+    if path.exists():
+        return frozenset(_read_list(path))
+    import stopwordsiso
+
+    if not stopwordsiso.has_lang(language):
         return frozenset()
-    return frozenset(_read_list(path))
+    words = {w.lower() for w in stopwordsiso.stopwords(language)}
+    return frozenset(words) | stopwords("en")
 
 
 def _read_list(path: Path) -> list[str]:
@@ -262,6 +355,20 @@ def _raw_en(text: str) -> list[str | None]:
     return out
 
 
+def _raw_words(text: str) -> list[str | None]:
+    """Lowercased word tokens of any alphabetic script; punctuation becomes ``None``."""
+    text = text.lower().replace("\u2019", "'")
+    out: list[str | None] = []
+    for chunk in _WORD_SPLIT_RE.split(text):
+        words = _LETTER_WORD_RE.findall(chunk)
+        if not words:
+            continue
+        if out:
+            out.append(None)
+        out.extend(words)
+    return out
+
+
 def _join_en_terms(words: list[str]) -> list[str]:
     """Greedily join English multi-word domain terms into single tokens."""
     en_terms: dict[tuple[str, ...], str] = _state.get("en_terms") or {}  # type: ignore[assignment]
@@ -285,6 +392,8 @@ def _raw_tokens(text: str, language: str) -> list[str | None]:
     """Word tokens with ``None`` at punctuation, for a resolved language."""
     if language == "zh":
         return _raw_zh(text)
+    if language != "en":
+        return _raw_words(text)
     _segmenter()  # seed terms (English ones too) are loaded with the segmenter
     return _raw_en(text)
 
@@ -340,7 +449,7 @@ def tokenize(
     if not text:
         return []
     lang = resolve_language(language, text)
-    stop = stopwords("zh") if lang == "zh" else stopwords("en")
+    stop = stopwords(lang) or stopwords("en")
     out = []
     for tok in _raw_tokens(text, lang):
         if tok is None or not _keep(tok, lang, stop):
@@ -403,7 +512,7 @@ def segments(text: str | None, language: str | None = None) -> list[list[str]]:
 
 
 def tokens_and_segments(
-    text: str | None, language: str | None = None
+    text: str | None, language: str | None = None, *, resolved: bool = False
 ) -> tuple[list[str], list[list[str]]]:
     """`tokenize` and `segments` of one message from a single segmentation pass.
 
@@ -413,6 +522,8 @@ def tokens_and_segments(
         The message.
     language : str, optional
         Declared language; detected when missing.
+    resolved : bool, default False
+        `language` is already the output of `resolve_language` (no second detection).
 
     Returns
     -------
@@ -423,8 +534,8 @@ def tokens_and_segments(
     """
     if not text:
         return [], []
-    lang = resolve_language(language, text)
-    stop = stopwords("zh") if lang == "zh" else stopwords("en")
+    lang = language if resolved and language else resolve_language(language, text)
+    stop = stopwords(lang) or stopwords("en")
     tokens: list[str] = []
     runs: list[list[str]] = [[]]
     for tok in _raw_tokens(text, lang):

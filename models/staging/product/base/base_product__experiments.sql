@@ -1,3 +1,10 @@
+{#- traffic_split is an optional column of the contract: null (an equal split) when the
+    file has no such column. -#}
+{%- set source_relation = source('product', 'experiments') -%}
+{%- set source_columns = adapter.get_columns_in_relation(source_relation)
+    | map(attribute='name') | map('lower') | list -%}
+{%- set has_traffic_split = 'traffic_split' in source_columns -%}
+
 with
 
 source as (
@@ -15,9 +22,15 @@ typed as (
         {{ to_utc_timestamp('source.ended_at') }} as ended_at,
         {{ clean_text('source.primary_metric') }} as primary_metric,
         {{ clean_text('source.hypothesis') }} as hypothesis,
+        {% if has_traffic_split -%}
+            replace({{ clean_text('cast(source.traffic_split as varchar)') }}, ' ', '')
+        {%- else -%}
+            cast(null as varchar)
+        {%- endif %} as traffic_split,
         -- Extra columns beyond the contract pass through unchanged.
         source.* exclude (
             experiment_id, name, unit_type, started_at, ended_at, primary_metric, hypothesis
+            {%- if has_traffic_split %}, traffic_split{% endif %}
         ),
         -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
         to_json(source) as raw_record,
@@ -45,6 +58,11 @@ checked as (
             {{ timestamp_rejection('raw_started_at', 'started_at') }}
             when raw_ended_at is not null and ended_at is null then 'invalid_timestamp'
             when ended_at < started_at then 'ended_before_started'
+            -- Positive weights, one per variant, e.g. 50/50 or 10/45/45.
+            when
+                traffic_split is not null
+                and not regexp_full_match(traffic_split, '[0-9]+(\.[0-9]+)?(/[0-9]+(\.[0-9]+)?)+')
+                then 'invalid_traffic_split'
         end as rejection_reason,
     from ranked
 ),

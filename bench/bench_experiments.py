@@ -1,0 +1,186 @@
+"""Benchmark of the experiment statistics: A/A false positives, coverage, parity.
+
+Simulates the units' outcomes directly with the demo generator's distributions
+(:class:`orchestration.lib.demo._common.Knobs`), not by rebuilding the warehouse, and
+prints:
+
+* **user-randomized A/A** (purchases per user, the demo's user experiment metric): a
+  user is active on a day with ``p_session_member`` or ``p_session_background``, buys on
+  an active day with ``purchase_base`` (x ``purchase_group_uplift`` for group members),
+  spends lognormal(2.7, 0.6); per-user activity varies (gamma, shape 1). Share of
+  experiments with p < 0.05 for Welch on the mean, and for CUPED on the pre-period;
+* **cluster-randomized A/A** (posts per member, the demo's group experiment metric):
+  group sizes from the demo's truncated power law (``size_min``..``size_max``, alpha
+  ``size_alpha``), a group-level activity factor (gamma, shape 4: members of a group
+  share their group's pace), posts per active day ``posts_per_session_day``. Share with
+  p < 0.05 for the cluster-level ratio (delta method) and for a naive per-member Welch
+  test that ignores the clustering;
+* **coverage**: the same designs with the planted effects (+30% purchases, +20% posts):
+  share of 95% intervals of the relative lift that contain the planted effect;
+* **parity**: gbstats' own fixture, ours against gbstats 0.8.0, side by side.
+
+Run: ``python bench/bench_experiments.py [--sims 1000] [--seed 7]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from orchestration.lib.demo._common import Knobs
+from orchestration.lib.experiments.stats import (
+    CupedStats,
+    RatioStats,
+    SampleStats,
+    cuped_test,
+    ratio_test,
+    welch_test,
+)
+
+K = Knobs()
+WINDOW_DAYS = 42
+PRE_DAYS = 28
+
+
+def _sums(x: np.ndarray) -> SampleStats:
+    return SampleStats(len(x), float(x.sum()), float((x**2).sum()))
+
+
+def _user_outcomes(rng, n, effect, days):
+    """Purchase amount per user over ``days``, and the same user's pre-period amount."""
+    member = rng.random(n) < K.declared_group_share
+    p_active = np.where(member, K.p_session_member, K.p_session_background)
+    pace = rng.gamma(1.0, 1.0, n)
+    rate = K.purchase_base * np.where(member, K.purchase_group_uplift, 1.0) * pace
+
+    def amount(d, lift):
+        buys = rng.binomial(rng.binomial(d, p_active), np.minimum(rate * lift, 1.0))
+        spend = np.zeros(n)
+        has = buys > 0
+        # A sum of `buys` lognormals, drawn per purchase.
+        counts = buys[has]
+        draws = rng.lognormal(2.7, 0.6, counts.sum())
+        spend[has] = np.add.reduceat(draws, np.r_[0, np.cumsum(counts)[:-1]])
+        return spend
+
+    return amount(days, 1.0 + effect), amount(PRE_DAYS, 1.0)
+
+
+def _group_sizes(rng, n):
+    u = rng.random(n)
+    lo, hi, a = K.size_min, K.size_max, K.size_alpha
+    # inverse CDF of a power law truncated to [lo, hi]
+    sizes = (lo ** (1 - a) + u * (hi ** (1 - a) - lo ** (1 - a))) ** (1 / (1 - a))
+    return np.floor(sizes).astype(int)
+
+
+def _cluster_outcomes(rng, n_groups, effect, days):
+    sizes = _group_sizes(rng, n_groups)
+    group_pace = rng.gamma(4.0, 0.25, n_groups)
+    ids = np.repeat(np.arange(n_groups), sizes)
+    member_pace = rng.gamma(2.0, 0.5, ids.size) * group_pace[ids]
+    active = rng.binomial(days, K.p_session_member, ids.size)
+    treated = np.arange(n_groups) % 2 == 1
+    lift = np.where(treated[ids], 1.0 + effect, 1.0)
+    posts = rng.poisson(active * K.posts_per_session_day * member_pace * lift).astype(float)
+    return sizes, ids, treated, posts
+
+
+def _ratio(m, d):
+    return RatioStats(len(m), m.sum(), (m**2).sum(), d.sum(), (d**2).sum(), (m * d).sum())
+
+
+def simulate_user(rng, sims, n_users, effect):
+    hits = {"welch": 0, "cuped": 0}
+    cover = {"welch": 0, "cuped": 0}
+    reductions = []
+    for _ in range(sims):
+        post, pre = _user_outcomes(rng, n_users, 0.0, WINDOW_DAYS)
+        post_b, pre_b = _user_outcomes(rng, n_users, effect, WINDOW_DAYS)
+        a, b = _sums(post), _sums(post_b)
+        ca = CupedStats(n_users, post.sum(), (post**2).sum(), pre.sum(), (pre**2).sum(),
+                        (post * pre).sum())  # fmt: skip
+        cb = CupedStats(n_users, post_b.sum(), (post_b**2).sum(), pre_b.sum(),
+                        (pre_b**2).sum(), (post_b * pre_b).sum())  # fmt: skip
+        for name, result in (("welch", welch_test(a, b)), ("cuped", cuped_test(ca, cb))):
+            hits[name] += result.p_value < 0.05
+            cover[name] += result.lift_relative_ci_low <= effect <= result.lift_relative_ci_high
+            if name == "cuped":
+                reductions.append(result.variance_reduction)
+    return hits, cover, float(np.mean(reductions))
+
+
+def simulate_cluster(rng, sims, n_groups, effect):
+    hits = {"cluster": 0, "naive_member": 0}
+    cover = {"cluster": 0, "naive_member": 0}
+    for _ in range(sims):
+        sizes, ids, treated, posts = _cluster_outcomes(rng, n_groups, effect, WINDOW_DAYS)
+        per_group = np.bincount(ids, weights=posts, minlength=n_groups)
+        arms = [
+            _ratio(per_group[treated == t], sizes[treated == t].astype(float))
+            for t in (False, True)
+        ]
+        cluster = ratio_test(*arms)
+        member_treated = treated[ids]
+        naive = welch_test(_sums(posts[~member_treated]), _sums(posts[member_treated]))
+        for name, result in (("cluster", cluster), ("naive_member", naive)):
+            hits[name] += result.p_value < 0.05
+            cover[name] += result.lift_relative_ci_low <= effect <= result.lift_relative_ci_high
+    return hits, cover
+
+
+def parity():
+    from gbstats.frequentist.tests import TwoSidedTTest
+    from gbstats.models.statistics import SampleMeanStatistic
+
+    ours = welch_test(SampleStats(3407, 1396.87, 52377.9767), SampleStats(3461, 2422.7, 134698.29))
+    live = TwoSidedTTest(
+        SampleMeanStatistic(n=3407, sum=1396.87, sum_squares=52377.9767),
+        SampleMeanStatistic(n=3461, sum=2422.7, sum_squares=134698.29),
+    ).compute_result()
+    print("\nParity on gbstats' fixture (ours | gbstats 0.8.0 live)")
+    print(f"  relative lift  {ours.lift_relative:.8f} | {live.expected:.8f}")
+    print(f"  CI low         {ours.lift_relative_ci_low:.8f} | {live.ci[0]:.8f}")
+    print(f"  CI high        {ours.lift_relative_ci_high:.8f} | {live.ci[1]:.8f}")
+    print(f"  p-value        {ours.p_value:.8f} | {live.p_value:.8f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sims", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--users", type=int, default=2000, help="users per arm")
+    parser.add_argument("--groups", type=int, default=200, help="groups in all")
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    started = time.perf_counter()
+    print(f"{args.sims} simulated experiments per design, seed {args.seed}")
+    hits, _, reduction = simulate_user(rng, args.sims, args.users, 0.0)
+    print(f"\nUser-randomized A/A ({args.users} users per arm, {WINDOW_DAYS} days, purchases)")
+    for name, count in hits.items():
+        print(f"  false-positive rate at 0.05, {name:<13} {count / args.sims:.4f}")
+    print(f"  mean CUPED variance reduction ({PRE_DAYS}-day pre-period) {reduction:.4f}")
+    hits, _ = simulate_cluster(rng, args.sims, args.groups, 0.0)
+    print(f"\nCluster-randomized A/A ({args.groups} groups, posts per member)")
+    for name, count in hits.items():
+        print(f"  false-positive rate at 0.05, {name:<13} {count / args.sims:.4f}")
+    print(
+        f"  naive per-member test inflation: x{hits['naive_member'] / max(hits['cluster'], 1):.2f}"
+    )
+    effect_user, effect_group = K.user_experiment_effect, K.group_experiment_effect
+    _, cover, _ = simulate_user(rng, args.sims, args.users, effect_user)
+    print(f"\nCoverage of 95% intervals, planted +{effect_user:.0%} purchases per user")
+    for name, count in cover.items():
+        print(f"  {name:<13} {count / args.sims:.4f}")
+    _, cover = simulate_cluster(rng, args.sims, args.groups, effect_group)
+    print(f"\nCoverage of 95% intervals, planted +{effect_group:.0%} posts per member (groups)")
+    for name, count in cover.items():
+        print(f"  {name:<13} {count / args.sims:.4f}")
+    parity()
+    print(f"\n{time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

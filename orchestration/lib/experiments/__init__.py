@@ -1,0 +1,1 @@
+"""Experiment readouts: pure statistics (`stats`) on per-unit sufficient statistics."""

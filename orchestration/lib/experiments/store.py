@@ -1,0 +1,80 @@
+"""Read the experiment readout's inputs from the warehouse and write its output.
+
+The inputs are a few rows per experiment arm (sufficient statistics computed in dbt,
+``int_experiment_metric_sums_aggregated``) and the accepted experiments. The outputs
+``experiments.experiment_results``, ``experiment_health`` and ``experiment_problems``
+are dbt sources (``models/staging/experiments``), rewritten whole on every refresh in one
+transaction with the column types declared in :data:`TABLES`.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from orchestration.lib.warehouse.tables import ddl_columns, ddl_names, stored_columns, transaction
+
+__all__ = ["INPUT_MODELS", "SCHEMA", "TABLES", "read_experiments", "read_sums", "write_readout"]
+
+SCHEMA = "experiments"
+
+#: The dbt models this step reads (the Dagster asset depends on them).
+INPUT_MODELS = ("int_experiment_metric_sums_aggregated", "stg_product__experiments")
+
+TABLES: dict[str, str] = {
+    "experiment_results": """
+        experiment_id varchar, metric_name varchar, is_primary boolean, variant varchar,
+        analysis_unit varchar, adjustment varchar, units bigint, mean_control double,
+        mean_variant double, lift_absolute double, lift_relative double,
+        lift_relative_ci_low double, lift_relative_ci_high double, p_value double,
+        p_value_adjusted double, variance_reduction double""",
+    "experiment_health": """
+        experiment_id varchar, units_per_variant varchar, srm_p_value double,
+        has_srm boolean""",
+    "experiment_problems": """
+        experiment_id varchar, problem varchar, unit_id varchar, reason varchar,
+        raw_values varchar""",
+}
+
+
+def read_experiments(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``experiment_id, unit_type, primary_metric, traffic_split`` of accepted experiments."""
+    return con.execute(
+        "select experiment_id, unit_type, primary_metric, traffic_split"
+        " from main.stg_product__experiments order by experiment_id"
+    ).df()
+
+
+def read_sums(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per-arm sufficient statistics (``int_experiment_metric_sums_aggregated``)."""
+    return con.execute(
+        "select * from main.int_experiment_metric_sums_aggregated"
+        " order by experiment_id, metric_name, variant"
+    ).df()
+
+
+def write_readout(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
+    """Replace every row of the three output tables, in one transaction.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Writable warehouse connection.
+    frames : dict of str to pandas.DataFrame
+        One frame per table of :data:`TABLES`, with at least its columns.
+    """
+    with transaction(con):
+        con.execute(f"create schema if not exists {SCHEMA}")
+        for name, ddl in TABLES.items():
+            stored = stored_columns(con, SCHEMA, name)
+            if stored and stored != ddl_names(ddl):
+                con.execute(f"drop table {SCHEMA}.{name}")
+            con.execute(f"create table if not exists {SCHEMA}.{name} ({ddl})")
+            con.execute(f"delete from {SCHEMA}.{name}")
+            frame = frames[name]
+            if frame.empty:
+                continue
+            casts = ", ".join(f"cast({column} as {kind})" for column, kind in ddl_columns(ddl))
+            con.register("_readout", frame[ddl_names(ddl)])
+            con.execute(f"insert into {SCHEMA}.{name} select {casts} from _readout")
+            con.unregister("_readout")
