@@ -22,13 +22,13 @@ import sys
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
 from orchestration.lib.communities import detect_communities  # noqa: E402
+from orchestration.lib.config import dbt_project_var  # noqa: E402
 from orchestration.lib.evaluation.partitions import normalized_mutual_info, purity  # noqa: E402
 from orchestration.lib.evaluation.topics_reference import community_terms  # noqa: E402
 from orchestration.lib.text import tokenize_many  # noqa: E402
@@ -73,6 +73,14 @@ def _sizes(labels: pd.Series) -> str:
     )
 
 
+def _around(body: str, phrase: str, width: int = 160) -> str:
+    """The cleaned message, cut to `width` characters around the phrase's first word."""
+    text = " ".join(clean_text(str(body)).split())
+    at = max(text.lower().find(phrase.split()[0][:8].lower()), 0)
+    start = max(at - width // 3, 0)
+    return ("..." if start else "") + text[start : start + width]
+
+
 def _words(phrase: str) -> int:
     """Words in a pain-point phrase (jieba's for Chinese, stop words counted)."""
     return sum(len(run) for run in segments(phrase))
@@ -84,11 +92,8 @@ def _noise(term: str, stop: frozenset[str]) -> bool:
 
 
 def _report_text_marts(q) -> dict:
-    """The text marts over every full weekly snapshot, and per large community.
-
-    Returns the figures: share of the detected groups' top-10 topic terms that are
-    markup or stop words, and share of their top pain points of two or more words.
-    """
+    """The text marts over every full weekly snapshot, and per large group, for the
+    detected communities and for the declared groups (a Stack Exchange tag)."""
     enriched = q(
         "select language, sentiment_label, count(*) as n from fct_contents_enriched group by all"
     )
@@ -103,22 +108,51 @@ def _report_text_marts(q) -> dict:
         + "; sentiment "
         + ", ".join(f"{k} {v:.1%}" for k, v in labels.items())
     )
-    full = (
-        "select snapshot_date from communities.community_snapshot_runs where not is_provisional"
-    )
+    stop = frozenset().union(*(stopwords(code) for code in langs.index))
+    return {kind: _report_groups(q, kind, stop) for kind in ("detected", "declared")}
+
+
+def _member_tags_sql(kind: str, day, community_id: str) -> str:
+    """The four tags its members post in most: members at the snapshot (detected), or
+    the authors in the group over the window (declared)."""
+    if kind == "detected":
+        members = (
+            "select user_id from communities.community_assignments "
+            f"where snapshot_date = '{day}' and community_id = '{community_id}'"
+        )
+    else:
+        days = int(dbt_project_var("text_window_days"))
+        members = (
+            "select distinct author_user_id from stg_product__contents "
+            f"where 'group:' || group_id = '{community_id}' and created_at < "
+            f"date '{day}' + 1 and created_at >= date '{day}' - {days - 1}"
+        )
+    return f"""
+        select groups.name as tag, count(*) as n
+        from stg_product__contents as contents
+        inner join stg_product__groups as groups using (group_id)
+        where contents.author_user_id in ({members})
+        group by all order by n desc, tag limit 4
+    """
+
+
+def _report_groups(q, kind: str, stop: frozenset[str]) -> dict:
+    """Figures of one group kind: share of the top-10 topic terms that are markup or
+    stop words, share of the top pain points of two or more words (every full weekly
+    snapshot), and the largest groups' topics, member tags and pain points."""
+    full = "select snapshot_date from communities.community_snapshot_runs where not is_provisional"
     topics = q(
         f"select snapshot_date, community_id, term_rank, term from fct_community_topics "
-        f"where group_kind = 'detected' and term_rank <= 10 and snapshot_date in ({full})"
+        f"where group_kind = '{kind}' and term_rank <= 10 and snapshot_date in ({full})"
     )
     pains = q(
         f"select snapshot_date, community_id, pain_point_rank, phrase, count_authors, "
         f"count_messages, example_content_ids from fct_community_pain_points "
-        f"where group_kind = 'detected' and snapshot_date in ({full})"
+        f"where group_kind = '{kind}' and snapshot_date in ({full})"
     )
     if topics.empty:
-        print("  text marts: no full weekly snapshot with topics")
+        print(f"  {kind} groups: no full weekly snapshot with topics")
         return {}
-    stop = frozenset().union(*(stopwords(code) for code in langs.index))
     topics["noise"] = [_noise(t, stop) for t in topics["term"]]
     pains["words"] = [_words(p) for p in pains["phrase"]]
     first = pains[pains["pain_point_rank"] == 1]
@@ -136,8 +170,9 @@ def _report_text_marts(q) -> dict:
         else float("nan"),
     }
     print(
-        f"  over every full weekly snapshot: {figures['group_snapshots_with_topics']} "
-        f"detected group-snapshots with topics, top-10 terms markup or stop words "
+        f"  {kind} groups over every full weekly snapshot: "
+        f"{figures['group_snapshots_with_topics']} group-snapshots with topics, top-10 "
+        "terms markup or stop words "
         f"{figures['share_topic_terms_markup_or_stop']:.1%}; "
         f"{figures['group_snapshots_with_pain_points']} with pain points, top pain point of "
         f"2+ words {figures['share_top_pain_points_multiword']:.1%} (all ranks "
@@ -148,7 +183,7 @@ def _report_text_marts(q) -> dict:
         select snapshot_date, community_id, any_value(count_messages_window) as messages,
             any_value(net_sentiment_window) as net_sentiment
         from fct_community_sentiment_weekly
-        where group_kind = 'detected' and snapshot_date in ({full})
+        where group_kind = '{kind}' and snapshot_date in ({full})
         group by all
         """
     )
@@ -159,7 +194,7 @@ def _report_text_marts(q) -> dict:
         .head(6)
     )
     print(
-        "  largest detected communities (each at its busiest snapshot): top-10 topics "
+        f"  largest {kind} groups (each at its busiest snapshot): top-10 topics "
         "[markup or stop words] | member tags | top pain points (authors) | net sentiment"
     )
     for r in largest.itertuples(index=False):
@@ -170,17 +205,7 @@ def _report_text_marts(q) -> dict:
         terms = topics[at].sort_values("term_rank")
         noise = terms.loc[terms["noise"], "term"].tolist()
         share = len(noise) / len(terms) if len(terms) else float("nan")
-        tags = q(
-            f"""
-            select groups.name as tag, count(*) as n
-            from stg_product__contents as contents
-            inner join communities.community_assignments as members
-                on contents.author_user_id = members.user_id
-            inner join stg_product__groups as groups using (group_id)
-            where members.snapshot_date = '{day}' and members.community_id = '{r.community_id}'
-            group by all order by n desc, tag limit 4
-            """
-        )["tag"]
+        tags = q(_member_tags_sql(kind, day, r.community_id))["tag"]
         top = pains[
             (pains["snapshot_date"] == r.snapshot_date) & (pains["community_id"] == r.community_id)
         ].sort_values("pain_point_rank")
@@ -194,12 +219,12 @@ def _report_text_marts(q) -> dict:
         )
         if len(top):
             example = top.iloc[0]["example_content_ids"][0]
-            body = q(
-                f"select body from stg_product__contents where content_id = '{example}'"
-            )["body"]
+            body = q(f"select body from stg_product__contents where content_id = '{example}'")[
+                "body"
+            ]
             if len(body):
-                text = " ".join(clean_text(str(body.iloc[0])).split())[:160]
-                print(f"      e.g. for '{top.iloc[0]['phrase']}': {text}")
+                phrase = top.iloc[0]["phrase"]
+                print(f"      e.g. for '{phrase}': {_around(body.iloc[0], phrase)}")
     return figures
 
 

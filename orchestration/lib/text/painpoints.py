@@ -9,11 +9,14 @@ phrases of their word runs (`orchestration.lib.text.tokenize.segments`): 2 to
 `PainPointSettings.pain_max_words` consecutive words, never starting or ending with a
 stop word or a need-pattern word, and single words only when they are complaint words
 themselves (`is_complaint_word`: ``卡顿``, "crash", a Chinese compound such as
-``停车难``). A phrase is kept for a community when its complaint messages come from at
-least `PainPointSettings.pain_min_authors` distinct authors and its *lift* - its rate in
-the community's complaints over its rate in the whole corpus (every message of every
-group in the window) - reaches `PainPointSettings.pain_min_lift`, so words used
-everywhere drop out; phrases are ranked by ``count_authors x ln(lift)``. Longer phrases
+``夜景噪点`` or a negated predicate such as ``听不懂``). A phrase is kept for a
+community when its complaint messages come from at least
+`PainPointSettings.pain_min_authors` distinct authors, its *lift* - its rate in the
+community's complaints over its rate in the whole corpus (every message of every group
+in the window) - reaches `PainPointSettings.pain_min_lift`, so words used everywhere
+drop out, and it is more frequent in the community's complaints than in its other
+messages (`PainPointSettings.pain_min_group_lift`), so the words of the community's own
+subject drop out too; phrases are ranked by ``count_authors x ln(lift)``. Longer phrases
 absorb their parts when they cover most of their messages, overlapping phrases are
 dropped. Pure pandas, deterministic.
 """
@@ -47,6 +50,7 @@ __all__ = [
     "load_need_patterns",
 ]
 
+
 @dataclass(frozen=True)
 class PainPointSettings:
     """Settings of the pain-point extraction (the one place their defaults live).
@@ -67,6 +71,11 @@ class PainPointSettings:
     """Least lift: the phrase's share of the group's complaint messages over its share of
     all messages of the window (every group). A domain word used everywhere has a lift
     near 1; a phrase said mostly when complaining, in this group, well above."""
+    pain_min_group_lift: float = 1.0
+    """The phrase's share of the group's complaints must exceed this times its share of
+    the group's other messages: a word of the group's subject (``热水器`` among water
+    heater reviews, ``quantum`` on a quantum site) is as common in its ordinary messages
+    and is no complaint, even when it is rare elsewhere."""
     pain_max_words: int = 4
     """Longest phrase in words."""
     pain_absorb_share: float = 0.6
@@ -79,6 +88,9 @@ class PainPointSettings:
 
 
 _PATTERNS_PATH = Path(__file__).resolve().parent / "data" / "need_patterns.txt"
+# A three-character Chinese word with a negation in the middle is a negated predicate:
+# 听不懂, 看不清, 用不了, 找不到, 睡不着.
+_NEGATORS_INSIDE = frozenset("不没")
 _NEGATIONS = frozenset({"不", "没", "没有", "无", "不能", "no", "not", "never", "cannot"})
 _OUT_COLS = [
     "community_id",
@@ -243,11 +255,12 @@ def is_complaint_word(token: str, lexicon: frozenset[str] | None = None) -> bool
     A single frequent word of a domain (``quantum``, ``draw``, ``相机``) names what people
     talk about, not what goes wrong. A token may stand alone when it is in the
     complaint lexicon (`complaint_lexicon`: ``卡顿``, "crash"), when it is a phrase kept
-    whole (an English multi-word domain term such as ``battery life``), or when it is a
-    Chinese word of three or more characters: jieba keeps compounds and set phrases
-    whole (``停车难``, ``听不懂``, ``夜景噪点``), and two characters is the length of a
-    plain Chinese word (``相机``, ``新手``). Chinese two-character words and English
-    words outside the lexicon need a second word.
+    whole (an English multi-word domain term such as ``battery life``, a Chinese token
+    of four or more characters such as ``夜景噪点``: two words the domain dictionary or
+    jieba keep together), or a three-character Chinese word with a negation inside
+    (``听不懂``, ``用不了``: a negated predicate). Other Chinese words of two or three
+    characters are mostly plain nouns (``相机``, ``热水器``, ``洗发水``) and, like
+    English words outside the lexicon, need a second word.
 
     Parameters
     ----------
@@ -264,7 +277,7 @@ def is_complaint_word(token: str, lexicon: frozenset[str] | None = None) -> bool
     if token in lexicon or " " in token:
         return True
     if is_cjk_token(token):
-        return len(token) >= 3
+        return len(token) >= 4 or (len(token) == 3 and token[1] in _NEGATORS_INSIDE)
     return False
 
 
@@ -402,10 +415,18 @@ def extract_pain_points(
     # holding the phrase, counted once per message.
     first = ~m["content_id"].duplicated().to_numpy()
     corpus_counts: dict[tuple, int] = {}
+    # And the group's other (not complaint) messages holding it.
+    other_counts: dict[tuple[str, tuple], int] = {}
+    comm_ids = comm.to_numpy()
     for i, gs in enumerate(grams):
+        hits = gs & complaint_grams
         if first[i]:
-            for g in gs & complaint_grams:
+            for g in hits:
                 corpus_counts[g] = corpus_counts.get(g, 0) + 1
+        if in_group[i] and not need[i]:
+            for g in hits:
+                key = (comm_ids[i], g)
+                other_counts[key] = other_counts.get(key, 0) + 1
     n_corpus = int(first.sum())
     rows_idx = [i for i in range(len(m)) if need[i] and in_group[i]]
     lengths = np.fromiter((len(grams[i]) for i in rows_idx), dtype=np.int64, count=len(rows_idx))
@@ -438,8 +459,20 @@ def extract_pain_points(
     rate_in_corpus = np.fromiter(
         (corpus_counts[g] for g in agg["gram"]), dtype=float, count=len(agg)
     ) / max(n_corpus, 1)
+    n_other = (n_all - n_need.reindex(n_all.index).fillna(0)).reindex(agg["community_id"])
+    rate_in_others = np.fromiter(
+        (
+            other_counts.get((c, g), 0)
+            for c, g in zip(agg["community_id"], agg["gram"], strict=True)
+        ),
+        dtype=float,
+        count=len(agg),
+    ) / np.maximum(n_other.to_numpy(dtype=float), 1)
     agg["lift"] = rate_in_complaints / rate_in_corpus
-    agg = agg[agg["lift"] >= s.pain_min_lift].reset_index(drop=True)
+    agg = agg[
+        (agg["lift"] >= s.pain_min_lift)
+        & (rate_in_complaints > s.pain_min_group_lift * rate_in_others)
+    ].reset_index(drop=True)
     if agg.empty:
         return pd.DataFrame(columns=out_cols)
     agg["score"] = agg["count_authors"].to_numpy() * np.log(agg["lift"].to_numpy())
