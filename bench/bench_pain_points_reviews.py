@@ -10,7 +10,7 @@ the reviews counted for a pain point that their writer labelled negative. Review
 no author ids, so every review counts as its own author here: the author threshold is
 not exercised by this set. Prints the figures and the top pain points per category.
 
-    python bench/bench_pain_points_reviews.py [--per-category 1500]
+    python bench/bench_pain_points_reviews.py [--per-category 1500] [--set pain_min_lift=3]
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
 from orchestration.lib.text.enrich import enrich_contents  # noqa: E402
-from orchestration.lib.text.painpoints import extract_pain_points  # noqa: E402
+from orchestration.lib.text.painpoints import PainPointSettings, extract_pain_points  # noqa: E402
 from orchestration.lib.text.tokenize import segments  # noqa: E402
 
 EVAL = Path(os.environ.get("SMALLGROUPS_EVAL_DATA", PROJECT_DIR.parent / "shared" / "data"))
@@ -49,7 +49,16 @@ def _reviews(per_category: int, seed: int = 42) -> pd.DataFrame:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-category", type=int, default=1500)
+    parser.add_argument(
+        "--set", action="append", default=[], help="a PainPointSettings field=value"
+    )
     args = parser.parse_args()
+    defaults = PainPointSettings()
+    overrides = {}
+    for item in args.set:
+        name, value = item.split("=", 1)
+        overrides[name] = type(getattr(defaults, name))(value)
+    settings = PainPointSettings(**overrides)
     if not ZIP.exists():
         print(f"{ZIP} not found (set SMALLGROUPS_EVAL_DATA); skipped")
         return 0
@@ -75,7 +84,7 @@ def main() -> int:
     messages["segments"] = [
         [list(run) for run in runs] if runs is not None else None for runs in messages["segments"]
     ]
-    found = extract_pain_points(messages, with_content_ids=True)
+    found = extract_pain_points(messages, settings, with_content_ids=True)
     negative = set(messages.loc[messages["label"] == 0, "content_id"])
     found["precision"] = [
         sum(c in negative for c in ids) / len(ids) for ids in found["content_ids"]
@@ -83,6 +92,7 @@ def main() -> int:
     found["words"] = [sum(len(r) for r in segments(p, "zh")) for p in found["phrase"]]
     first = found[found["rank"] == 1]
     print(
+        f"{', '.join(args.set) or 'defaults'}: "
         f"{len(messages):,} reviews, {messages['cat'].nunique()} categories; "
         f"{found['community_id'].nunique()} with pain points, {len(found)} pain points; "
         f"top pain point of 2+ words {(first['words'] >= 2).mean():.1%} "
