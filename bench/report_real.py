@@ -22,18 +22,18 @@ import sys
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
 from orchestration.lib.communities import detect_communities  # noqa: E402
+from orchestration.lib.config import dbt_project_var  # noqa: E402
 from orchestration.lib.evaluation.partitions import normalized_mutual_info, purity  # noqa: E402
 from orchestration.lib.evaluation.topics_reference import community_terms  # noqa: E402
 from orchestration.lib.text import tokenize_many  # noqa: E402
-from orchestration.lib.text.clean import is_markup_term  # noqa: E402
-from orchestration.lib.text.tokenize import stopwords  # noqa: E402
+from orchestration.lib.text.clean import clean_text, is_markup_term  # noqa: E402
+from orchestration.lib.text.tokenize import segments, stopwords  # noqa: E402
 
 EVAL = Path(os.environ.get("SMALLGROUPS_EVAL_DATA", PROJECT_DIR.parent / "shared" / "data"))
 
@@ -73,93 +73,159 @@ def _sizes(labels: pd.Series) -> str:
     )
 
 
-def _report_text_marts(q) -> None:
-    """What the text marts say at the latest full weekly snapshot."""
+def _around(body: str, phrase: str, width: int = 160) -> str:
+    """The cleaned message, cut to `width` characters around the phrase's first word."""
+    text = " ".join(clean_text(str(body)).split())
+    at = max(text.lower().find(phrase.split()[0][:8].lower()), 0)
+    start = max(at - width // 3, 0)
+    return ("..." if start else "") + text[start : start + width]
+
+
+def _words(phrase: str) -> int:
+    """Words in a pain-point phrase (jieba's for Chinese, stop words counted)."""
+    return sum(len(run) for run in segments(phrase))
+
+
+def _noise(term: str, stop: frozenset[str]) -> bool:
+    """Markup (any word a LaTeX / HTML / URL name) or only stop words."""
+    return is_markup_term(term) or all(w in stop for w in term.split())
+
+
+def _report_text_marts(q) -> dict:
+    """The text marts over every full weekly snapshot, and per large group, for the
+    detected communities and for the declared groups (a Stack Exchange tag)."""
     enriched = q(
         "select language, sentiment_label, count(*) as n from fct_contents_enriched group by all"
     )
     if enriched.empty:
-        return
+        return {}
     total = enriched["n"].sum()
     langs = enriched.groupby("language")["n"].sum() / total
-    labels = enriched.groupby("sentiment_label")["n"].sum() / total
+    labels = enriched.groupby("sentiment_label", dropna=False)["n"].sum() / total
     print(
         f"  text: {total:,} messages enriched; "
         + ", ".join(f"{k} {v:.1%}" for k, v in langs.items())
         + "; sentiment "
         + ", ".join(f"{k} {v:.1%}" for k, v in labels.items())
     )
-    day = q(
-        "select max(snapshot_date) as d from fct_community_topics "
-        "where group_kind = 'detected' and snapshot_date in "
-        "(select snapshot_date from communities.community_snapshot_runs where not is_provisional)"
-    )["d"].iloc[0]
-    if day is None or pd.isna(day):
-        print("  text marts: no full weekly snapshot with topics")
-        return
-    snapshot = pd.Timestamp(day).date()
-    rows = q(
-        f"""
-        select
-            sentiment.community_id,
-            any_value(sentiment.net_sentiment_window) as net_sentiment,
-            any_value(sentiment.count_messages_window) as messages
-        from fct_community_sentiment_weekly as sentiment
-        where sentiment.snapshot_date = '{snapshot}' and sentiment.group_kind = 'detected'
-        group by all
-        order by messages desc nulls last, community_id
-        limit 6
-        """
-    )
+    stop = frozenset().union(*(stopwords(code) for code in langs.index))
+    return {kind: _report_groups(q, kind, stop) for kind in ("detected", "declared")}
+
+
+def _member_tags_sql(kind: str, day, community_id: str) -> str:
+    """The four tags its members post in most: members at the snapshot (detected), or
+    the authors in the group over the window (declared)."""
+    if kind == "detected":
+        members = (
+            "select user_id from communities.community_assignments "
+            f"where snapshot_date = '{day}' and community_id = '{community_id}'"
+        )
+    else:
+        days = int(dbt_project_var("text_window_days"))
+        members = (
+            "select distinct author_user_id from stg_product__contents "
+            f"where 'group:' || group_id = '{community_id}' and created_at < "
+            f"date '{day}' + 1 and created_at >= date '{day}' - {days - 1}"
+        )
+    return f"""
+        select groups.name as tag, count(*) as n
+        from stg_product__contents as contents
+        inner join stg_product__groups as groups using (group_id)
+        where contents.author_user_id in ({members})
+        group by all order by n desc, tag limit 4
+    """
+
+
+def _report_groups(q, kind: str, stop: frozenset[str]) -> dict:
+    """Figures of one group kind: share of the top-10 topic terms that are markup or
+    stop words, share of the top pain points of two or more words (every full weekly
+    snapshot), and the largest groups' topics, member tags and pain points."""
+    full = "select snapshot_date from communities.community_snapshot_runs where not is_provisional"
     topics = q(
-        f"select community_id, term_rank, term from fct_community_topics "
-        f"where snapshot_date = '{snapshot}' and group_kind = 'detected' and term_rank <= 10"
+        f"select snapshot_date, community_id, term_rank, term from fct_community_topics "
+        f"where group_kind = '{kind}' and term_rank <= 10 and snapshot_date in ({full})"
     )
     pains = q(
-        f"select community_id, pain_point_rank, phrase, count_authors "
-        f"from fct_community_pain_points "
-        f"where snapshot_date = '{snapshot}' and group_kind = 'detected' and pain_point_rank <= 3"
+        f"select snapshot_date, community_id, pain_point_rank, phrase, count_authors, "
+        f"count_messages, example_content_ids from fct_community_pain_points "
+        f"where group_kind = '{kind}' and snapshot_date in ({full})"
     )
-    member_tags = q(
-        f"""
-        with members as (
-            select user_id, community_id from communities.community_assignments
-            where snapshot_date = '{snapshot}'
+    if topics.empty:
+        print(f"  {kind} groups: no full weekly snapshot with topics")
+        return {}
+    topics["noise"] = [_noise(t, stop) for t in topics["term"]]
+    pains["words"] = [_words(p) for p in pains["phrase"]]
+    first = pains[pains["pain_point_rank"] == 1]
+    figures = {
+        "group_snapshots_with_topics": int(
+            topics[["snapshot_date", "community_id"]].drop_duplicates().shape[0]
         ),
-        counted as (
-            select members.community_id, groups.name as tag, count(*) as n
-            from stg_product__contents as contents
-            inner join members on contents.author_user_id = members.user_id
-            inner join stg_product__groups as groups using (group_id)
-            group by all
-        )
-        select community_id, tag from counted
-        qualify row_number() over (partition by community_id order by n desc, tag) <= 4
+        "share_topic_terms_markup_or_stop": float(topics["noise"].mean()),
+        "group_snapshots_with_pain_points": len(first),
+        "share_top_pain_points_multiword": float((first["words"] >= 2).mean())
+        if len(first)
+        else float("nan"),
+        "share_all_pain_points_multiword": float((pains["words"] >= 2).mean())
+        if len(pains)
+        else float("nan"),
+    }
+    print(
+        f"  {kind} groups over every full weekly snapshot: "
+        f"{figures['group_snapshots_with_topics']} group-snapshots with topics, top-10 "
+        "terms markup or stop words "
+        f"{figures['share_topic_terms_markup_or_stop']:.1%}; "
+        f"{figures['group_snapshots_with_pain_points']} with pain points, top pain point of "
+        f"2+ words {figures['share_top_pain_points_multiword']:.1%} (all ranks "
+        f"{figures['share_all_pain_points_multiword']:.1%}, {len(pains)} rows)"
+    )
+    sizes = q(
+        f"""
+        select snapshot_date, community_id, any_value(count_messages_window) as messages,
+            any_value(net_sentiment_window) as net_sentiment
+        from fct_community_sentiment_weekly
+        where group_kind = '{kind}' and snapshot_date in ({full})
+        group by all
         """
     )
-    stop = frozenset().union(*(stopwords(code) for code in langs.index))
-    print(
-        f"  text marts at {snapshot}, largest detected communities: top-10 topics "
-        "(share markup / stop words) | top pain points (authors) | net sentiment | member tags"
+    # Each community at the snapshot where its window held the most messages.
+    largest = (
+        sizes.sort_values(["messages", "snapshot_date"], ascending=[False, True])
+        .drop_duplicates("community_id")
+        .head(6)
     )
-    shares = []
-    for r in rows.itertuples(index=False):
-        terms = topics[topics["community_id"] == r.community_id].sort_values("term_rank")["term"]
-        noise = [t for t in terms if is_markup_term(t) or all(w in stop for w in t.split())]
+    print(
+        f"  largest {kind} groups (each at its busiest snapshot): top-10 topics "
+        "[markup or stop words] | member tags | top pain points (authors) | net sentiment"
+    )
+    for r in largest.itertuples(index=False):
+        day = pd.Timestamp(r.snapshot_date).date()
+        at = (topics["snapshot_date"] == r.snapshot_date) & (
+            topics["community_id"] == r.community_id
+        )
+        terms = topics[at].sort_values("term_rank")
+        noise = terms.loc[terms["noise"], "term"].tolist()
         share = len(noise) / len(terms) if len(terms) else float("nan")
-        shares.append(share)
-        top = pains[pains["community_id"] == r.community_id].sort_values("pain_point_rank")
-        tags = member_tags[member_tags["community_id"] == r.community_id]["tag"]
+        tags = q(_member_tags_sql(kind, day, r.community_id))["tag"]
+        top = pains[
+            (pains["snapshot_date"] == r.snapshot_date) & (pains["community_id"] == r.community_id)
+        ].sort_values("pain_point_rank")
         print(
-            f"    {r.community_id} ({r.messages} messages): {', '.join(terms)} "
-            f"[markup or stop words {share:.0%}: {', '.join(noise) or 'none'}] | "
+            f"    {r.community_id} at {day} ({r.messages} messages): "
+            f"{', '.join(terms['term'])} [{share:.0%}: {', '.join(noise) or 'none'}] | "
+            f"tags: {', '.join(tags) or '-'} | "
             + ("; ".join(f"{p.phrase} ({p.count_authors})" for p in top.itertuples()) or "-")
             + " | "
             + (f"{r.net_sentiment:+.2f}" if pd.notna(r.net_sentiment) else "-")
-            + f" | tags: {', '.join(tags) or '-'}"
         )
-    if shares:
-        print(f"  share of markup or stop words in these top-10 terms: {np.nanmean(shares):.1%}")
+        if len(top):
+            example = top.iloc[0]["example_content_ids"][0]
+            body = q(f"select body from stg_product__contents where content_id = '{example}'")[
+                "body"
+            ]
+            if len(body):
+                phrase = top.iloc[0]["phrase"]
+                print(f"      e.g. for '{phrase}': {_around(body.iloc[0], phrase)}")
+    return figures
 
 
 def _report(db: Path, *, has_tags: bool) -> None:
@@ -253,7 +319,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stackexchange", type=Path, help="unpacked Stack Exchange dump folder")
     parser.add_argument("--collegemsg", type=Path, help="SNAP CollegeMsg.txt")
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        help="report on this already built warehouse of a Stack Exchange dump (no run), "
+        "e.g. one built by another checkout, to compare two versions on the same data",
+    )
     args = parser.parse_args()
+    if args.warehouse is not None:
+        _report(args.warehouse, has_tags=True)
+        return 0
     se = args.stackexchange
     cm = args.collegemsg
     if se is None and cm is None:

@@ -110,6 +110,17 @@ class PainPointConfig(LaunchpadConfig):
     """Least complaint messages carrying a phrase in the window."""
     pain_min_authors: int = TextSettings.pain_min_authors
     """Least distinct authors of those messages."""
+    pain_min_lift: float = TextSettings.pain_min_lift
+    """Least lift: the phrase's share of the group's complaints over its share of all
+    messages of the window (domain words used everywhere are near 1)."""
+    pain_min_group_lift: float = TextSettings.pain_min_group_lift
+    """The phrase's share of the group's complaints must exceed this times its share of
+    the group's other messages (the group's own subject words are near 1)."""
+    pain_max_words: int = TextSettings.pain_max_words
+    """Longest phrase in words."""
+    pain_absorb_share: float = TextSettings.pain_absorb_share
+    """A longer phrase replaces a part of it found in at least this share of the part's
+    complaint messages."""
     negative_threshold: float = TextSettings.negative_threshold
     """Messages scoring at most this are complaints even without a need pattern."""
     trend_ratio: float = TextSettings.trend_ratio

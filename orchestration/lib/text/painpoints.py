@@ -1,24 +1,30 @@
 """Recurring pain points (complaints, requests, help questions) of each community.
 
-A message is a *need message* when it matches a need pattern from
-``data/need_patterns.txt`` (zh: ``希望`` / ``能不能`` / ``怎么`` / ``不好用`` / ``求助`` /
-``老是`` ...; en: "I wish" / "please add" / "doesn't work" / "how do I" / "can't" /
-"keeps" ...) or, when a sentiment score is given, is clearly negative. Candidate
-phrases are the contiguous n-grams (1-4 words) of each message's word runs
-(`orchestration.lib.text.tokenize.segments`), never starting or ending with a stop
-word or a need-pattern word. Each candidate is scored by class-based TF-IDF where the
-classes are every community's need messages and every community's other messages:
-a phrase frequent in one community's complaints, rare in its ordinary chatter and
-rare in other communities' complaints (``教程``, "guide") scores high. Longer
-n-grams absorb their sub-phrases when they cover most of their occurrences
-(``电池`` + ``掉电`` + ``快`` -> ``电池掉电快``), overlapping phrases are dropped, and
-minimum support (messages and distinct authors) keeps one-off rants out. The output
-has counts, shares and example message ids per phrase. Pure pandas, deterministic.
+A pain point is a recurring complaint or request phrase, shared by several authors; a
+single frequent word of the domain (``quantum``, ``draw``, ``相机``) is not one.
+*Complaint messages* match a need pattern of ``data/need_patterns.txt`` (zh: ``希望`` /
+``能不能`` / ``怎么`` / ``无法`` / ``卡顿`` ...; en: "how do I" / "can't" / "doesn't work" /
+"error" ...) or score at most `PainPointSettings.negative_threshold`. Candidates are the
+phrases of their word runs (`orchestration.lib.text.tokenize.segments`): 2 to
+`PainPointSettings.pain_max_words` consecutive words, never starting or ending with a
+stop word or a need-pattern word, and single words only when they are complaint words
+themselves (`is_complaint_word`: ``卡顿``, "crash", a Chinese compound such as
+``夜景噪点`` or a negated predicate such as ``听不懂``). A phrase is kept for a
+community when its complaint messages come from at least
+`PainPointSettings.pain_min_authors` distinct authors, its *lift* - its rate in the
+community's complaints over its rate in the whole corpus (every message of every group
+in the window) - reaches `PainPointSettings.pain_min_lift`, so words used everywhere
+drop out, and it is more frequent in the community's complaints than in its other
+messages (`PainPointSettings.pain_min_group_lift`), so the words of the community's own
+subject drop out too; phrases are ranked by ``count_authors x ln(lift)``. Longer phrases
+absorb their parts when they cover most of their messages, overlapping phrases are
+dropped. Pure pandas, deterministic.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,9 +40,57 @@ from orchestration.lib.text.tokenize import (
     tokenize,
 )
 
-__all__ = ["extract_pain_points", "find_need_messages", "load_need_patterns"]
+__all__ = [
+    "PainPointSettings",
+    "complaint_lexicon",
+    "complaint_messages",
+    "extract_pain_points",
+    "find_need_messages",
+    "is_complaint_word",
+    "load_need_patterns",
+]
+
+
+@dataclass(frozen=True)
+class PainPointSettings:
+    """Settings of the pain-point extraction (the one place their defaults live).
+
+    `orchestration.lib.text.snapshots.TextSettings` extends it with the window and the
+    trend, and the launchpad of ``text/community_pain_points`` shows them all.
+    """
+
+    top_pain_points: int = 5
+    """Pain points kept per group and snapshot."""
+    pain_min_messages: int = 3
+    """A pain point needs at least this many complaint messages in the window..."""
+    pain_min_authors: int = 2
+    """...from at least this many distinct authors: one member repeating a phrase is
+    not a problem of the group. Each author adds to the ranking (``count_authors x
+    ln(lift)``), so phrases of more authors come first."""
+    pain_min_lift: float = 2.0
+    """Least lift: the phrase's share of the group's complaint messages over its share of
+    all messages of the window (every group). A domain word used everywhere has a lift
+    near 1; a phrase said mostly when complaining, in this group, well above."""
+    pain_min_group_lift: float = 1.0
+    """The phrase's share of the group's complaints must exceed this times its share of
+    the group's other messages: a word of the group's subject (``热水器`` among water
+    heater reviews, ``quantum`` on a quantum site) is as common in its ordinary messages
+    and is no complaint, even when it is rare elsewhere."""
+    pain_max_words: int = 4
+    """Longest phrase in words."""
+    pain_absorb_share: float = 0.6
+    """A longer phrase replaces a part of it when it occurs in at least this share of
+    the part's complaint messages (``电池`` + ``掉电`` + ``快`` -> ``电池掉电快``)."""
+    negative_threshold: float = -0.5
+    """Messages scoring at most this count as complaints even without a need pattern."""
+    n_examples: int = 3
+    """Example content ids per phrase (the earliest ids, sorted)."""
+
 
 _PATTERNS_PATH = Path(__file__).resolve().parent / "data" / "need_patterns.txt"
+# A three-character Chinese word with a negation in the middle is a negated predicate:
+# 听不懂, 看不清, 用不了, 找不到, 睡不着.
+_NEGATORS_INSIDE = frozenset("不没")
 _NEGATIONS = frozenset({"不", "没", "没有", "无", "不能", "no", "not", "never", "cannot"})
 _OUT_COLS = [
     "community_id",
@@ -67,21 +121,23 @@ def load_need_patterns(path: str | Path | None = None) -> dict[str, tuple[str, .
         Patterns per language (``"zh"``, ``"en"``), lowercased.
     """
     path = Path(path) if path is not None else _PATTERNS_PATH
-    return {k: tuple(p for p, _ in v) for k, v in _read_patterns(path).items()}
+    return {k: tuple(p for p, _, _ in v) for k, v in _read_patterns(path).items()}
 
 
 @lru_cache(maxsize=4)
-def _read_patterns(path: Path) -> dict[str, list[tuple[str, bool]]]:
-    """Patterns per language with their ``keep`` flag."""
-    out: dict[str, list[tuple[str, bool]]] = {}
+def _read_patterns(path: Path) -> dict[str, list[tuple[str, bool, bool]]]:
+    """Patterns per language with their ``keep`` and ``problem`` flags (``problem``
+    implies ``keep``)."""
+    out: dict[str, list[tuple[str, bool, bool]]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         parts = [x.strip() for x in line.split("\t")]
         if len(parts) >= 2 and parts[1]:
-            keep = len(parts) >= 3 and parts[2].lower() == "keep"
-            out.setdefault(parts[0], []).append((parts[1].lower(), keep))
+            flag = parts[2].lower() if len(parts) >= 3 else ""
+            keep = flag in ("keep", "problem")
+            out.setdefault(parts[0], []).append((parts[1].lower(), keep, flag == "problem"))
     return out
 
 
@@ -102,7 +158,7 @@ def _need_words(path: str | Path | None = None) -> frozenset[str]:
     pats = _read_patterns(Path(path) if path is not None else _PATTERNS_PATH)
     words: set[str] = set()
     for lang, items in pats.items():
-        for p, keep in items:
+        for p, keep, _ in items:
             if keep:
                 continue
             words.update(tokenize(p, lang))
@@ -149,20 +205,26 @@ def find_need_messages(
     return out
 
 
-def _candidates(body: str, lang: str, max_n: int, banned: frozenset[str]) -> frozenset[tuple]:
+def _candidates(
+    body: str, lang: str, max_n: int, banned: frozenset[str], singles: frozenset[str]
+) -> frozenset[tuple]:
     """Candidate phrases (token tuples) of one message (see `_run_candidates`)."""
-    return _run_candidates(tuple(tuple(r) for r in segments(body, lang)), max_n, banned)
+    return _run_candidates(tuple(tuple(r) for r in segments(body, lang)), max_n, banned, singles)
 
 
 @lru_cache(maxsize=1 << 18)
 def _run_candidates(
-    runs: tuple[tuple[str, ...], ...], max_n: int, banned: frozenset[str]
+    runs: tuple[tuple[str, ...], ...],
+    max_n: int,
+    banned: frozenset[str],
+    singles: frozenset[str],
 ) -> frozenset[tuple]:
     """Candidate phrases (token tuples) of one message's word runs.
 
-    No phrase ends with a banned word; none starts with one unless it is a negation
-    (``没有自行车道``, "no signal"). Cached: a message is looked at by every weekly
-    snapshot whose window holds it.
+    Phrases of 2 to `max_n` words, and single words only when `is_complaint_word`
+    says so (`singles` is the lexicon it reads). No phrase ends with a banned word;
+    none starts with one unless it is a negation (``没有自行车道``, "no signal").
+    Cached: a message is looked at by every weekly snapshot whose window holds it.
     """
     out: set[tuple] = set()
     for run in runs:
@@ -173,13 +235,74 @@ def _run_candidates(
                 gram = tuple(run[i : i + n])
                 if len(gram) < n:
                     break
-                last = gram[-1]
-                if last in banned:
+                if gram[-1] in banned and not (n > 1 and _is_negated_predicate(gram[-1])):
                     continue
-                if n == 1 and is_cjk_token(first) and len(first) < 2:
+                if n == 1 and not is_complaint_word(first, singles):
                     continue
                 out.add(gram)
     return frozenset(out)
+
+
+def _is_negated_predicate(token: str) -> bool:
+    """A Chinese word that negates (``不会``, ``不了``, ``没有``): it may end a phrase
+    (``证明题不会``, ``网络没有``) although it is a stop word."""
+    return len(token) >= 2 and token[0] in "不没无" and is_cjk_token(token)
+
+
+def is_complaint_word(token: str, lexicon: frozenset[str] | None = None) -> bool:
+    """Whether one token may be a pain point on its own.
+
+    A single frequent word of a domain (``quantum``, ``draw``, ``相机``) names what people
+    talk about, not what goes wrong. A token may stand alone when it is in the
+    complaint lexicon (`complaint_lexicon`: ``卡顿``, "crash"), when it is a phrase kept
+    whole (an English multi-word domain term such as ``battery life``, a Chinese token
+    of four or more characters such as ``夜景噪点``: two words the domain dictionary or
+    jieba keep together), or a three-character Chinese word with a negation inside
+    (``听不懂``, ``用不了``: a negated predicate). Other Chinese words of two or three
+    characters are mostly plain nouns (``相机``, ``热水器``, ``洗发水``) and, like
+    English words outside the lexicon, need a second word.
+
+    Parameters
+    ----------
+    token : str
+        One token of `orchestration.lib.text.tokenize.segments`.
+    lexicon : frozenset of str, optional
+        Defaults to `complaint_lexicon()`.
+
+    Returns
+    -------
+    bool
+    """
+    lexicon = complaint_lexicon() if lexicon is None else lexicon
+    if token in lexicon or " " in token:
+        return True
+    if is_cjk_token(token):
+        return len(token) >= 4 or (len(token) == 3 and token[1] in _NEGATORS_INSIDE)
+    return False
+
+
+@lru_cache(maxsize=4)
+def complaint_lexicon(patterns_path: str | Path | None = None) -> frozenset[str]:
+    """Single words that name a problem: the need patterns marked ``problem``.
+
+    ``卡顿``, ``闪退``, ``报错``, "crash", "error", "bug" ... Complaint predicates
+    (``不好用``, ``无法``, "can't", "broken") end phrases but say nothing alone, and
+    words that only say how the writer feels (``垃圾``, ``烦死``, "annoying") are
+    sentiment, not a problem one could fix: neither is in it.
+
+    Parameters
+    ----------
+    patterns_path : str or Path, optional
+        Alternative need-pattern file.
+
+    Returns
+    -------
+    frozenset of str
+    """
+    pats = _read_patterns(Path(patterns_path) if patterns_path is not None else _PATTERNS_PATH)
+    return frozenset(
+        p for items in pats.values() for p, _, problem in items if problem and " " not in p
+    )
 
 
 def _contains(big: tuple, small: tuple) -> bool:
@@ -190,7 +313,9 @@ def _contains(big: tuple, small: tuple) -> bool:
 
 def _select(cand: pd.DataFrame, top_n: int, absorb: float, stop: frozenset[str]) -> list[dict]:
     """Absorb sub-phrases into longer ones and greedily pick non-overlapping phrases."""
-    rows = cand.sort_values(["score", "key"], ascending=[False, True], kind="mergesort")
+    rows = cand.sort_values(
+        ["score", "count_messages", "key"], ascending=[False, False, True], kind="mergesort"
+    )
     grams = list(rows["gram"])
     counts = dict(zip(rows["gram"], rows["count_messages"], strict=True))
     absorbed: set[tuple] = set()
@@ -224,14 +349,8 @@ def _select(cand: pd.DataFrame, top_n: int, absorb: float, stop: frozenset[str])
 
 def extract_pain_points(
     messages: pd.DataFrame,
+    settings: PainPointSettings | None = None,
     *,
-    top_n: int = 5,
-    min_messages: int = 3,
-    min_authors: int = 2,
-    max_n: int = 4,
-    absorb: float = 0.6,
-    negative_threshold: float | None = -0.5,
-    n_examples: int = 3,
     patterns_path: str | Path | None = None,
     with_content_ids: bool = False,
 ) -> pd.DataFrame:
@@ -246,27 +365,14 @@ def extract_pain_points(
         words kept so phrases such as ``字幕不同步`` survive; rebuilt from ``body``
         when absent) and ``is_need_message`` (the stored need-pattern flag, used
         instead of matching the patterns again unless `patterns_path` is given).
-        Rows with a null ``community_id`` only serve as background.
-    top_n : int, default 5
-        Phrases kept per community.
-    min_messages : int, default 3
-        Minimum need messages containing a phrase.
-    min_authors : int, default 2
-        Minimum distinct authors of those messages.
-    max_n : int, default 4
-        Longest phrase in words.
-    absorb : float, default 0.6
-        A longer phrase replaces a sub-phrase when it occurs in at least this share
-        of the sub-phrase's need messages.
-    negative_threshold : float or None, default -0.5
-        Messages with ``sentiment_score <= negative_threshold`` count as need messages
-        too (ignored when None or when the column is absent).
-    n_examples : int, default 3
-        Example content ids per phrase (the earliest ids, sorted).
+        Every row is part of the corpus the lift compares with; rows with a null
+        ``community_id`` only serve as that background.
+    settings : PainPointSettings, optional
+        Thresholds and sizes; defaults to `PainPointSettings()`.
     patterns_path : str or Path, optional
         Alternative need-pattern file.
     with_content_ids : bool, default False
-        Add a ``content_ids`` column: every need message counted for the phrase
+        Add a ``content_ids`` column: every complaint message counted for the phrase
         (sorted), e.g. to follow its trend or average its sentiment.
 
     Returns
@@ -274,87 +380,113 @@ def extract_pain_points(
     DataFrame
         ``[community_id, rank, phrase, language, count_messages, count_authors,
         example_content_ids, share_of_messages, share_of_need_messages, score]``
-        (plus ``content_ids`` when asked);
-        ``count_*`` over the community's need messages containing the phrase,
-        ``share_of_messages`` = ``count_messages`` / all messages of the community.
+        (plus ``content_ids`` when asked); ``count_*`` over the community's complaint
+        messages containing the phrase, ``share_of_messages`` = ``count_messages`` /
+        all messages of the community, ``score`` = ``count_authors`` x ln(lift).
     """
+    s = settings or PainPointSettings()
     m = messages.reset_index(drop=True)
     out_cols = _OUT_COLS + (["content_ids"] if with_content_ids else [])
     if m.empty:
         return pd.DataFrame(columns=out_cols)
     langs = [resolve_language(lang, b) for lang, b in zip(m["language"], m["body"], strict=True)]
-    if "is_need_message" in m.columns and patterns_path is None:
-        need = m["is_need_message"].fillna(False).to_numpy(dtype=bool, copy=True)
-    else:
-        need = find_need_messages(m["body"], langs, patterns_path=patterns_path)
-    if negative_threshold is not None and "sentiment_score" in m.columns:
-        score = pd.to_numeric(m["sentiment_score"], errors="coerce").to_numpy(dtype=float)
-        need |= np.nan_to_num(score, nan=np.inf) <= negative_threshold
+    need = complaint_messages(m, s.negative_threshold, langs=langs, patterns_path=patterns_path)
     comm = m["community_id"].astype(object).where(m["community_id"].notna(), "__none__")
     banned = _need_words(patterns_path) | stopwords("zh") | stopwords("en")
+    singles = complaint_lexicon(patterns_path)
+    max_n = s.pain_max_words
     if "segments" in m.columns:
         grams = [
-            _run_candidates(tuple(map(tuple, runs)), max_n, banned)
+            _run_candidates(tuple(map(tuple, runs)), max_n, banned, singles)
             if runs is not None
             else frozenset()
             for runs in m["segments"]
         ]
     else:
         grams = [
-            _candidates(b, lang, max_n, banned) if isinstance(b, str) else frozenset()
+            _candidates(b, lang, max_n, banned, singles) if isinstance(b, str) else frozenset()
             for b, lang in zip(m["body"], langs, strict=True)
         ]
-    need_grams = {g for i, gs in enumerate(grams) if need[i] for g in gs}
-    lengths = np.fromiter(
-        (len(gs & need_grams) if not need[i] else len(gs) for i, gs in enumerate(grams)),
-        dtype=np.int64,
-        count=len(grams),
-    )
-    ex = pd.DataFrame(
+    in_group = comm.to_numpy() != "__none__"
+    complaint_grams = {g for i, gs in enumerate(grams) if need[i] and in_group[i] for g in gs}
+    if not complaint_grams:
+        return pd.DataFrame(columns=out_cols)
+    # Corpus frequency: messages of the whole frame (every group, complaint or not)
+    # holding the phrase, counted once per message.
+    first = ~m["content_id"].duplicated().to_numpy()
+    corpus_counts: dict[tuple, int] = {}
+    # And the group's other (not complaint) messages holding it.
+    other_counts: dict[tuple[str, tuple], int] = {}
+    comm_ids = comm.to_numpy()
+    for i, gs in enumerate(grams):
+        hits = gs & complaint_grams
+        if first[i]:
+            for g in hits:
+                corpus_counts[g] = corpus_counts.get(g, 0) + 1
+        if in_group[i] and not need[i]:
+            for g in hits:
+                key = (comm_ids[i], g)
+                other_counts[key] = other_counts.get(key, 0) + 1
+    n_corpus = int(first.sum())
+    rows_idx = [i for i in range(len(m)) if need[i] and in_group[i]]
+    lengths = np.fromiter((len(grams[i]) for i in rows_idx), dtype=np.int64, count=len(rows_idx))
+    nx = pd.DataFrame(
         {
-            "row": np.repeat(np.arange(len(m)), lengths),
-            "gram": [
-                g for i, gs in enumerate(grams) for g in sorted(gs if need[i] else gs & need_grams)
-            ],
+            "row": np.repeat(np.asarray(rows_idx, dtype=np.int64), lengths),
+            "gram": [g for i in rows_idx for g in sorted(grams[i])],
         }
     )
-    if ex.empty:
-        return pd.DataFrame(columns=out_cols)
-    ex["cls"] = comm.to_numpy()[ex["row"]] + np.where(need[ex["row"]], "|need", "|other")
-    class_total = ex.groupby("cls").size()
-    avg_class = float(class_total.mean())
-    term_total = ex.groupby("gram").size()
-    nx = ex[need[ex["row"]] & (comm.to_numpy()[ex["row"]] != "__none__")].copy()
-    if nx.empty:
-        return pd.DataFrame(columns=out_cols)
     nx["community_id"] = comm.to_numpy()[nx["row"]]
     nx["author"] = m["author_user_id"].to_numpy()[nx["row"]]
     nx["content_id"] = m["content_id"].to_numpy()[nx["row"]]
-    keys = ["community_id", "gram", "cls"]
+    keys = ["community_id", "gram"]
     agg = (
         nx.groupby(keys, sort=True)
         .agg(count_messages=("row", "size"), count_authors=("author", "nunique"))
         .reset_index()
     )
-    agg = agg[(agg["count_messages"] >= min_messages) & (agg["count_authors"] >= min_authors)]
-    if agg.empty:
-        return pd.DataFrame(columns=out_cols)
-    # Message ids only for the phrases with enough support (most candidates have not).
-    kept = nx.merge(agg[keys], on=keys).sort_values(keys[:2] + ["content_id"], kind="mergesort")
-    ids = kept.groupby(keys, sort=True)["content_id"].agg(list)
-    agg = agg.reset_index(drop=True)
-    agg["content_ids"] = ids.reindex(pd.MultiIndex.from_frame(agg[keys])).to_list()
-    agg["examples"] = [ids[:n_examples] for ids in agg["content_ids"]]
-    agg["score"] = (
-        agg["count_messages"].to_numpy() / class_total.reindex(agg["cls"]).to_numpy()
-    ) * np.log1p(avg_class / term_total.reindex(agg["gram"]).to_numpy())
-    agg["key"] = [join_tokens(g) for g in agg["gram"]]
     n_all = comm.value_counts()
     n_need = comm[need].value_counts()
+    agg = agg[
+        (agg["count_messages"] >= s.pain_min_messages)
+        & (agg["count_authors"] >= s.pain_min_authors)
+    ].reset_index(drop=True)
+    if agg.empty:
+        return pd.DataFrame(columns=out_cols)
+    rate_in_complaints = agg["count_messages"].to_numpy() / n_need.reindex(
+        agg["community_id"]
+    ).to_numpy(dtype=float)
+    rate_in_corpus = np.fromiter(
+        (corpus_counts[g] for g in agg["gram"]), dtype=float, count=len(agg)
+    ) / max(n_corpus, 1)
+    n_other = (n_all - n_need.reindex(n_all.index).fillna(0)).reindex(agg["community_id"])
+    rate_in_others = np.fromiter(
+        (
+            other_counts.get((c, g), 0)
+            for c, g in zip(agg["community_id"], agg["gram"], strict=True)
+        ),
+        dtype=float,
+        count=len(agg),
+    ) / np.maximum(n_other.to_numpy(dtype=float), 1)
+    agg["lift"] = rate_in_complaints / rate_in_corpus
+    agg = agg[
+        (agg["lift"] >= s.pain_min_lift)
+        & (rate_in_complaints > s.pain_min_group_lift * rate_in_others)
+    ].reset_index(drop=True)
+    if agg.empty:
+        return pd.DataFrame(columns=out_cols)
+    agg["score"] = agg["count_authors"].to_numpy() * np.log(agg["lift"].to_numpy())
+    # Message ids only for the phrases with enough support (most candidates have not).
+    kept = nx.merge(agg[keys], on=keys).sort_values(keys + ["content_id"], kind="mergesort")
+    ids = kept.groupby(keys, sort=True)["content_id"].agg(list)
+    agg["content_ids"] = ids.reindex(pd.MultiIndex.from_frame(agg[keys])).to_list()
+    agg["examples"] = [ids[: s.n_examples] for ids in agg["content_ids"]]
+    agg["key"] = [join_tokens(g) for g in agg["gram"]]
     stop = stopwords("zh") | stopwords("en")
     rows = []
     for cid, cand in agg.groupby("community_id", sort=True):
-        for rank, row in enumerate(_select(cand, top_n, absorb, stop), start=1):
+        picked = _select(cand, s.top_pain_points, s.pain_absorb_share, stop)
+        for rank, row in enumerate(picked, start=1):
             rows.append(
                 {
                     "community_id": cid,
@@ -371,3 +503,43 @@ def extract_pain_points(
                 }
             )
     return pd.DataFrame(rows, columns=out_cols)
+
+
+def complaint_messages(
+    messages: pd.DataFrame,
+    negative_threshold: float | None,
+    *,
+    langs: list[str] | None = None,
+    patterns_path: str | Path | None = None,
+) -> np.ndarray:
+    """Flag the complaint messages: a need pattern, or a clearly negative score.
+
+    Parameters
+    ----------
+    messages : DataFrame
+        ``body``, ``language`` and optionally ``is_need_message`` (the stored flag,
+        used unless `patterns_path` is given) and ``sentiment_score``.
+    negative_threshold : float or None
+        Messages scoring at most this are complaints too (None: patterns only).
+    langs : list of str, optional
+        Resolved languages of the rows (resolved here when missing).
+    patterns_path : str or Path, optional
+        Alternative need-pattern file.
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    if "is_need_message" in messages.columns and patterns_path is None:
+        need = messages["is_need_message"].fillna(False).to_numpy(dtype=bool, copy=True)
+    else:
+        if langs is None:
+            langs = [
+                resolve_language(lang, b)
+                for lang, b in zip(messages["language"], messages["body"], strict=True)
+            ]
+        need = find_need_messages(messages["body"], langs, patterns_path=patterns_path)
+    if negative_threshold is not None and "sentiment_score" in messages.columns:
+        score = pd.to_numeric(messages["sentiment_score"], errors="coerce").to_numpy(dtype=float)
+        need |= np.nan_to_num(score, nan=np.inf) <= negative_threshold
+    return need

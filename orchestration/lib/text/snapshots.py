@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from orchestration.lib.config import dbt_project_var
-from orchestration.lib.text.painpoints import extract_pain_points
+from orchestration.lib.text.painpoints import PainPointSettings, extract_pain_points
 from orchestration.lib.text.sentiment import NEUTRAL_BAND
 
 __all__ = [
@@ -34,7 +34,7 @@ __all__ = [
     "week_start",
 ]
 
-ALGORITHM_VERSION = "2"
+ALGORITHM_VERSION = "3"
 """Bumped whenever `pain_points_at` changes its results for the same inputs."""
 
 PAIN_POINT_COLUMNS = [
@@ -61,26 +61,17 @@ PAIN_POINT_COLUMNS = [
 
 
 @dataclass(frozen=True)
-class TextSettings:
-    """Settings of the per-snapshot pain points (the defaults are the documented ones)."""
+class TextSettings(PainPointSettings):
+    """Settings of the per-snapshot pain points: the extraction's (`PainPointSettings`),
+    the window and the trend (the defaults are the documented ones)."""
 
     window_days: int = int(dbt_project_var("text_window_days"))
     """Days of messages behind a snapshot's pain points (dbt's var text_window_days, the
     window of the topic and sentiment marts)."""
-    top_pain_points: int = 5
-    """Pain points kept per group and snapshot."""
-    pain_min_messages: int = 3
-    """A pain point needs at least this many need messages in the window..."""
-    pain_min_authors: int = 2
-    """...from at least this many distinct authors."""
-    negative_threshold: float = -0.5
-    """Messages scoring at most this count as complaints even without a need pattern."""
     trend_ratio: float = 1.5
     """Rising / falling when the weekly rate changes by this factor..."""
     trend_min_change: float = 2.0
     """...and by at least this many messages per week."""
-    n_examples: int = 3
-    """Example content ids per phrase."""
 
     def fingerprint(self, *parts: str) -> str:
         """Hash of the settings, the algorithm version and any upstream fingerprints."""
@@ -100,15 +91,7 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 def _pain_points(
     window: pd.DataFrame, snapshot_date: date, kind: str, s: TextSettings
 ) -> pd.DataFrame:
-    found = extract_pain_points(
-        window,
-        top_n=s.top_pain_points,
-        min_messages=s.pain_min_messages,
-        min_authors=s.pain_min_authors,
-        negative_threshold=s.negative_threshold,
-        n_examples=s.n_examples,
-        with_content_ids=True,
-    )
+    found = extract_pain_points(window, s, with_content_ids=True)
     if found.empty:
         return _empty(PAIN_POINT_COLUMNS)
     monday = pd.Timestamp(week_start(snapshot_date))
