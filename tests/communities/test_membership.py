@@ -131,6 +131,26 @@ def test_pvalue_matches_scipy_binomial_tail_on_unweighted_graph():
     assert set(codes.tolist()) <= {0, 1}
 
 
+def test_correction_counts_only_the_communities_a_user_touches():
+    # Three communities; vertex 0's ties all stay in its own {0,1,2,3}: detection had one
+    # choice for it, so its p-value is the plain binomial tail. Vertex 4 touches two.
+    src = np.array([0, 0, 0, 1, 2, 4, 4, 5, 6, 8, 9, 10, 8])
+    dst = np.array([1, 2, 3, 2, 3, 5, 3, 6, 7, 9, 10, 11, 11])
+    weights = np.ones(len(src))
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2])
+    pvalues, _ = membership_pvalues(12, src, dst, weights, labels)
+    strength = np.bincount(src, minlength=12) + np.bincount(dst, minlength=12)
+    total = strength.sum()
+
+    def tail(v: int, inside: int) -> float:
+        own = strength[labels == labels[v]].sum()
+        p = (own - strength[v]) / (total - strength[v])
+        return binom.sf(inside - 1, strength[v], p)
+
+    assert pvalues[0] == pytest.approx(tail(0, 3), rel=1e-9)
+    assert pvalues[4] == pytest.approx(min(1.0, 2 * tail(4, 1)), rel=1e-9)
+
+
 def test_surprise_by_hand():
     # Two triangles joined by one edge: q = 6/7, p = 2 * (7/14)^2 = 1/2.
     src = np.array([0, 0, 1, 3, 3, 4, 2])

@@ -111,6 +111,38 @@ def test_dormant_communities_are_those_without_enough_recent_ties_inside():
     assert dormant_labels(membership, recent.iloc[:0], 1) == [0, 1]
 
 
+def test_only_members_keep_a_community_awake():
+    # Five users who talk to a bit of everyone (3 ties into community 0, one into each
+    # other community: fringe there) keep talking to each other; community 0's members
+    # fell silent. Their recent ties must not keep community 0 alive.
+    edges = _planted_edges()
+    xs = [f"x{i}" for i in range(5)]
+    ties = [(x, f"u{k:03d}") for i, x in enumerate(xs) for k in (i, i + 5, i + 10)]
+    ties += [(x, f"u{20 * c + i:03d}") for i, x in enumerate(xs) for c in range(1, 8)]
+    loose = pd.DataFrame(ties, columns=["user_id_a", "user_id_b"]).assign(edge_weight=1.0)
+    users = pd.Series([f"u{i:03d}" for i in range(160)] + xs)
+    first_community = [f"u{i:03d}" for i in range(20)]
+    second = [f"u{i:03d}" for i in range(20, 40)]
+    recent = pd.DataFrame(
+        [(a, b) for group in (xs, second) for i, a in enumerate(group) for b in group[i + 1 :]],
+        columns=["user_id_a", "user_id_b"],
+    )
+    empty = pd.DataFrame(columns=["user_id", "community_id"])
+    result = detect_snapshot(
+        pd.concat([edges, loose], ignore_index=True),
+        users,
+        empty,
+        None,
+        date(2026, 1, 11),
+        replace(DetectionSettings(), split_alpha=None),
+        recent_edges=recent,
+    )
+    status = result.assignments.set_index("user_id")["membership_status"]
+    assert not set(first_community) & set(status.index)
+    assert (status.reindex(second) == "member").all()
+    assert result.run["count_dormant"] == 7
+
+
 def _halves(size: int = 8) -> tuple[list[str], pd.DataFrame]:
     users = [f"u{i:02d}" for i in range(2 * size)]
     halves = (users[:size], users[size:])

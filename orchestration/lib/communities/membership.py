@@ -12,13 +12,14 @@ count of neighbours inside on an unweighted graph; on a weighted graph a heavy t
 counts for more than a light one) and the p-value is ``P(X >= x)`` for
 ``X ~ Binomial(d_i, p)``, computed for real ``x`` by the regularised incomplete beta
 function. Detection picked the community where the user's ties are most concentrated,
-out of all the graph's communities, so the p-value is multiplied by the number of
-communities (Bonferroni over the choice, the order-statistics idea of OSLOM,
-Lancichinetti et al. 2011). A user whose corrected p-value is below ``alpha`` and who
-keeps at least ``min_share`` of their interaction weight inside is a ``member``; any
-other user with a tie inside is ``fringe`` (weakly attached: keeps the
-community label for visibility, is not counted as a member); a user with no tie inside
-is unassigned. Pure numpy/scipy; no warehouse, no Dagster.
+out of the communities their ties reach (Leiden and label propagation only move a
+user to a neighbour's community), so the p-value is multiplied by the number of
+distinct communities among the user's neighbours (Bonferroni over the choice, the
+order-statistics idea of OSLOM, Lancichinetti et al. 2011). A user whose corrected
+p-value is below ``alpha`` and who keeps at least ``min_share`` of their interaction
+weight inside is a ``member``; any other user with a tie inside is ``fringe`` (weakly
+attached: keeps the community label for visibility, is not counted as a member); a
+user with no tie inside is unassigned. Pure numpy/scipy; no warehouse, no Dagster.
 
 Why a share as well as a p-value: the configuration model expects a tiny share of
 anyone's ties in any one small community, so a user who talks to a bit of everyone
@@ -80,9 +81,9 @@ def membership_pvalues(
     Returns
     -------
     (numpy.ndarray, numpy.ndarray)
-        The p-value times the number of communities, capped at 1 (``nan`` for
-        unassigned vertices), and the interaction weight each vertex has inside its
-        community (0 for unassigned).
+        The p-value times the number of distinct communities among the vertex's
+        neighbours (at least 1), capped at 1 (``nan`` for unassigned vertices), and the
+        interaction weight each vertex has inside its community (0 for unassigned).
     """
     labels = np.asarray(labels, dtype=np.int64)
     pvalues = np.full(n, np.nan)
@@ -111,7 +112,7 @@ def membership_pvalues(
     tail[positive] = betainc(
         successes[positive], trials[positive] - successes[positive] + 1.0, expected[positive]
     )
-    pvalues[i] = np.minimum(1.0, tail * n_communities)
+    pvalues[i] = np.minimum(1.0, tail * _choices(n, src, dst, labels)[i])
     pvalues[assigned & (degree == 0)] = 1.0
     return pvalues, inside
 
@@ -155,3 +156,13 @@ def membership_status_codes(
     share = np.divide(inside, strength, out=np.zeros(n), where=strength > 0)
     codes[tied & (pvalues < alpha) & (share >= min_share)] = CODE_MEMBER
     return codes
+
+
+def _choices(n: int, src: np.ndarray, dst: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Distinct communities among each vertex's neighbours (at least 1)."""
+    vertex = np.concatenate([src, dst]).astype(np.int64)
+    label = np.concatenate([labels[dst], labels[src]])
+    keep = label >= 0
+    pairs = np.unique(vertex[keep] * (int(labels.max()) + 1) + label[keep])
+    counts = np.bincount(pairs // (int(labels.max()) + 1), minlength=n)
+    return np.maximum(counts, 1).astype(np.float64)

@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 #: Bump when the snapshot logic changes results, so stored snapshots are recomputed.
-ALGORITHM_VERSION = 5
+ALGORITHM_VERSION = 6
 
 
 @dataclass(frozen=True)
@@ -272,7 +272,16 @@ def detect_snapshot(
         settings.min_size if settings.min_recent_members is None else settings.min_recent_members
     )
     if recent_edges is not None and threshold > 0:
-        dormant = dormant_labels(membership, recent_edges, threshold)
+        # Only members count: fringe users' ties (they talk to a bit of everyone) kept
+        # a community whose members had all gone quiet alive for weeks.
+        counted = membership
+        if "membership_status" in membership:
+            counted = membership.assign(
+                community_label=membership["community_label"].where(
+                    membership["membership_status"] == "member", -1
+                )
+            )
+        dormant = dormant_labels(counted, recent_edges, threshold)
         if dormant:
             membership = membership.assign(
                 community_label=membership["community_label"].where(
