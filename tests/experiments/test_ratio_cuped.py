@@ -118,18 +118,31 @@ def test_coverage_of_the_planted_effect():
 
 
 def test_member_srm_accounts_for_whole_clusters_being_assigned():
-    # A/A: 40 clusters of very unequal size split at random, 2,000 times. The members'
-    # chi-square divided by the design effect keeps its level; the plain one does not.
+    # A/A: 200 clusters of lognormal sizes, half to each arm at random, 4,000 times. The
+    # test conditional on the clusters per arm keeps its level (a normal approximation:
+    # with only 40 such clusters it is conservative); a plain chi-square of members
+    # does not.
     rng = np.random.default_rng(9)
-    sizes = np.round(rng.lognormal(3.0, 1.0, 40)).astype(int) + 1
-    ours, naive = [], []
-    for _ in range(2000):
-        treated = rng.permutation(40) < 20
-        members = [int(sizes[~treated].sum()), int(sizes[treated].sum())]
-        ours.append(member_srm_p_value(members, float((sizes**2).sum())))
-        naive.append(srm_p_value(members))
-    assert np.mean(np.array(ours) < 0.05) <= 0.07
-    assert np.mean(np.array(naive) < 0.05) > 0.5
-    # Clusters of one member: the plain chi-square.
-    assert member_srm_p_value([480, 520], 1000.0) == pytest.approx(srm_p_value([480, 520]))
-    assert member_srm_p_value([100, 300], 400.0, [1, 3]) == pytest.approx(1.0)
+    for n_clusters, low in ((200, 0.04), (40, 0.02)):
+        sizes = np.round(rng.lognormal(3.0, 1.0, n_clusters)).astype(int) + 1
+        squares, half = float((sizes**2).sum()), n_clusters // 2
+        ours, naive = [], []
+        for _ in range(4000):
+            treated = rng.permutation(n_clusters) < half
+            members = [int(sizes[~treated].sum()), int(sizes[treated].sum())]
+            ours.append(member_srm_p_value([half, half], members, squares))
+            naive.append(srm_p_value(members))
+        assert low <= np.mean(np.array(ours) < 0.05) <= 0.065
+        assert np.mean(np.array(naive) < 0.05) > 0.5
+    # Two arms: the z-test of one arm's members against the hypergeometric variance.
+    g, n1 = 40, 20
+    var = n1 * (g - n1) / (g - 1) * sizes.var()
+    z = (members[0] - n1 * sizes.mean()) / np.sqrt(var)
+    assert member_srm_p_value([20, 20], members, squares) == pytest.approx(
+        2 * sps.norm.sf(abs(z)), rel=1e-9
+    )
+    # Clusters of one member each: no evidence either way; the treatment's clusters
+    # three times as large as the control's: flagged.
+    assert member_srm_p_value([500, 500], [500, 500], 1000.0) == 1.0
+    big = np.r_[np.full(30, 10), np.full(30, 30)]
+    assert member_srm_p_value([30, 30], [300, 900], float((big**2).sum())) < 1e-6

@@ -151,7 +151,9 @@ def test_cluster_experiment_has_cuped_rows_holm_and_member_srm():
     assert not row["has_srm"] and row["has_member_srm"]
     members = [int(r["members"]) for r in rows[::2]]
     squares = sum(r["members_sum_squares"] for r in rows[::2])
-    assert row["member_srm_p_value"] == pytest.approx(member_srm_p_value(members, squares))
+    assert row["member_srm_p_value"] == pytest.approx(
+        member_srm_p_value([50, 50], members, squares)
+    )
 
 
 def test_user_experiment_has_no_member_srm(readout):

@@ -179,7 +179,9 @@ def analyse_experiments(
             by_variant = arms.groupby("variant")
             members = by_variant["members"].max().sort_index()
             size_squares = float(by_variant["members_sum_squares"].max().sum())
-            p_member = member_srm_p_value([int(c) for c in members], size_squares, weights)
+            p_member = member_srm_p_value(
+                [int(c) for c in counts], [int(c) for c in members], size_squares
+            )
             members_text = ", ".join(f"{v}={int(c)}" for v, c in members.items())
             has_member_srm = p_member < SRM_ALPHA
         health.append((exp.experiment_id, ", ".join(f"{v}={int(c)}" for v, c in counts.items()),

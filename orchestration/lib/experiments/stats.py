@@ -467,40 +467,43 @@ def srm_p_value(counts: list[int], weights: list[float] | None = None) -> float:
 
 
 def member_srm_p_value(
-    members: list[int], cluster_size_sum_squares: float, weights: list[float] | None = None
+    clusters: list[int], members: list[int], cluster_size_sum_squares: float
 ) -> float:
     """Chi-square p-value of the members per variant of a cluster-randomized experiment.
 
-    Whole clusters are assigned, so the members of a variant vary far more than if each
-    member were assigned alone: with cluster sizes ``s_i`` assigned to variant ``k`` with
-    probability ``w_k``, the members of ``k`` have variance ``w_k (1 - w_k) sum(s_i^2)``
-    instead of ``w_k (1 - w_k) sum(s_i)``. The statistic is the members' chi-square
-    divided by that design effect ``sum(s_i^2) / sum(s_i)`` (a plain chi-square of
-    members would flag every experiment with a few large clusters).
+    Whole clusters are assigned, so members per variant are not a multinomial draw: a
+    plain chi-square of members flags nearly every experiment with a few large clusters.
+    Given the clusters per variant ``n_k`` (whose split the unit-level SRM tests against
+    the intended one), a random assignment gives variant ``k`` the members of ``n_k``
+    clusters drawn without replacement: expected ``n_k * mean(s)``, covariance
+    ``G / (G - 1) * var(s) * (diag(n) - n n' / G)`` over the ``G`` cluster sizes ``s``.
+    The statistic is the Pearson form of that covariance, chi-square with one degree of
+    freedom fewer than variants: it flags members per arm that the intended split of
+    clusters cannot explain (large clusters piling up in one arm, members lost in one).
 
     Parameters
     ----------
+    clusters : list of int
+        Clusters per variant.
     members : list of int
         Members per variant.
     cluster_size_sum_squares : float
         ``sum(s_i^2)`` over every assigned cluster.
-    weights : list of float, optional
-        Intended shares (any positive scale); equal when omitted.
 
     Returns
     -------
     float
-        1.0 when there are no members.
+        1.0 when the clusters all have the same size or fewer than two variants.
     """
-    total = sum(members)
-    if not total or len(members) < 2 or cluster_size_sum_squares <= 0:
+    g, total = sum(clusters), sum(members)
+    if len(members) < 2 or g < 2 or not total or any(n <= 0 for n in clusters):
         return 1.0
-    weights = weights or [1.0] * len(members)
-    scale = sum(weights)
-    chi2 = sum(
-        (o - w / scale * total) ** 2 / (w / scale * cluster_size_sum_squares)
-        for o, w in zip(members, weights, strict=True)
-    )
+    mean = total / g
+    variance = cluster_size_sum_squares / g - mean**2  # population variance of sizes
+    scale = variance * g / (g - 1)
+    if scale <= 1e-12 * max(mean**2, 1.0):
+        return 1.0
+    chi2 = sum((m - n * mean) ** 2 / (n * scale) for n, m in zip(clusters, members, strict=True))
     return float(_stats.chi2.sf(chi2, len(members) - 1))
 
 
