@@ -42,21 +42,25 @@ def _reference(a, b, alpha=0.05):
         r, s = m.sum() / d.sum(), p.sum() / q.sum()
         phi_post = (m - r * d) / d.mean()
         phi_pre = (p - s * q) / q.mean()
-        n = len(m)
-        cov = np.cov(phi_post, phi_pre, ddof=1)
-        parts.append((r, s, cov[0, 0], cov[1, 1], cov[0, 1], n))
-    theta = sum(x[4] / x[5] for x in parts) / sum(x[3] / x[5] for x in parts)
-    (ra, sa, vpa, vqa, ca, na), (rb, sb, vpb, vqb, cb, nb) = parts
-    var_a = vpa + theta**2 * vqa - 2 * theta * ca
-    var_b = vpb + theta**2 * vqb - 2 * theta * cb
+        parts.append((r, s, phi_post, phi_pre, len(m)))
+    cov = [np.cov(x[2], x[3], ddof=1) for x in parts]
+    theta = sum(c[0, 1] / x[4] for c, x in zip(cov, parts, strict=True)) / sum(
+        c[1, 1] / x[4] for c, x in zip(cov, parts, strict=True)
+    )
+    (ra, sa, post_a, pre_a, na), (rb, sb, post_b, pre_b, nb) = parts
+    adjusted_a, adjusted_b = post_a - theta * pre_a, post_b - theta * pre_b
+    var_a, var_b = adjusted_a.var(ddof=1), adjusted_b.var(ddof=1)
     diff = (rb - theta * sb) - (ra - theta * sa)
     rel = diff / ra
-    se_rel = np.sqrt(var_b / (ra**2 * nb) + var_a * rb**2 / (ra**4 * na))
+    # Influence of each unit on (A_b - A_a) / R_a, theta held fixed.
+    infl_a = -(adjusted_a + rel * post_a) / ra
+    infl_b = adjusted_b / ra
+    se_rel = np.sqrt(infl_a.var(ddof=1) / na + infl_b.var(ddof=1) / nb)
     dof = (var_a / na + var_b / nb) ** 2 / (
         var_a**2 / (na**2 * (na - 1)) + var_b**2 / (nb**2 * (nb - 1))
     )
     quantile = sps.t.ppf(1 - alpha / 2, dof)
-    reduction = 1 - (var_a / na + var_b / nb) / (vpa / na + vpb / nb)
+    reduction = 1 - (var_a / na + var_b / nb) / (post_a.var(ddof=1) / na + post_b.var(ddof=1) / nb)
     return diff, rel, rel - quantile * se_rel, rel + quantile * se_rel, reduction
 
 

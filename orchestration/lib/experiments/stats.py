@@ -370,7 +370,9 @@ def ratio_cuped_test(
     LiftResult
         Unadjusted means, adjusted lifts (relative to the unadjusted control ratio, as
         :func:`cuped_test`), and ``variance_reduction = 1 - var(adjusted lift) /
-        var(unadjusted lift)``.
+        var(unadjusted lift)``. The relative lift's variance is the delta method's for
+        ``(A_b - A_a) / R_a`` with ``A = R - theta P``: the control's unadjusted ratio in
+        the denominator brings its own variance and its covariance with ``A_a``.
     """
     arms = []
     for arm in (control, variant):
@@ -396,11 +398,32 @@ def ratio_cuped_test(
     new = sum(var / a[5] for (_, var), a in zip(adjusted, arms, strict=True))
     reduction = 1 - new / raw if raw > 0 else 0.0
     (mean_a, var_a), (mean_b, var_b) = adjusted
-    return _test(
+    result = _test(
         control.n, mean_a, var_a, variant.n, mean_b, var_b, alpha=alpha,
         unadjusted_mean_a=arms[0][0], unadjusted_mean_b=arms[1][0],
         variance_reduction=reduction,
     )  # fmt: skip
+    if math.isnan(result.lift_relative_ci_low) or not arms[0][0]:
+        return result
+    # The relative lift divides the adjusted difference by the *unadjusted* control
+    # ratio, whose variance is var_R, not the adjusted one: with a strong covariate the
+    # adjusted variance is a small part of it, and treating it as the base's variance
+    # (as gbstats does for unit CUPED) makes the interval too narrow.
+    base, diff = arms[0][0], mean_b - mean_a
+    scale = diff / base
+    var_post_a, cov_a = arms[0][2], arms[0][4]
+    var_rel_a = var_a + scale**2 * var_post_a + 2 * scale * (var_post_a - theta * cov_a)
+    se_rel = math.sqrt(max(var_b / variant.n + var_rel_a / control.n, 0.0)) / abs(base)
+    if se_rel == 0:
+        return result
+    dof = _welch_dof(var_a, control.n, var_b, variant.n)
+    quantile = float(_stats.t.ppf(1 - alpha / 2, dof))
+    return _replace(
+        result,
+        lift_relative_ci_low=result.lift_relative - quantile * se_rel,
+        lift_relative_ci_high=result.lift_relative + quantile * se_rel,
+        p_value=float(2 * _stats.t.sf(abs(result.lift_relative) / se_rel, dof)),
+    )
 
 
 def _replace(result: LiftResult, **changes) -> LiftResult:
