@@ -13,8 +13,11 @@ prints:
   group sizes from the demo's truncated power law (``size_min``..``size_max``, alpha
   ``size_alpha``), a group-level activity factor (gamma, shape 4: members of a group
   share their group's pace), posts per active day ``posts_per_session_day``. Share with
-  p < 0.05 for the cluster-level ratio (delta method) and for a naive per-member Welch
-  test that ignores the clustering;
+  p < 0.05 for the cluster-level ratio (delta method), for the ratio CUPED on each
+  group's own pre-period posts (drawn from a second generator seeded ``seed + 1``, so
+  the other figures stay those of the seed), and for a naive per-member Welch test that
+  ignores the clustering; and the member-level SRM's false alarms (members per arm of
+  half the groups, conditional test against the plain chi-square of members);
 * **coverage**: the same designs with the planted effects (+30% purchases, +20% posts):
   share of 95% intervals of the relative lift that contain the planted effect;
 * **parity**: gbstats' own fixture, ours against gbstats 0.8.0, side by side.
@@ -32,10 +35,14 @@ import numpy as np
 from orchestration.lib.demo._common import Knobs
 from orchestration.lib.experiments.stats import (
     CupedStats,
+    RatioCupedStats,
     RatioStats,
     SampleStats,
     cuped_test,
+    member_srm_p_value,
+    ratio_cuped_test,
     ratio_test,
+    srm_p_value,
     welch_test,
 )
 
@@ -85,7 +92,7 @@ def _cluster_outcomes(rng, n_groups, effect, days):
     treated = np.arange(n_groups) % 2 == 1
     lift = np.where(treated[ids], 1.0 + effect, 1.0)
     posts = rng.poisson(active * K.posts_per_session_day * member_pace * lift).astype(float)
-    return sizes, ids, treated, posts
+    return sizes, ids, treated, posts, member_pace
 
 
 def _ratio(m, d):
@@ -112,23 +119,45 @@ def simulate_user(rng, sims, n_users, effect):
     return hits, cover, float(np.mean(reductions))
 
 
-def simulate_cluster(rng, sims, n_groups, effect):
-    hits = {"cluster": 0, "naive_member": 0}
-    cover = {"cluster": 0, "naive_member": 0}
+def _ratio_cuped(m, d, p, q):
+    return RatioCupedStats(
+        len(m), m.sum(), (m * m).sum(), d.sum(), (d * d).sum(), (m * d).sum(),
+        p.sum(), (p * p).sum(), q.sum(), (q * q).sum(), (p * q).sum(),
+        (m * p).sum(), (m * q).sum(), (d * p).sum(), (d * q).sum(),
+    )  # fmt: skip
+
+
+def simulate_cluster(rng, sims, n_groups, effect, pre_rng):
+    names = ("cluster", "cluster_cuped", "naive_member")
+    hits, cover = dict.fromkeys(names, 0), dict.fromkeys(names, 0)
+    reductions, member_srm = [], {"conditional": 0, "plain_members": 0}
     for _ in range(sims):
-        sizes, ids, treated, posts = _cluster_outcomes(rng, n_groups, effect, WINDOW_DAYS)
+        sizes, ids, treated, posts, pace = _cluster_outcomes(rng, n_groups, effect, WINDOW_DAYS)
+        # The same members' posts over the pre-period, at their own pace, untreated.
+        pre_active = pre_rng.binomial(PRE_DAYS, K.p_session_member, ids.size)
+        pre_posts = pre_rng.poisson(pre_active * K.posts_per_session_day * pace)
         per_group = np.bincount(ids, weights=posts, minlength=n_groups)
-        arms = [
-            _ratio(per_group[treated == t], sizes[treated == t].astype(float))
+        pre_group = np.bincount(ids, weights=pre_posts, minlength=n_groups)
+        d = sizes.astype(float)
+        arms = [_ratio(per_group[treated == t], d[treated == t]) for t in (False, True)]
+        cuped_arms = [
+            _ratio_cuped(per_group[treated == t], d[treated == t], pre_group[treated == t],
+                         d[treated == t])
             for t in (False, True)
-        ]
-        cluster = ratio_test(*arms)
+        ]  # fmt: skip
+        cuped = ratio_cuped_test(*cuped_arms)
+        reductions.append(cuped.variance_reduction)
         member_treated = treated[ids]
         naive = welch_test(_sums(posts[~member_treated]), _sums(posts[member_treated]))
-        for name, result in (("cluster", cluster), ("naive_member", naive)):
+        for name, result in zip(names, (ratio_test(*arms), cuped, naive), strict=True):
             hits[name] += result.p_value < 0.05
             cover[name] += result.lift_relative_ci_low <= effect <= result.lift_relative_ci_high
-    return hits, cover
+        members = [int(sizes[~treated].sum()), int(sizes[treated].sum())]
+        clusters = [int((~treated).sum()), int(treated.sum())]
+        squares = float((d**2).sum())
+        member_srm["conditional"] += member_srm_p_value(clusters, members, squares) < 0.05
+        member_srm["plain_members"] += srm_p_value(members) < 0.05
+    return hits, cover, float(np.mean(reductions)), member_srm
 
 
 def parity():
@@ -162,10 +191,14 @@ def main() -> None:
     for name, count in hits.items():
         print(f"  false-positive rate at 0.05, {name:<13} {count / args.sims:.4f}")
     print(f"  mean CUPED variance reduction ({PRE_DAYS}-day pre-period) {reduction:.4f}")
-    hits, _ = simulate_cluster(rng, args.sims, args.groups, 0.0)
+    pre_rng = np.random.default_rng(args.seed + 1)
+    hits, _, reduction, member_srm = simulate_cluster(rng, args.sims, args.groups, 0.0, pre_rng)
     print(f"\nCluster-randomized A/A ({args.groups} groups, posts per member)")
     for name, count in hits.items():
         print(f"  false-positive rate at 0.05, {name:<13} {count / args.sims:.4f}")
+    print(f"  mean cluster CUPED variance reduction ({PRE_DAYS}-day pre-period) {reduction:.4f}")
+    for name, count in member_srm.items():
+        print(f"  member-level SRM false alarms at 0.05, {name:<13} {count / args.sims:.4f}")
     print(
         f"  naive per-member test inflation: x{hits['naive_member'] / max(hits['cluster'], 1):.2f}"
     )
@@ -174,7 +207,7 @@ def main() -> None:
     print(f"\nCoverage of 95% intervals, planted +{effect_user:.0%} purchases per user")
     for name, count in cover.items():
         print(f"  {name:<13} {count / args.sims:.4f}")
-    _, cover = simulate_cluster(rng, args.sims, args.groups, effect_group)
+    _, cover, _, _ = simulate_cluster(rng, args.sims, args.groups, effect_group, pre_rng)
     print(f"\nCoverage of 95% intervals, planted +{effect_group:.0%} posts per member (groups)")
     for name, count in cover.items():
         print(f"  {name:<13} {count / args.sims:.4f}")

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from orchestration.lib.demo.generator import generate
@@ -340,3 +341,55 @@ def test_sql_topics_and_trending_terms_match_the_reference(demo):
     assert topics["share_in_both"] > 0.99 and topics["max_difference"] < 1e-6
     assert topics["counts_equal"]
     assert trending["rows_reference"] > 0 and trending["share_in_both"] > 0.99
+
+
+def test_planted_experiment_effects_lie_in_their_99_intervals(demo):
+    """The user experiment (exp002) and the group experiment (exp001): every planted unit
+    analysed in its arm, no SRM (units or members), and the planted relative effect inside
+    the 99% interval of the primary metric, unadjusted and with CUPED."""
+    from orchestration.lib.experiments import store
+    from orchestration.lib.experiments.readout import analyse_experiments
+
+    tmp, con = demo
+    truth = con.execute(
+        f"select experiment_id, unit_type, metric, planted_effect, n_treatment, n_control "
+        f"from {_truth(tmp, 'experiments')} order by experiment_id"
+    ).df()
+    assert list(truth["unit_type"]) == ["group", "user"]
+    # The readout's own statistics at alpha 0.01 on the warehouse's per-arm sums; the
+    # mart's 95% rows must be the same readout at alpha 0.05.
+    experiments, sums = store.read_experiments(con), store.read_sums(con)
+    wide, _, _ = analyse_experiments(experiments, sums, alpha=0.01)
+    mart = con.execute("select * from fct_experiment_results").df()
+    usual, _, _ = analyse_experiments(experiments, sums, alpha=0.05)
+    key = ["experiment_id", "metric_name", "variant", "adjustment"]
+    joined = mart.merge(usual, on=key, suffixes=("", "_readout"))
+    assert len(joined) == len(mart) == len(usual)
+    for column in ("lift_relative", "lift_relative_ci_low", "p_value_adjusted"):
+        a, b = joined[column].to_numpy(float), joined[f"{column}_readout"].to_numpy(float)
+        assert ((abs(a - b) < 1e-9) | (a != a) & (b != b)).all(), column
+    health = con.execute("select * from fct_experiment_health").df().set_index("experiment_id")
+    for planted in truth.itertuples():
+        rows = wide[(wide["experiment_id"] == planted.experiment_id)
+                    & (wide["metric_name"] == planted.metric)]  # fmt: skip
+        arms = rows[rows["adjustment"] == "none"].set_index("variant")["units"]
+        assert arms.to_dict() == {"control": planted.n_control, "treatment": planted.n_treatment}
+        treated = rows[rows["variant"] == "treatment"].set_index("adjustment")
+        assert set(treated.index) == {"none", "cuped"}
+        for adjustment, row in treated.iterrows():
+            print(
+                f"{planted.experiment_id} {planted.metric} {adjustment}: planted "
+                f"{planted.planted_effect:+.3f}, estimated {row.lift_relative:+.3f}, 99% "
+                f"[{row.lift_relative_ci_low:+.3f}, {row.lift_relative_ci_high:+.3f}], "
+                f"variance reduction {row.variance_reduction:.3f}"
+            )
+            assert row.lift_relative_ci_low <= planted.planted_effect <= row.lift_relative_ci_high
+        assert treated.loc["cuped", "variance_reduction"] > 0
+        srm = health.loc[planted.experiment_id]
+        print(f"{planted.experiment_id} srm p {srm.srm_p_value:.3f}, member srm p "
+              f"{srm.member_srm_p_value:.3f}, members {srm.members_per_variant}")  # fmt: skip
+        assert not srm.has_srm
+    # Whole groups were assigned by a fair permutation: members per arm are no SRM once
+    # the clusters' sizes are accounted for (a plain chi-square of members flags it).
+    assert health.loc["exp001", "has_member_srm"] == False  # noqa: E712 (numpy bool)
+    assert pd.isna(health.loc["exp002", "member_srm_p_value"])

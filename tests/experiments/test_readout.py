@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from orchestration.lib.experiments.readout import RESULT_COLUMNS, analyse_experiments
-from orchestration.lib.experiments.stats import SampleStats, adjust_p_values, welch_test
+from orchestration.lib.experiments.stats import (
+    SampleStats,
+    adjust_p_values,
+    member_srm_p_value,
+    welch_test,
+)
 
 
 def _arm_stats(experiment_id, metric, variant, m, d=None, pre=None):
@@ -92,3 +97,68 @@ def test_srm_and_problems(readout):
     unknown = problems[problems["problem"] == "unknown_metric"]
     assert list(unknown["experiment_id"]) == ["u2"]
     assert "revenue_per_user" in unknown["reason"].iloc[0]
+
+
+def _cluster_arm(experiment_id, metric, variant, m, d, p, q, members):
+    return {
+        "experiment_id": experiment_id, "metric_name": metric, "variant": variant,
+        "units": len(m), "members": members.sum(), "m_sum": m.sum(),
+        "m_sum_squares": (m**2).sum(), "d_sum": d.sum(), "d_sum_squares": (d**2).sum(),
+        "m_d_sum_products": (m * d).sum(), "pre_sum": p.sum(), "pre_sum_squares": (p**2).sum(),
+        "post_pre_sum_products": (m * p).sum(), "pre_d_sum": q.sum(),
+        "pre_d_sum_squares": (q**2).sum(), "pre_m_pre_d_sum_products": (p * q).sum(),
+        "m_pre_d_sum_products": (m * q).sum(), "d_pre_sum_products": (d * p).sum(),
+        "d_pre_d_sum_products": (d * q).sum(),
+    }  # fmt: skip
+
+
+def test_cluster_experiment_has_cuped_rows_holm_and_member_srm():
+    rng = np.random.default_rng(4)
+    rows = []
+    # 50 groups per arm, but the treatment's groups are three times as large: the cluster
+    # split is fine, the member split is not, even after the clusters' design effect.
+    for variant, lift, scale in (("control", 1.0, 1), ("treatment", 1.2, 3)):
+        size = rng.integers(5, 40, 50).astype(float) * scale
+        rate = 0.3 * rng.gamma(4.0, 0.25, 50)
+        q, d = size * 28, size * 20
+        p, m = rng.poisson(rate * q) * 1.0, rng.poisson(lift * rate * d) * 1.0
+        row = _cluster_arm("g2", "posts_per_member_day", variant, m, d, p, q, size)
+        rows.append(row | {"members_sum_squares": (size**2).sum()})
+        active = rng.binomial(size.astype(int), 0.6) * 1.0
+        row = _cluster_arm("g2", "active_member_share", variant, active, size,
+                           rng.binomial(size.astype(int), 0.6) * 1.0, size, size)  # fmt: skip
+        rows.append(row | {"members_sum_squares": (size**2).sum()})
+    experiments = pd.DataFrame({"experiment_id": ["g2"], "unit_type": ["group"],
+                                "primary_metric": ["posts_per_member_day"],
+                                "traffic_split": [None]})  # fmt: skip
+    results, health, problems = analyse_experiments(experiments, pd.DataFrame(rows))
+    assert problems.empty
+    treated = results[results["variant"] == "treatment"].set_index(["metric_name", "adjustment"])
+    assert set(treated.index) == {(metric, adjustment)
+                                  for metric in ("posts_per_member_day", "active_member_share")
+                                  for adjustment in ("none", "cuped")}  # fmt: skip
+    assert set(results["analysis_unit"]) == {"group"}
+    cuped = treated.loc[("posts_per_member_day", "cuped")]
+    assert cuped["variance_reduction"] > 0.3
+    assert cuped["lift_relative_ci_low"] <= 0.2 <= cuped["lift_relative_ci_high"]
+    assert np.isnan(treated.loc[("posts_per_member_day", "none"), "variance_reduction"])
+    for adjustment in ("none", "cuped"):
+        family = treated.xs(adjustment, level="adjustment")
+        expected = adjust_p_values(family["p_value"].to_numpy(), "holm")
+        np.testing.assert_allclose(family["p_value_adjusted"].to_numpy(), expected)
+    row = health.set_index("experiment_id").loc["g2"]
+    assert row["units_per_variant"] == "control=50, treatment=50"
+    assert not row["has_srm"] and row["has_member_srm"]
+    members = [int(r["members"]) for r in rows[::2]]
+    squares = sum(r["members_sum_squares"] for r in rows[::2])
+    assert row["member_srm_p_value"] == pytest.approx(
+        member_srm_p_value([50, 50], members, squares)
+    )
+
+
+def test_user_experiment_has_no_member_srm(readout):
+    (_, health, _), _ = readout
+    by_id = health.set_index("experiment_id")
+    assert by_id.loc["u1", "member_srm_p_value"] != by_id.loc["u1", "member_srm_p_value"]
+    assert by_id.loc["u1", "has_member_srm"] is None
+    assert by_id.loc["g1", "has_member_srm"] is not None

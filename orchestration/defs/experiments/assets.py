@@ -69,12 +69,22 @@ def experiment_readout(context: dg.AssetExecutionContext, config: ExperimentConf
     asset=_KEYS["experiment_results"],
     description="One row per (experiment, metric, variant, adjustment); adjustment none or "
     "cuped; p-values in [0, 1] with the adjusted one not below the raw one; the relative "
-    "lift inside its interval; one health row per experiment with results.",
+    "lift inside its interval; one health row per experiment with results; a variance "
+    "reduction on every cuped row; a member-level SRM p-value in [0, 1] for every cluster "
+    "experiment.",
     blocking=True,
 )
 def experiment_readout_is_valid() -> dg.AssetCheckResult:
     with connect(load_settings().duckdb_path, read_only=True) as con:
-        duplicated, adjustments, p_values, intervals, missing_health = con.execute(
+        (
+            duplicated,
+            adjustments,
+            p_values,
+            intervals,
+            missing_health,
+            cuped_without_reduction,
+            clusters_without_member_srm,
+        ) = con.execute(
             f"""
             with results as (select * from {store.SCHEMA}.experiment_results)
             select
@@ -91,6 +101,13 @@ def experiment_readout_is_valid() -> dg.AssetCheckResult:
                 (select count(distinct experiment_id) from results
                  where experiment_id not in (
                      select experiment_id from {store.SCHEMA}.experiment_health)),
+                count(*) filter (where adjustment = 'cuped' and variance_reduction is null),
+                (select count(*) from {store.SCHEMA}.experiment_health
+                 where experiment_id in (
+                     select experiment_id from results
+                     where analysis_unit in ('group', 'community'))
+                   and (member_srm_p_value is null
+                        or member_srm_p_value not between 0 and 1)),
             from results
             """
         ).fetchall()[0]
@@ -100,5 +117,7 @@ def experiment_readout_is_valid() -> dg.AssetCheckResult:
         "p_values_out_of_range": int(p_values),
         "lifts_outside_interval": int(intervals),
         "experiments_without_health": int(missing_health),
+        "cuped_rows_without_variance_reduction": int(cuped_without_reduction),
+        "cluster_experiments_without_member_srm": int(clusters_without_member_srm),
     }
     return dg.AssetCheckResult(passed=not any(failures.values()), metadata=failures)

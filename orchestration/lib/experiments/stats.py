@@ -25,11 +25,14 @@ from scipy import stats as _stats
 __all__ = [
     "CupedStats",
     "LiftResult",
+    "RatioCupedStats",
     "RatioStats",
     "SampleStats",
     "adjust_p_values",
     "cuped_test",
+    "member_srm_p_value",
     "parse_traffic_split",
+    "ratio_cuped_test",
     "ratio_test",
     "srm_p_value",
     "welch_test",
@@ -115,6 +118,55 @@ class CupedStats:
         if self.n <= 1:
             return 0.0
         return (self.post_pre_sum_products - self.post_sum * self.pre_sum / self.n) / (self.n - 1)
+
+
+@dataclass(frozen=True)
+class RatioCupedStats:
+    """Sufficient statistics of a ratio metric and its pre-period ratio in one arm.
+
+    Per unit (a cluster): ``m`` and ``d`` the post-period numerator and denominator,
+    ``p`` and ``q`` the pre-period ones; the sums of the four values, of their squares
+    and of the six cross products.
+    """
+
+    n: int
+    m_sum: float
+    m_sum_squares: float
+    d_sum: float
+    d_sum_squares: float
+    m_d_sum_products: float
+    p_sum: float
+    p_sum_squares: float
+    q_sum: float
+    q_sum_squares: float
+    p_q_sum_products: float
+    m_p_sum_products: float
+    m_q_sum_products: float
+    d_p_sum_products: float
+    d_q_sum_products: float
+
+    @property
+    def post(self) -> RatioStats:
+        return RatioStats(self.n, self.m_sum, self.m_sum_squares, self.d_sum,
+                          self.d_sum_squares, self.m_d_sum_products)  # fmt: skip
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Means of ``(m, d, p, q)`` and their sample covariance matrix (``n - 1``)."""
+        sums = np.array([self.m_sum, self.d_sum, self.p_sum, self.q_sum])
+        mm, dd, pp, qq = (
+            self.m_sum_squares,
+            self.d_sum_squares,
+            self.p_sum_squares,
+            self.q_sum_squares,
+        )
+        md, mp, mq = self.m_d_sum_products, self.m_p_sum_products, self.m_q_sum_products
+        dp, dq, pq = self.d_p_sum_products, self.d_q_sum_products, self.p_q_sum_products
+        products = np.array(
+            [[mm, md, mp, mq], [md, dd, dp, dq], [mp, dp, pp, pq], [mq, dq, pq, qq]]
+        )
+        n = self.n
+        covariance = (products - np.outer(sums, sums) / n) / (n - 1) if n > 1 else products * 0
+        return sums / n, covariance
 
 
 @dataclass(frozen=True)
@@ -292,6 +344,88 @@ def cuped_test(control: CupedStats, variant: CupedStats, *, alpha: float = 0.05)
     return result
 
 
+def ratio_cuped_test(
+    control: RatioCupedStats, variant: RatioCupedStats, *, alpha: float = 0.05
+) -> LiftResult:
+    """CUPED for a ratio metric (a cluster experiment): adjusted by the pre-period ratio.
+
+    Each arm's post ratio ``R = mean(m) / mean(d)`` and pre ratio
+    ``P = mean(p) / mean(q)`` get their variances and covariance by the delta method
+    over units; ``theta = (cov_a / n_a + cov_b / n_b) / (var_P_a / n_a + var_P_b / n_b)``
+    is pooled over both arms and each arm's adjusted mean is ``R - theta * P``, with the
+    per-unit variance ``var_R + theta^2 var_P - 2 theta cov`` (Deng et al. 2013, the
+    ratio-metric CUPED). With a denominator of 1 per unit this is CUPED on the unit's own
+    values. Without pre-period variance it falls back to the unadjusted ratio test
+    (variance reduction 0).
+
+    Parameters
+    ----------
+    control, variant : RatioCupedStats
+        Per-unit sums of each arm.
+    alpha : float
+        Two-sided level of the intervals.
+
+    Returns
+    -------
+    LiftResult
+        Unadjusted means, adjusted lifts (relative to the unadjusted control ratio, as
+        :func:`cuped_test`), and ``variance_reduction = 1 - var(adjusted lift) /
+        var(unadjusted lift)``. The relative lift's variance is the delta method's for
+        ``(A_b - A_a) / R_a`` with ``A = R - theta P``: the control's unadjusted ratio in
+        the denominator brings its own variance and its covariance with ``A_a``.
+    """
+    arms = []
+    for arm in (control, variant):
+        mean, cov = arm.moments()
+        m, d, p, q = mean
+        if arm.n <= 1 or d == 0 or q == 0:
+            return _replace(ratio_test(control.post, variant.post, alpha=alpha),
+                            variance_reduction=0.0)  # fmt: skip
+        g_post = np.array([1 / d, -m / d**2, 0.0, 0.0])
+        g_pre = np.array([0.0, 0.0, 1 / q, -p / q**2])
+        arms.append((m / d, p / q, g_post @ cov @ g_post, g_pre @ cov @ g_pre,
+                     g_post @ cov @ g_pre, arm.n))  # fmt: skip
+    pooled_var_pre = sum(a[3] / a[5] for a in arms)
+    if pooled_var_pre <= 0:
+        return _replace(ratio_test(control.post, variant.post, alpha=alpha),
+                        variance_reduction=0.0)  # fmt: skip
+    theta = sum(a[4] / a[5] for a in arms) / pooled_var_pre
+    adjusted = [
+        (post - theta * pre, max(var_post + theta**2 * var_pre - 2 * theta * cov, 0.0))
+        for post, pre, var_post, var_pre, cov, _ in arms
+    ]
+    raw = sum(a[2] / a[5] for a in arms)
+    new = sum(var / a[5] for (_, var), a in zip(adjusted, arms, strict=True))
+    reduction = 1 - new / raw if raw > 0 else 0.0
+    (mean_a, var_a), (mean_b, var_b) = adjusted
+    result = _test(
+        control.n, mean_a, var_a, variant.n, mean_b, var_b, alpha=alpha,
+        unadjusted_mean_a=arms[0][0], unadjusted_mean_b=arms[1][0],
+        variance_reduction=reduction,
+    )  # fmt: skip
+    if math.isnan(result.lift_relative_ci_low) or not arms[0][0]:
+        return result
+    # The relative lift divides the adjusted difference by the *unadjusted* control
+    # ratio, whose variance is var_R, not the adjusted one: with a strong covariate the
+    # adjusted variance is a small part of it, and treating it as the base's variance
+    # (as gbstats does for unit CUPED) makes the interval too narrow.
+    base, diff = arms[0][0], mean_b - mean_a
+    scale = diff / base
+    var_post_a, cov_a = arms[0][2], arms[0][4]
+    var_rel_a = var_a + scale**2 * var_post_a + 2 * scale * (var_post_a - theta * cov_a)
+    se_rel = math.sqrt(max(var_b / variant.n + var_rel_a / control.n, 0.0)) / abs(base)
+    if se_rel == 0:
+        return result
+    dof = _welch_dof(var_a, control.n, var_b, variant.n)
+    quantile = float(_stats.t.ppf(1 - alpha / 2, dof))
+    return _replace(
+        result,
+        lift_relative_ci_low=result.lift_relative - quantile * se_rel,
+        lift_relative_ci_high=result.lift_relative + quantile * se_rel,
+        p_value=float(2 * _stats.t.sf(abs(result.lift_relative) / se_rel, dof)),
+    )
+
+
 def _replace(result: LiftResult, **changes) -> LiftResult:
     from dataclasses import replace
 
@@ -353,6 +487,47 @@ def srm_p_value(counts: list[int], weights: list[float] | None = None) -> float:
         for o, w in zip(counts, weights, strict=True)
     )
     return float(_stats.chi2.sf(chi2, len(counts) - 1))
+
+
+def member_srm_p_value(
+    clusters: list[int], members: list[int], cluster_size_sum_squares: float
+) -> float:
+    """Chi-square p-value of the members per variant of a cluster-randomized experiment.
+
+    Whole clusters are assigned, so members per variant are not a multinomial draw: a
+    plain chi-square of members flags nearly every experiment with a few large clusters.
+    Given the clusters per variant ``n_k`` (whose split the unit-level SRM tests against
+    the intended one), a random assignment gives variant ``k`` the members of ``n_k``
+    clusters drawn without replacement: expected ``n_k * mean(s)``, covariance
+    ``G / (G - 1) * var(s) * (diag(n) - n n' / G)`` over the ``G`` cluster sizes ``s``.
+    The statistic is the Pearson form of that covariance, chi-square with one degree of
+    freedom fewer than variants: it flags members per arm that the intended split of
+    clusters cannot explain (large clusters piling up in one arm, members lost in one).
+
+    Parameters
+    ----------
+    clusters : list of int
+        Clusters per variant.
+    members : list of int
+        Members per variant.
+    cluster_size_sum_squares : float
+        ``sum(s_i^2)`` over every assigned cluster.
+
+    Returns
+    -------
+    float
+        1.0 when the clusters all have the same size or fewer than two variants.
+    """
+    g, total = sum(clusters), sum(members)
+    if len(members) < 2 or g < 2 or not total or any(n <= 0 for n in clusters):
+        return 1.0
+    mean = total / g
+    variance = cluster_size_sum_squares / g - mean**2  # population variance of sizes
+    scale = variance * g / (g - 1)
+    if scale <= 1e-12 * max(mean**2, 1.0):
+        return 1.0
+    chi2 = sum((m - n * mean) ** 2 / (n * scale) for n, m in zip(clusters, members, strict=True))
+    return float(_stats.chi2.sf(chi2, len(members) - 1))
 
 
 def adjust_p_values(p_values, method: str = "holm") -> np.ndarray:

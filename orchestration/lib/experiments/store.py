@@ -30,7 +30,8 @@ TABLES: dict[str, str] = {
         p_value_adjusted double, variance_reduction double""",
     "experiment_health": """
         experiment_id varchar, units_per_variant varchar, srm_p_value double,
-        has_srm boolean""",
+        has_srm boolean, members_per_variant varchar, member_srm_p_value double,
+        has_member_srm boolean""",
     "experiment_problems": """
         experiment_id varchar, problem varchar, unit_id varchar, reason varchar,
         raw_values varchar""",
