@@ -111,6 +111,65 @@ def test_dormant_communities_are_those_without_enough_recent_ties_inside():
     assert dormant_labels(membership, recent.iloc[:0], 1) == [0, 1]
 
 
+def test_a_small_community_that_loses_a_member_lives_on_but_is_not_born_that_small():
+    ys = [f"y{i}" for i in range(5)]
+    clique = pd.DataFrame(
+        [(a, b) for i, a in enumerate(ys) for b in ys[i + 1 :]], columns=["user_id_a", "user_id_b"]
+    ).assign(edge_weight=5.0)
+    edges = pd.concat([_planted_edges(), clique], ignore_index=True)
+    users = pd.Series([f"u{i:03d}" for i in range(160)] + ys)
+    empty = pd.DataFrame(columns=["user_id", "community_id"])
+    first = detect_snapshot(edges, users, empty, None, date(2026, 1, 11), DetectionSettings())
+    y_id = first.assignments.set_index("user_id").loc[ys, "community_id"]
+    assert y_id.nunique() == 1
+    # y4 keeps one tie only: fringe, so the community has 4 members.
+    faded = edges[~((edges["user_id_b"] == "y4") & (edges["user_id_a"] != "y0"))]
+
+    def second(settings: DetectionSettings):
+        return detect_snapshot(faded, users, empty, first.assignments, date(2026, 1, 18), settings)
+
+    kept = second(DetectionSettings())
+    status = kept.assignments.set_index("user_id")
+    assert (status.loc[ys[:4], "community_id"] == y_id.iloc[0]).all()
+    assert (status.loc[ys[:4], "membership_status"] == "member").all()
+    assert "dissolved" not in set(kept.events["event_type"])
+    strict = second(replace(DetectionSettings(), keep_min_size=None))
+    assert set(strict.events["event_type"]) >= {"dissolved"}
+    # A new community of 4 is not born: without a predecessor min_size applies.
+    fresh = detect_snapshot(faded, users, empty, None, date(2026, 1, 11), DetectionSettings())
+    assert not set(ys) & set(
+        fresh.assignments.loc[fresh.assignments["membership_status"] == "member", "user_id"]
+    )
+
+
+def test_a_quiet_week_dissolves_a_busy_community_but_not_a_sparse_one():
+    from orchestration.lib.communities.snapshots import dormant_labels
+
+    busy = [f"b{i}" for i in range(8)]
+    sparse = [f"s{i}" for i in range(8)]
+    membership = pd.DataFrame({"user_id": busy + sparse, "community_label": [0] * 8 + [1] * 8})
+    # Four weeks: the busy community tied 28 pairs, the sparse one 4; no recent tie.
+    window = pd.DataFrame(
+        [(a, b) for i, a in enumerate(busy) for b in busy[i + 1 :]]
+        + [("s0", "s1"), ("s2", "s3"), ("s4", "s5"), ("s6", "s7")],
+        columns=["user_id_a", "user_id_b"],
+    )
+    recent = window.iloc[:0]
+    # P(Poisson(7) = 0) = 9e-4 < 0.01; P(Poisson(1) = 0) = 0.37.
+    assert dormant_labels(
+        membership, recent, 5, window_edges=window, window_weeks=4, alpha=0.01
+    ) == [0]
+    assert dormant_labels(membership, recent, 5) == [0, 1]
+    # One recent pair in the busy one: P(X <= 1) = 7e-3, still dormant; at 0.005 not.
+    one = pd.DataFrame({"user_id_a": ["b0"], "user_id_b": ["b1"]})
+    assert dormant_labels(membership, one, 5, window_edges=window, window_weeks=4, alpha=0.01) == [
+        0
+    ]
+    assert (
+        dormant_labels(membership, one, 5, window_edges=window, window_weeks=4, alpha=0.005) == []
+    )
+
+
 def test_only_members_keep_a_community_awake():
     # Five users who talk to a bit of everyone (3 ties into community 0, one into each
     # other community: fringe there) keep talking to each other; community 0's members

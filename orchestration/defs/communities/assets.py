@@ -41,6 +41,9 @@ class CommunityDetectionConfig(LaunchpadConfig):
     """Share of a user's tie weight that must fall inside their community."""
     min_size: int = DetectionSettings.min_size
     """Smaller communities are dissolved: their members are unassigned."""
+    keep_min_size: int | None = DetectionSettings.keep_min_size
+    """Members a community that continues last week's keeps existing with (a new one
+    needs min_size; empty: min_size for both)."""
     max_size: int = DetectionSettings.max_size
     """Larger communities are split."""
     window_days: int = DetectionSettings.window_days
@@ -55,6 +58,9 @@ class CommunityDetectionConfig(LaunchpadConfig):
     min_recent_members: int | None = DetectionSettings.min_recent_members
     """Members with a tie inside in the recent period a community needs to stay alive
     (empty: min_size; 0 turns the rule off)."""
+    dormancy_alpha: float | None = DetectionSettings.dormancy_alpha
+    """A community short of those members is dissolved only when its recent ties are
+    this unlikely given its own weekly rate over the window (empty: the count alone)."""
     split_alpha: float | None = DetectionSettings.split_alpha
     """Split a community at once when its recent ties fall into groups with no tie
     between them where chance would give one at this level (empty turns it off)."""

@@ -19,6 +19,7 @@ from typing import Any
 import igraph as ig
 import numpy as np
 import pandas as pd
+from scipy.stats import poisson
 
 from orchestration.lib.communities.detection import (
     DEFAULT_MEMBERSHIP_ALPHA,
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 #: Bump when the snapshot logic changes results, so stored snapshots are recomputed.
-ALGORITHM_VERSION = 6
+ALGORITHM_VERSION = 8
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,11 @@ class DetectionSettings:
     min_size, max_size : int
         Communities below ``min_size`` members are dissolved (members unassigned);
         above ``max_size`` they are split.
+    keep_min_size : int or None
+        A community that continues one of the previous snapshot's keeps existing down
+        to this many members; a new one needs ``min_size``. Without this hysteresis a
+        small community near ``min_size`` is born, dissolved and born again as one of
+        its members drops to fringe and back. None: ``min_size`` for both.
     window_days : int
         Days of interactions the snapshot's cohesion and member figures measure
         (default: dbt's var ``community_window_days``, which the SQL of the community
@@ -89,6 +95,15 @@ class DetectionSettings:
         tie with another member in the last ``recent_days`` (None: ``min_size``; 0
         disables the rule). A community that went quiet is dissolved now, not when its
         old ties have faded.
+    dormancy_alpha : float or None
+        A community with too few members tied recently (``min_recent_members``) is
+        dissolved only when its recent interaction inside is also significantly less
+        than its own weekly rate over the window would give: ``P(X <= r) <
+        dormancy_alpha`` for ``X ~ Poisson(interaction weight among its members in the
+        window / weeks of the window)``, ``r`` that weight in the recent period (see
+        :func:`dormant_labels`). A busy community that fell
+        silent is dissolved at once; a sparse one that is often quiet for a week is not.
+        None applies the member count alone.
     split_alpha : float or None
         A community whose recent ties (last ``recent_days``) form groups of
         ``min_size`` or more with no recent tie between them, where chance would give
@@ -115,12 +130,14 @@ class DetectionSettings:
     membership_alpha: float | None = DEFAULT_MEMBERSHIP_ALPHA
     membership_min_share: float = DEFAULT_MEMBERSHIP_MIN_SHARE
     min_size: int = 5
+    keep_min_size: int | None = 3
     max_size: int = 300
     window_days: int = int(dbt_project_var("community_window_days"))
     horizon_days: int = 56
     half_life_days: float | None = 7.0
     recent_days: int = 7
     min_recent_members: int | None = None
+    dormancy_alpha: float | None = 0.01
     split_alpha: float | None = 0.01
     min_member_neighbours: int = 2
     birth_min_degree: float = 4.0
@@ -139,12 +156,14 @@ class DetectionSettings:
             self.membership_alpha,
             self.membership_min_share,
             self.min_size,
+            self.keep_min_size,
             self.max_size,
             self.window_days,
             self.horizon_days,
             self.half_life_days,
             self.recent_days,
             self.min_recent_members,
+            self.dormancy_alpha,
             self.split_alpha,
             self.min_member_neighbours,
             self.birth_min_degree,
@@ -281,7 +300,14 @@ def detect_snapshot(
                     membership["membership_status"] == "member", -1
                 )
             )
-        dormant = dormant_labels(counted, recent_edges, threshold)
+        dormant = dormant_labels(
+            counted,
+            recent_edges,
+            threshold,
+            window_edges=interaction_edges,
+            window_weeks=settings.window_days / 7,
+            alpha=settings.dormancy_alpha,
+        )
         if dormant:
             membership = membership.assign(
                 community_label=membership["community_label"].where(
@@ -297,7 +323,10 @@ def detect_snapshot(
         community_label=membership["community_label"].where(is_member.to_numpy(), -1)
     )
     sizes = members_only.loc[members_only["community_label"] >= 0, "community_label"].value_counts()
-    too_small = sizes.index[sizes < settings.min_size]
+    floor = settings.min_size
+    if settings.keep_min_size is not None:
+        floor = min(settings.keep_min_size, settings.min_size)
+    too_small = sizes.index[sizes < floor]
     members_only.loc[members_only["community_label"].isin(too_small), "community_label"] = -1
     identity = assign_community_ids(
         members_only,
@@ -305,6 +334,20 @@ def detect_snapshot(
         as_of=snapshot_date,
         min_overlap=settings.min_overlap,
     )
+    if floor < settings.min_size:
+        # Hysteresis: below min_size only a community that continues one lives on.
+        new = identity.communities[identity.communities["previous_community_id"].isna()]
+        small_new = new.loc[new["size"] < settings.min_size, "community_label"]
+        if len(small_new):
+            members_only.loc[
+                members_only["community_label"].isin(small_new), "community_label"
+            ] = -1
+            identity = assign_community_ids(
+                members_only,
+                previous_assignment,
+                as_of=snapshot_date,
+                min_overlap=settings.min_overlap,
+            )
     held = unconfirmed_births(identity, members_only, edges, previous_candidates, settings)
     candidates = pd.DataFrame(columns=["user_id", "community_id"])
     if held:
@@ -401,7 +444,13 @@ def detect_snapshot(
 
 
 def dormant_labels(
-    membership: pd.DataFrame, recent_edges: pd.DataFrame, min_recent_members: int
+    membership: pd.DataFrame,
+    recent_edges: pd.DataFrame,
+    min_recent_members: int,
+    *,
+    window_edges: pd.DataFrame | None = None,
+    window_weeks: float = 4.0,
+    alpha: float | None = None,
 ) -> list[int]:
     """Communities that went quiet: too few members tied inside by recent interactions.
 
@@ -414,6 +463,16 @@ def dormant_labels(
     min_recent_members : int
         A community needs at least this many members with a recent tie to another
         member.
+    window_edges : pandas.DataFrame, optional
+        ``user_id_a``, ``user_id_b`` and optionally ``edge_weight``: the window's
+        interactions (which include the recent period), for the community's own rate.
+    window_weeks : float
+        Length of the window in weeks.
+    alpha : float, optional
+        With ``window_edges``: a community short of ``min_recent_members`` is dormant
+        only when ``P(X <= r) < alpha``, ``X ~ Poisson(w / window_weeks)``, ``w`` and
+        ``r`` the interaction weight among its members in the window and in the recent
+        period (``edge_weight`` summed; 1 per pair without it).
 
     Returns
     -------
@@ -424,7 +483,10 @@ def dormant_labels(
     -----
     Detection weighs old ties less but still sees them, so the members of a community
     that stopped interacting stay together in the graph until their ties fade. Asking
-    for recent ties inside dissolves it at the first snapshot after it went quiet.
+    for recent ties inside dissolves it at the first snapshot after it went quiet. A
+    fixed count alone dissolves sparse communities in any quiet week (on CollegeMsg,
+    most users have one to three partners in four weeks); against the community's own
+    rate, only a silence that its past activity makes unlikely counts.
     """
     labels = membership.loc[membership["community_label"] >= 0, ["user_id", "community_label"]]
     if labels.empty:
@@ -449,7 +511,27 @@ def dormant_labels(
     active = tied.groupby("community_label")["user_id"].size()
     every = pd.Index(np.unique(labels["community_label"].to_numpy()))
     counts = active.reindex(every, fill_value=0)
-    return sorted(int(label) for label in counts.index[counts < min_recent_members])
+    quiet = counts.index[counts < min_recent_members]
+    if alpha is None or window_edges is None or len(quiet) == 0:
+        return sorted(int(label) for label in quiet)
+    recent = _weight_inside(label_of, recent_edges).reindex(every, fill_value=0.0)
+    window = _weight_inside(label_of, window_edges).reindex(every, fill_value=0.0)
+    rate = window.to_numpy(dtype=float) / max(window_weeks, 1e-9)
+    chance = pd.Series(poisson.cdf(np.floor(recent.to_numpy(dtype=float)), rate), index=every)
+    return sorted(int(label) for label in quiet if chance[label] < alpha)
+
+
+def _weight_inside(label_of: pd.Series, pairs: pd.DataFrame) -> pd.Series:
+    """Summed ``edge_weight`` (1 per pair without it) of ``pairs`` inside each community."""
+    a = label_of.reindex(pairs["user_id_a"].astype(str).to_numpy()).to_numpy()
+    b = label_of.reindex(pairs["user_id_b"].astype(str).to_numpy()).to_numpy()
+    inside = ~pd.isna(a) & (a == b)
+    weight = (
+        pairs["edge_weight"].to_numpy(dtype=float)
+        if "edge_weight" in pairs
+        else np.ones(len(pairs), dtype=float)
+    )
+    return pd.Series(weight[inside]).groupby(a[inside].astype(np.int64)).sum()
 
 
 def unconfirmed_births(

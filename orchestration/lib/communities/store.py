@@ -306,9 +306,16 @@ def _week_decay(horizon_days: int, window_days: int, half_life_days: float | Non
 
 
 def recent_edges(window_edges: pd.DataFrame) -> pd.DataFrame:
-    """The pairs of :func:`read_window_edges` that interacted in its recent period."""
+    """The pairs of :func:`read_window_edges` that interacted in its recent period, with
+    that period's interaction weight as ``edge_weight``."""
     tied = window_edges[window_edges["recent_interaction_weight"] > 0]
-    return tied[["user_id_a", "user_id_b"]].reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "user_id_a": tied["user_id_a"].to_numpy(),
+            "user_id_b": tied["user_id_b"].to_numpy(),
+            "edge_weight": tied["recent_interaction_weight"].to_numpy(),
+        }
+    )
 
 
 def interaction_edges(window_edges: pd.DataFrame) -> pd.DataFrame:
