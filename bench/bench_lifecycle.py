@@ -77,8 +77,8 @@ REGISTER_RAW = (
     "s = load_settings();"
     "con = connect(s.duckdb_path); register_raw_tables(con, s.raw_dir); con.close()"
 )
-#: The method before the lifecycle work: a hard 28-day window, no dormancy or recent-split
-#: rule, every placed user a member, every new community born at once.
+#: The method before the lifecycle work: a hard 28-day window, no dormancy, recent-split
+#: or hysteresis rule, every placed user a member, every new community born at once.
 TODAY = {
     "resolution_rule": "size_aware",
     "membership_alpha": None,
@@ -86,6 +86,7 @@ TODAY = {
     "half_life_days": None,
     "min_recent_members": 0,
     "split_alpha": None,
+    "keep_min_size": None,
     "min_member_neighbours": 0,
     "birth_min_degree": 0.0,
 }
