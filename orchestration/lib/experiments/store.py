@@ -4,7 +4,9 @@ The inputs are a few rows per experiment arm (sufficient statistics computed in 
 ``int_experiment_metric_sums_aggregated``) and the accepted experiments. The outputs
 ``experiments.experiment_results``, ``experiment_health`` and ``experiment_problems``
 are dbt sources (``models/staging/experiments``), rewritten whole on every refresh in one
-transaction with the column types declared in :data:`TABLES`.
+transaction with the column types declared in :data:`TABLES`. The design help reads
+``int_experiment_power_sums_aggregated`` and rewrites ``experiments.experiment_power``
+(:data:`POWER_TABLES`) the same way.
 """
 
 from __future__ import annotations
@@ -14,12 +16,36 @@ import pandas as pd
 
 from orchestration.lib.warehouse.tables import ddl_columns, ddl_names, stored_columns, transaction
 
-__all__ = ["INPUT_MODELS", "SCHEMA", "TABLES", "read_experiments", "read_sums", "write_readout"]
+__all__ = [
+    "INPUT_MODELS",
+    "POWER_INPUT_MODELS",
+    "POWER_TABLES",
+    "SCHEMA",
+    "TABLES",
+    "read_experiments",
+    "read_power_sums",
+    "read_sums",
+    "write_power",
+    "write_readout",
+]
 
 SCHEMA = "experiments"
 
 #: The dbt models this step reads (the Dagster asset depends on them).
 INPUT_MODELS = ("int_experiment_metric_sums_aggregated", "stg_product__experiments")
+
+#: The dbt model the design help (``experiment_power``) reads.
+POWER_INPUT_MODELS = ("int_experiment_power_sums_aggregated",)
+
+POWER_TABLES: dict[str, str] = {
+    "experiment_power": """
+        metric_name varchar, unit_type varchar, window_start_at timestamp,
+        window_end_at timestamp, count_units bigint, count_members bigint,
+        avg_members_per_unit double, cluster_size_cv double, icc double,
+        design_effect double, metric_mean double, metric_stddev double,
+        pre_post_correlation double, alpha double, power double,
+        mde_standardized double, mde_relative double, mde_relative_cuped double""",
+}
 
 TABLES: dict[str, str] = {
     "experiment_results": """
@@ -54,6 +80,13 @@ def read_sums(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
+def read_power_sums(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The design help's sums per (metric, unit type), from the power sums model."""
+    return con.execute(
+        "select * from main.int_experiment_power_sums_aggregated order by metric_name, unit_type"
+    ).df()
+
+
 def write_readout(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
     """Replace every row of the three output tables, in one transaction.
 
@@ -64,9 +97,20 @@ def write_readout(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame
     frames : dict of str to pandas.DataFrame
         One frame per table of :data:`TABLES`, with at least its columns.
     """
+    _replace_tables(con, TABLES, frames)
+
+
+def write_power(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+    """Replace every row of ``experiments.experiment_power`` (:data:`POWER_TABLES`)."""
+    _replace_tables(con, POWER_TABLES, {"experiment_power": frame})
+
+
+def _replace_tables(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, str], frames: dict[str, pd.DataFrame]
+) -> None:
     with transaction(con):
         con.execute(f"create schema if not exists {SCHEMA}")
-        for name, ddl in TABLES.items():
+        for name, ddl in tables.items():
             stored = stored_columns(con, SCHEMA, name)
             if stored and stored != ddl_names(ddl):
                 con.execute(f"drop table {SCHEMA}.{name}")
