@@ -19,6 +19,7 @@ from orchestration.defs.communities.assets import (
 )
 from orchestration.defs.dbt.assets import dbt_resource, smallgroups_dbt_assets
 from orchestration.defs.experiments.assets import (
+    design_community_experiment_job,
     experiment_power,
     experiment_power_is_valid,
     experiment_readout,
@@ -69,7 +70,7 @@ defs = dg.Definitions(
         experiment_readout_is_valid,
         experiment_power_is_valid,
     ],
-    jobs=[refresh_all_job],
+    jobs=[refresh_all_job, design_community_experiment_job],
     schedules=[daily_refresh_schedule],
     resources={"dbt": dbt_resource},
     executor=dg.in_process_executor,

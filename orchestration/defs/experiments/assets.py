@@ -13,8 +13,10 @@ from orchestration.defs.settings import LaunchpadConfig, settings_from_config
 from orchestration.lib.config import load_settings
 from orchestration.lib.experiments import store
 from orchestration.lib.experiments.refresh import (
+    DesignSettings,
     ExperimentSettings,
     PowerSettings,
+    design_community_experiment,
     refresh_experiments,
     refresh_power,
 )
@@ -22,6 +24,8 @@ from orchestration.lib.warehouse import connect
 
 __all__ = [
     "GROUP",
+    "DesignConfig",
+    "design_community_experiment_job",
     "ExperimentConfig",
     "PowerConfig",
     "experiment_power",
@@ -208,3 +212,46 @@ def experiment_power_is_valid() -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=not any(failures.values()), metadata={**failures, "catalog_rows": int(expected)}
     )
+
+
+class DesignConfig(LaunchpadConfig):
+    """Community-randomized design (launchpad); the defaults are the library's
+    (DesignSettings). Same as `smallgroups experiment design`."""
+
+    out: str
+    """File to write the experiment_assignments to (.csv, else Parquet); never inside the
+    raw folder."""
+    experiment_id: str | None = DesignSettings.experiment_id
+    """Id written in the file; default community_<snapshot date>_seed<seed>."""
+    size_bins: int = DesignSettings.size_bins
+    """Quantile bins of community size."""
+    health_bins: int = DesignSettings.health_bins
+    """Quantile bins of health_score."""
+    seed: int = DesignSettings.seed
+    """Seed of the assignment."""
+    assigned_at: str | None = DesignSettings.assigned_at
+    """UTC start written as assigned_at; default the midnight after the last event."""
+
+
+@dg.op(description="Design a community-randomized experiment and write its assignment file.")
+def design_community_experiment_op(context: dg.OpExecutionContext, config: DesignConfig) -> None:
+    from pathlib import Path
+
+    settings = load_settings()
+    with connect(settings.duckdb_path, read_only=True) as con:
+        summary = design_community_experiment(
+            con,
+            Path(config.out),
+            settings.raw_dir,
+            settings_from_config(DesignSettings, config),
+            log=context.log,
+        )
+    context.log.info("design: %s", summary)
+
+
+@dg.job(
+    description="Design a community-randomized experiment on the latest detected communities "
+    "(strata by size and health, fixed seed) and write an experiment_assignments file.",
+)
+def design_community_experiment_job():
+    design_community_experiment_op()

@@ -22,6 +22,7 @@ __all__ = [
     "POWER_TABLES",
     "SCHEMA",
     "TABLES",
+    "read_design_inputs",
     "read_experiments",
     "read_power_sums",
     "read_sums",
@@ -85,6 +86,54 @@ def read_power_sums(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         "select * from main.int_experiment_power_sums_aggregated order by metric_name, unit_type"
     ).df()
+
+
+def read_design_inputs(
+    con: duckdb.DuckDBPyConnection, window_days: int
+) -> tuple[pd.Timestamp, pd.Timestamp, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Inputs of the experiment design, at the latest community snapshot.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Warehouse connection (read only is enough).
+    window_days : int
+        Interaction window (the weeks starting within ``window_days`` before the
+        snapshot, as the detection's ``community_window_days``).
+
+    Returns
+    -------
+    tuple
+        ``snapshot_date``, the last event's time, the snapshot's members
+        (``community_id, user_id``; ``stg_communities__assignments`` keeps members
+        only), the detected communities' ``community_id, health_score``
+        (``fct_community_health``) and the interaction graph ``user_id_a, user_id_b,
+        weight`` (``int_user_edges_weekly``).
+    """
+    snapshot, last_event = con.execute(
+        "select (select max(snapshot_date) from main.stg_communities__assignments),"
+        " (select max(occurred_at) from main.int_events_priced)"
+    ).fetchone()
+    if snapshot is None:
+        raise ValueError("no community snapshot in the warehouse: run the pipeline first")
+    members = con.execute(
+        "select community_id, user_id from main.stg_communities__assignments"
+        " where snapshot_date = ? and membership_status = 'member' order by all",
+        [snapshot],
+    ).df()
+    health = con.execute(
+        "select community_id, health_score from main.fct_community_health"
+        " where snapshot_date = ? and group_kind = 'detected' order by community_id",
+        [snapshot],
+    ).df()
+    edges = con.execute(
+        "select user_id_a, user_id_b, sum(interaction_weight) as weight"
+        " from main.int_user_edges_weekly"
+        " where week_start_date > ?::date - ?::integer and week_start_date <= ?"
+        " group by all order by all",
+        [snapshot, window_days, snapshot],
+    ).df()
+    return pd.Timestamp(snapshot), pd.Timestamp(last_event), members, health, edges
 
 
 def write_readout(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
