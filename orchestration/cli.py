@@ -5,7 +5,9 @@ the UI loads, recording the run in ``$DAGSTER_HOME`` so it shows up in `make ui`
 ``smallgroups summary`` prints the warehouse summary; ``smallgroups parse`` parses the
 dbt project (`orchestration.lib.dbt_project`, which the code location also calls when
 the manifest is stale); ``smallgroups demo`` writes the demo data set (see
-``python -m orchestration.lib.demo.cli --help``).
+``python -m orchestration.lib.demo.cli --help``); ``smallgroups experiment design --out
+FILE`` designs a community-randomized experiment on the latest detected communities and
+writes its ``experiment_assignments`` file (never into the raw folder).
 """
 
 from __future__ import annotations
@@ -67,6 +69,32 @@ def _run(log_level: str, full_refresh: bool) -> int:
     return _print_summary()
 
 
+def _design(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from orchestration.lib.experiments.refresh import DesignSettings, design_community_experiment
+    from orchestration.lib.warehouse import connect
+
+    settings = load_settings()
+    design = DesignSettings(
+        experiment_id=args.experiment_id,
+        arms=tuple(args.arms.split(",")),
+        size_bins=args.size_bins,
+        health_bins=args.health_bins,
+        seed=args.seed,
+        assigned_at=args.assigned_at,
+    )
+    try:
+        with connect(settings.duckdb_path, read_only=True) as con:
+            summary = design_community_experiment(con, Path(args.out), settings.raw_dir, design)
+    except ValueError as error:
+        print(f"smallgroups experiment design: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, indent=2, default=str))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="smallgroups", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -80,7 +108,25 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("summary", help="print row counts and rejects of the built warehouse")
     sub.add_parser("parse", help="parse the dbt project (the manifest the code location loads)")
     sub.add_parser("demo", help="write the demo data set (pass generator options after --)")
+    experiment = sub.add_parser("experiment", help="experiment tools")
+    experiment_sub = experiment.add_subparsers(dest="experiment_command", required=True)
+    design = experiment_sub.add_parser(
+        "design",
+        help="design a community-randomized experiment on the latest detected communities "
+        "(strata by size and health, fixed seed) and write its experiment_assignments file",
+    )
+    design.add_argument("--out", required=True, help="file to write (.csv, else Parquet)")
+    design.add_argument("--experiment-id", help="default community_<snapshot>_seed<seed>")
+    design.add_argument("--arms", default="control,treatment", help="variants, control first")
+    design.add_argument("--size-bins", type=int, default=3, help="quantile bins of size")
+    design.add_argument("--health-bins", type=int, default=3, help="quantile bins of health")
+    design.add_argument("--seed", type=int, default=0, help="seed of the assignment")
+    design.add_argument(
+        "--assigned-at", help="UTC start (default: the midnight after the last event)"
+    )
     args, rest = parser.parse_known_args(argv)
+    if args.command == "experiment":
+        return _design(args)
     if args.command == "run":
         return _run(args.log_level, args.full_refresh)
     if args.command == "summary":

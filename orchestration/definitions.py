@@ -1,7 +1,7 @@
 """The smallgroups Dagster code location: one Definitions object.
 
 Raw tables -> dbt staging -> Python steps (message enrichment, weekly community
-snapshots, pain points, growth inflections, experiment readout) between dbt
+snapshots, pain points, growth inflections, experiment readout and design help) between dbt
 intermediate and marts (with dbt tests as asset checks, and an asset check on every
 Python output), run in-process by default (one process, no per-step start-up cost),
 plus a daily refresh schedule that is defined but off until switched on in the UI.
@@ -18,7 +18,13 @@ from orchestration.defs.communities.assets import (
     community_snapshots,
 )
 from orchestration.defs.dbt.assets import dbt_resource, smallgroups_dbt_assets
-from orchestration.defs.experiments.assets import experiment_readout, experiment_readout_is_valid
+from orchestration.defs.experiments.assets import (
+    design_community_experiment_job,
+    experiment_power,
+    experiment_power_is_valid,
+    experiment_readout,
+    experiment_readout_is_valid,
+)
 from orchestration.defs.kpi.assets import growth_inflections, growth_inflections_are_valid
 from orchestration.defs.raw.assets import raw_tables
 from orchestration.defs.text.assets import (
@@ -54,6 +60,7 @@ defs = dg.Definitions(
         community_pain_points,
         growth_inflections,
         experiment_readout,
+        experiment_power,
     ],
     asset_checks=[
         community_assignments_account_for_every_user,
@@ -61,8 +68,9 @@ defs = dg.Definitions(
         community_pain_points_are_consistent,
         growth_inflections_are_valid,
         experiment_readout_is_valid,
+        experiment_power_is_valid,
     ],
-    jobs=[refresh_all_job],
+    jobs=[refresh_all_job, design_community_experiment_job],
     schedules=[daily_refresh_schedule],
     resources={"dbt": dbt_resource},
     executor=dg.in_process_executor,

@@ -393,3 +393,56 @@ def test_planted_experiment_effects_lie_in_their_99_intervals(demo):
     # the clusters' sizes are accounted for (a plain chi-square of members flags it).
     assert health.loc["exp001", "has_member_srm"] == False  # noqa: E712 (numpy bool)
     assert pd.isna(health.loc["exp002", "member_srm_p_value"])
+
+
+def test_power_mart_covers_the_catalog_and_the_design_cli_is_balanced(demo, tmp_path):
+    """fct_experiment_power has one row per catalog (metric, unit type) with figures
+    recomputed from its own sums; `smallgroups experiment design` on the demo writes a
+    balanced, reproducible assignment outside the raw folder and refuses the raw one."""
+    import subprocess
+    import sys
+
+    from orchestration.lib.experiments.power import measure_power
+
+    tmp, con = demo
+    power = con.execute("select * from fct_experiment_power order by all").df()
+    catalog = con.execute(
+        "select metric_name, unnest(string_split(unit_types, '|')) as unit_type"
+        " from experiment_metrics order by all"
+    ).fetchall()
+    assert sorted(zip(power.metric_name, power.unit_type, strict=True)) == sorted(catalog)
+    users = power[power.unit_type == "user"]
+    assert (users.design_effect == 1).all() and (users.count_units > 0).all()
+    again = measure_power(con.execute("select * from int_experiment_power_sums_aggregated").df())
+    merged = power.merge(again, on=["metric_name", "unit_type"], suffixes=("", "_again"))
+    pd.testing.assert_series_equal(
+        merged.mde_relative, merged.mde_relative_again, check_names=False, rtol=1e-9
+    )
+    env = {
+        **__import__("os").environ,
+        "SMALLGROUPS_DUCKDB_PATH": str(tmp / "warehouse.duckdb"),
+        "SMALLGROUPS_RAW_DIR": str(tmp / "raw"),
+    }
+
+    def design(out):
+        return subprocess.run(
+            [sys.executable, "-m", "orchestration.cli", "experiment", "design", "--out", str(out)],
+            env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    refused = design(tmp / "raw" / "experiment_assignments.csv")
+    assert refused.returncode == 2 and "inside the raw folder" in refused.stderr
+    first, _ = design(tmp_path / "a.csv"), design(tmp_path / "b.csv")
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assigned = pd.read_csv(tmp_path / "a.csv")
+    counts = assigned.variant.value_counts()
+    assert counts.max() - counts.min() <= 1
+    members = con.execute(
+        "select count(distinct community_id) from stg_communities__assignments"
+        " where snapshot_date = (select max(snapshot_date) from stg_communities__assignments)"
+    ).fetchone()[0]
+    assert len(assigned) == members
+    assert '"max_stratum_imbalance": 1' in first.stdout or '"max_stratum_imbalance": 0' in (
+        first.stdout
+    )

@@ -18,6 +18,7 @@ from orchestration.defs.text.assets import PainPointConfig
 from orchestration.lib.communities import store as community_store
 from orchestration.lib.communities.snapshots import DetectionSettings
 from orchestration.lib.config import PROJECT_DIR, dbt_project_var, load_settings
+from orchestration.lib.experiments import store as experiment_store
 from orchestration.lib.kpi import store as kpi_store
 from orchestration.lib.kpi.refresh import InflectionSettings
 from orchestration.lib.text import store as text_store
@@ -133,6 +134,9 @@ def test_python_steps_depend_on_the_models_their_store_reads():
         *(dg.AssetKey(["communities", t]) for t in text_store.PAIN_POINT_COMMUNITY_TABLES),
     }
     assert set(text_store.PAIN_POINT_COMMUNITY_TABLES) <= set(community_store.TABLES)
+    assert _deps(dg.AssetKey(["experiments", "experiment_power"])) == models(
+        experiment_store.POWER_INPUT_MODELS
+    )
 
 
 def test_every_python_step_has_an_asset_check():
@@ -148,6 +152,7 @@ def test_every_python_step_has_an_asset_check():
         "community_pain_points",
         "kpi__growth_inflections",
         "experiment_readout",
+        "experiments__experiment_power",
     }
     for assets_def in python_steps:
         assert assets_def.keys & checked, assets_def.node_def.name

@@ -4,6 +4,10 @@
 runs :func:`~orchestration.lib.experiments.readout.analyse_experiments` and rewrites the
 three output tables. Everything is recomputed on each refresh: the input is a few rows
 per arm. It returns the figures the Dagster asset attaches as metadata.
+`refresh_power` does the same for the design help: the power sums per metric and unit
+type -> :func:`~orchestration.lib.experiments.power.measure_power` ->
+``experiments.experiment_power``. `design_community_experiment` designs a
+community-randomized experiment on the latest snapshot and writes its assignment file.
 """
 
 from __future__ import annotations
@@ -11,13 +15,23 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import duckdb
+import pandas as pd
 
-from orchestration.lib.experiments import store
+from orchestration.lib.experiments import design, store
+from orchestration.lib.experiments.power import measure_power
 from orchestration.lib.experiments.readout import analyse_experiments
 
-__all__ = ["ExperimentSettings", "refresh_experiments"]
+__all__ = [
+    "DesignSettings",
+    "ExperimentSettings",
+    "PowerSettings",
+    "design_community_experiment",
+    "refresh_experiments",
+    "refresh_power",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -92,4 +106,138 @@ def refresh_experiments(
         "count_without_units": len(experiments) - len(health),
         "settings": asdict(settings),
         "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+@dataclass(frozen=True)
+class PowerSettings:
+    """Design-help settings (the defaults are the documented ones)."""
+
+    alpha: float = 0.05
+    """Two-sided level of the planned test."""
+    power: float = 0.8
+    """Power at which the minimum detectable effect is given."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.alpha < self.power < 1:
+            raise ValueError(f"need 0 < alpha ({self.alpha}) < power ({self.power}) < 1")
+
+
+def refresh_power(
+    con: duckdb.DuckDBPyConnection,
+    settings: PowerSettings | None = None,
+    *,
+    log: logging.Logger | None = None,
+) -> dict:
+    """Measure the design figures of every (metric, unit type) and rewrite the table.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Writable warehouse connection with :data:`store.POWER_INPUT_MODELS`.
+    settings : PowerSettings, optional
+        Level and power (default: 0.05 two-sided, 80%).
+    log : logging.Logger, optional
+        Where progress goes.
+
+    Returns
+    -------
+    dict
+        ``count_rows``, ``count_with_mde`` (rows with a detectable effect: units with a
+        spread), ``settings``, ``seconds``.
+    """
+    log = log or _log
+    settings = settings or PowerSettings()
+    started = time.perf_counter()
+    power = measure_power(store.read_power_sums(con), alpha=settings.alpha, power=settings.power)
+    store.write_power(con, power)
+    count_with_mde = int(power["mde_relative"].notna().sum()) if len(power) else 0
+    log.info("%d power row(s), %d with a detectable effect", len(power), count_with_mde)
+    return {
+        "count_rows": len(power),
+        "count_with_mde": count_with_mde,
+        "settings": asdict(settings),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+@dataclass(frozen=True)
+class DesignSettings:
+    """Settings of a community-randomized design (the defaults are the documented ones)."""
+
+    experiment_id: str | None = None
+    """Id written in the file; default ``community_<snapshot date>_seed<seed>``."""
+    arms: tuple[str, ...] = ("control", "treatment")
+    """Variants, control first."""
+    size_bins: int = 3
+    """Quantile bins of community size (members)."""
+    health_bins: int = 3
+    """Quantile bins of health_score (fct_community_health)."""
+    seed: int = 0
+    """Seed of the shuffle inside each stratum."""
+    assigned_at: str | None = None
+    """UTC start written as assigned_at; default the midnight after the last event."""
+    window_days: int = 28
+    """Interaction window for the cut share (the detection's community_window_days)."""
+
+
+def design_community_experiment(
+    con: duckdb.DuckDBPyConnection,
+    out: Path,
+    raw_dir: Path,
+    settings: DesignSettings | None = None,
+    *,
+    log: logging.Logger | None = None,
+) -> dict:
+    """Design a community-randomized experiment and write its assignment file.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Warehouse connection (read only is enough).
+    out : Path
+        Where the ``experiment_assignments`` file goes (``.csv`` or Parquet).
+    raw_dir : Path
+        The raw folder: ``out`` inside it is refused (:func:`design.refuse_raw_path`).
+    settings : DesignSettings, optional
+    log : logging.Logger, optional
+
+    Returns
+    -------
+    dict
+        The design's summary (:func:`design.design_from_tables`) with
+        ``experiment_id``, ``snapshot_date``, ``assigned_at``, ``seed`` and ``out``.
+    """
+    log = log or _log
+    settings = settings or DesignSettings()
+    design.refuse_raw_path(out, raw_dir)
+    snapshot, last_event, members, health, edges = store.read_design_inputs(
+        con, settings.window_days
+    )
+    assigned_at = (
+        pd.Timestamp(settings.assigned_at)
+        if settings.assigned_at
+        else last_event.normalize() + pd.Timedelta(days=1)
+    )
+    experiment_id = settings.experiment_id or (f"community_{snapshot:%Y%m%d}_seed{settings.seed}")
+    assignments, summary = design.design_from_tables(
+        members,
+        health,
+        edges,
+        experiment_id=experiment_id,
+        assigned_at=assigned_at,
+        arms=settings.arms,
+        size_bins=settings.size_bins,
+        health_bins=settings.health_bins,
+        seed=settings.seed,
+    )
+    path = design.write_assignments(assignments, out)
+    log.info("%d communities assigned, written to %s", len(assignments), path)
+    return {
+        "experiment_id": experiment_id,
+        "snapshot_date": str(snapshot.date()),
+        "assigned_at": str(assigned_at),
+        "seed": settings.seed,
+        "out": str(path),
+        **summary,
     }

@@ -4,7 +4,9 @@ The inputs are a few rows per experiment arm (sufficient statistics computed in 
 ``int_experiment_metric_sums_aggregated``) and the accepted experiments. The outputs
 ``experiments.experiment_results``, ``experiment_health`` and ``experiment_problems``
 are dbt sources (``models/staging/experiments``), rewritten whole on every refresh in one
-transaction with the column types declared in :data:`TABLES`.
+transaction with the column types declared in :data:`TABLES`. The design help reads
+``int_experiment_power_sums_aggregated`` and rewrites ``experiments.experiment_power``
+(:data:`POWER_TABLES`) the same way.
 """
 
 from __future__ import annotations
@@ -14,12 +16,37 @@ import pandas as pd
 
 from orchestration.lib.warehouse.tables import ddl_columns, ddl_names, stored_columns, transaction
 
-__all__ = ["INPUT_MODELS", "SCHEMA", "TABLES", "read_experiments", "read_sums", "write_readout"]
+__all__ = [
+    "INPUT_MODELS",
+    "POWER_INPUT_MODELS",
+    "POWER_TABLES",
+    "SCHEMA",
+    "TABLES",
+    "read_design_inputs",
+    "read_experiments",
+    "read_power_sums",
+    "read_sums",
+    "write_power",
+    "write_readout",
+]
 
 SCHEMA = "experiments"
 
 #: The dbt models this step reads (the Dagster asset depends on them).
 INPUT_MODELS = ("int_experiment_metric_sums_aggregated", "stg_product__experiments")
+
+#: The dbt model the design help (``experiment_power``) reads.
+POWER_INPUT_MODELS = ("int_experiment_power_sums_aggregated",)
+
+POWER_TABLES: dict[str, str] = {
+    "experiment_power": """
+        metric_name varchar, unit_type varchar, window_start_at timestamp,
+        window_end_at timestamp, count_units bigint, count_members bigint,
+        avg_members_per_unit double, cluster_size_cv double, icc double,
+        design_effect double, metric_mean double, metric_stddev double,
+        pre_post_correlation double, alpha double, power double,
+        mde_standardized double, mde_relative double, mde_relative_cuped double""",
+}
 
 TABLES: dict[str, str] = {
     "experiment_results": """
@@ -54,6 +81,61 @@ def read_sums(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
+def read_power_sums(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The design help's sums per (metric, unit type), from the power sums model."""
+    return con.execute(
+        "select * from main.int_experiment_power_sums_aggregated order by metric_name, unit_type"
+    ).df()
+
+
+def read_design_inputs(
+    con: duckdb.DuckDBPyConnection, window_days: int
+) -> tuple[pd.Timestamp, pd.Timestamp, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Inputs of the experiment design, at the latest community snapshot.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Warehouse connection (read only is enough).
+    window_days : int
+        Interaction window (the weeks starting within ``window_days`` before the
+        snapshot, as the detection's ``community_window_days``).
+
+    Returns
+    -------
+    tuple
+        ``snapshot_date``, the last event's time, the snapshot's members
+        (``community_id, user_id``; ``stg_communities__assignments`` keeps members
+        only), the detected communities' ``community_id, health_score``
+        (``fct_community_health``) and the interaction graph ``user_id_a, user_id_b,
+        weight`` (``int_user_edges_weekly``).
+    """
+    snapshot, last_event = con.execute(
+        "select (select max(snapshot_date) from main.stg_communities__assignments),"
+        " (select max(occurred_at) from main.int_events_priced)"
+    ).fetchone()
+    if snapshot is None:
+        raise ValueError("no community snapshot in the warehouse: run the pipeline first")
+    members = con.execute(
+        "select community_id, user_id from main.stg_communities__assignments"
+        " where snapshot_date = ? and membership_status = 'member' order by all",
+        [snapshot],
+    ).df()
+    health = con.execute(
+        "select community_id, health_score from main.fct_community_health"
+        " where snapshot_date = ? and group_kind = 'detected' order by community_id",
+        [snapshot],
+    ).df()
+    edges = con.execute(
+        "select user_id_a, user_id_b, sum(interaction_weight) as weight"
+        " from main.int_user_edges_weekly"
+        " where week_start_date > ?::date - ?::integer and week_start_date <= ?"
+        " group by all order by all",
+        [snapshot, window_days, snapshot],
+    ).df()
+    return pd.Timestamp(snapshot), pd.Timestamp(last_event), members, health, edges
+
+
 def write_readout(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
     """Replace every row of the three output tables, in one transaction.
 
@@ -64,9 +146,20 @@ def write_readout(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame
     frames : dict of str to pandas.DataFrame
         One frame per table of :data:`TABLES`, with at least its columns.
     """
+    _replace_tables(con, TABLES, frames)
+
+
+def write_power(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+    """Replace every row of ``experiments.experiment_power`` (:data:`POWER_TABLES`)."""
+    _replace_tables(con, POWER_TABLES, {"experiment_power": frame})
+
+
+def _replace_tables(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, str], frames: dict[str, pd.DataFrame]
+) -> None:
     with transaction(con):
         con.execute(f"create schema if not exists {SCHEMA}")
-        for name, ddl in TABLES.items():
+        for name, ddl in tables.items():
             stored = stored_columns(con, SCHEMA, name)
             if stored and stored != ddl_names(ddl):
                 con.execute(f"drop table {SCHEMA}.{name}")
