@@ -1,6 +1,7 @@
 -- Users placed in a community who are not (yet) members, per snapshot: fringe users
--- (tied to fewer than DetectionSettings.min_member_neighbours of its members) and the
--- members of candidate communities (new and loose, awaiting a second sighting).
+-- (their ties inside are no more than chance, under a third of their weight, or reach
+-- fewer than DetectionSettings.min_member_neighbours members) and the members of
+-- candidate communities (new and loose, awaiting a second sighting).
 with
 
 assignments as (

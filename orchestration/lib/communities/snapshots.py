@@ -514,24 +514,25 @@ def dormant_labels(
     quiet = counts.index[counts < min_recent_members]
     if alpha is None or window_edges is None or len(quiet) == 0:
         return sorted(int(label) for label in quiet)
-    recent = _weight_inside(label_of, recent_edges).reindex(every, fill_value=0.0)
-    window = _weight_inside(label_of, window_edges).reindex(every, fill_value=0.0)
+    recent = _weight_inside(recent_edges, a, inside).reindex(every, fill_value=0.0)
+    wa = label_of.reindex(window_edges["user_id_a"].astype(str).to_numpy()).to_numpy()
+    wb = label_of.reindex(window_edges["user_id_b"].astype(str).to_numpy()).to_numpy()
+    window_inside = ~pd.isna(wa) & (wa == wb)
+    window = _weight_inside(window_edges, wa, window_inside).reindex(every, fill_value=0.0)
     rate = window.to_numpy(dtype=float) / max(window_weeks, 1e-9)
     chance = pd.Series(poisson.cdf(np.floor(recent.to_numpy(dtype=float)), rate), index=every)
     return sorted(int(label) for label in quiet if chance[label] < alpha)
 
 
-def _weight_inside(label_of: pd.Series, pairs: pd.DataFrame) -> pd.Series:
-    """Summed ``edge_weight`` (1 per pair without it) of ``pairs`` inside each community."""
-    a = label_of.reindex(pairs["user_id_a"].astype(str).to_numpy()).to_numpy()
-    b = label_of.reindex(pairs["user_id_b"].astype(str).to_numpy()).to_numpy()
-    inside = ~pd.isna(a) & (a == b)
+def _weight_inside(pairs: pd.DataFrame, label: np.ndarray, inside: np.ndarray) -> pd.Series:
+    """Summed ``edge_weight`` (1 per pair without it) of the ``inside`` rows of ``pairs``
+    per community (``label`` of each row's first user)."""
     weight = (
         pairs["edge_weight"].to_numpy(dtype=float)
         if "edge_weight" in pairs
         else np.ones(len(pairs), dtype=float)
     )
-    return pd.Series(weight[inside]).groupby(a[inside].astype(np.int64)).sum()
+    return pd.Series(weight[inside]).groupby(label[inside].astype(np.int64)).sum()
 
 
 def unconfirmed_births(
