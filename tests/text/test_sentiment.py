@@ -40,15 +40,9 @@ def _label(text: str, lang: str) -> str:
         ("new haircut 😍", "en", "positive"),
         ("waiting at the station 😡", "en", "negative"),
         ("收到了😍", "zh", "positive"),
-        pytest.param(
-            "等了一个小时👎",
-            "zh",
-            "negative",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the character model's positive read of the words outweighs one emoji",
-            ),
-        ),
+        ("等了一个小时👎", "zh", "negative"),
+        ("game night 🥰", "en", "positive"),
+        ("stuck in traffic again 🤬", "en", "negative"),
         # elongated words
         ("soooo goooood", "en", "positive"),
         ("this is sooo baaad", "en", "negative"),
@@ -67,15 +61,7 @@ def _label(text: str, lang: str) -> str:
         ("垃圾", "zh", "negative"),
         ("绝了", "zh", "positive"),
         ("给力", "zh", "positive"),
-        pytest.param(
-            "yyds",
-            "zh",
-            "positive",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="Latin letters in the character model lean negative; the lexicon loses",
-            ),
-        ),
+        ("yyds", "zh", "positive"),
         ("真香", "zh", "positive"),
         ("又被坑了", "zh", "negative"),
         ("踩雷了", "zh", "negative"),
@@ -89,16 +75,12 @@ def _label(text: str, lang: str) -> str:
         ("doesn't work and isn't worth the money", "en", "negative"),
         ("不好", "zh", "negative"),
         ("不太满意", "zh", "negative"),
-        pytest.param(
-            "一点也不失望",
-            "zh",
-            "positive",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="no negation marking in the character model: 失望 outweighs 不",
-            ),
-        ),
+        ("一点也不失望", "zh", "positive"),
         ("不推荐", "zh", "negative"),
+        ("并不失望", "zh", "positive"),
+        # boosters written with a negation character are no negation
+        ("太棒了，非常满意", "zh", "positive"),
+        ("服务特别好", "zh", "positive"),
         # contrast: the clause after "but" weighs more
         ("The plot is thin but the acting is great", "en", "positive"),
         ("The screen is nice but the battery is terrible", "en", "negative"),
@@ -231,3 +213,9 @@ def test_demo_planted_sentiment_agreement(tmp_path):
     agreement = float((labels == df["sentiment"].to_numpy()).mean())
     print(f"demo planted-sentiment agreement: {agreement:.3f} on {len(df)} messages")
     assert agreement > 0.8
+
+
+def test_the_character_model_leaves_negated_and_latin_words_to_the_lexicon():
+    assert sm._zh_lexicon_read("一点也不失望")[2] == ["不失望"]
+    assert sm._zh_lexicon_read("yyds")[2] == ["yyds"]
+    assert sm._zh_lexicon_read("非常满意，特别好")[2] == []

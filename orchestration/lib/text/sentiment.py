@@ -224,6 +224,8 @@ _EN_DAMPERS = frozenset(
 )
 _ZH_DENY = frozenset("不没无未别非毫")
 _ZH_BOOSTERS = frozenset("很太超真好最特挺巨贼非常极")
+# Boosters written with a negation character: 非常满意 and 特别好 are not negated.
+_ZH_DENY_FREE = frozenset(["非常", "特别", "无比"])
 _NONE: tuple[int, ...] = ()
 # Clauses: a Chinese question is the clause that ends in ？ (commas end clauses too).
 _ZH_SENTENCE = re.compile(r"[^。！？!?.，,；;]+[。！？!?.，,；;]*|[。！？!?.，,；;]+")
@@ -274,6 +276,7 @@ def _emoji() -> dict[str, float]:
 
     Only emoji seen at least `_EMOJI_MIN_OCCURRENCES` times with a score of at least
     `_EMOJI_MIN_SCORE` count; the others are too rare or too mixed to be evidence.
+    This project's emoji valences (``slang.tsv``, language ``emoji``) come last.
     """
     out = {}
     with open(_emoji_csv(), newline="", encoding="utf-8") as fh:
@@ -282,6 +285,9 @@ def _emoji() -> dict[str, float]:
             score = (float(row["Positive"]) - float(row["Negative"])) / n
             if n >= _EMOJI_MIN_OCCURRENCES and abs(score) >= _EMOJI_MIN_SCORE:
                 out[row["Emoji"]] = round(4.0 * score, 3)
+    # This project's valences (``slang.tsv``) for emoji of one meaning that the 2015
+    # ranking reads weakly (👎, 😡: used in jest on Twitter) or lacks (🤬, 🥰, 🤮).
+    out.update(_slang("emoji"))
     return out
 
 
@@ -501,12 +507,13 @@ def _model_logit(
     it is multiplied by ``n / (n + shrink)`` (`_SHRINK` by default: a prior, not
     fitted), so it counts fully only on a message of some length.
     """
-    common = weights.keys() & set(feats)
-    n = len(common)
+    # math.fsum is exactly rounded: the sum does not depend on the set's order.
+    vals = [v for v in map(weights.get, set(feats)) if v is not None]
+    n = len(vals)
     if not n:
         return 0.0, 0
     k = _SHRINK if shrink is None else shrink
-    total = math.fsum(map(weights.__getitem__, sorted(common)))
+    total = math.fsum(vals)
     return (bias + total / math.sqrt(n)) * n / (n + k), n
 
 
@@ -537,29 +544,57 @@ def _zh_lexicon_score(text: str) -> tuple[float, bool]:
     非常) strengthens it; in a clause that asks (ends in ？ or 吗) a weak word counts
     half and is no evidence. Emoji count as in English.
     """
+    score, evidence, _ = _zh_lexicon_read(text)
+    return score, evidence
+
+
+def _zh_lexicon_read(text: str) -> tuple[float, bool, list[str]]:
+    """`_zh_lexicon_score` and the pieces the character model cannot read.
+
+    Those pieces are the negated words with their negator (不失望: the model has no
+    negation marking) and the lexicon words in Latin letters (yyds: letters one by
+    one mean nothing to a character model); the lexicon alone reads them.
+    """
     t = _SPACE.sub("", text.lower())
     total = 0.0
     evidence = False
+    pieces: list[str] = []
     for sentence in _ZH_SENTENCE.findall(t):
         question = sentence.rstrip("，,；;。.").endswith(("?", "？", "吗"))
-        part, found = _zh_scan(sentence, question)
+        part, found = _zh_scan(sentence, question, pieces)
         total += part
         evidence = evidence or found
     if total:
         total += math.copysign(_EXCLAIM * min(t.count("!") + t.count("！"), 4), total)
-    return total / math.sqrt(total * total + _ALPHA), evidence
+    return total / math.sqrt(total * total + _ALPHA), evidence, pieces
 
 
-def _zh_scan(t: str, question: bool) -> tuple[float, bool]:
-    """Summed valence of the lexicon words and emoji of one sentence, and evidence."""
+@cache
+def _zh_starts() -> re.Pattern:
+    """The characters a Chinese lexicon word or a valued emoji can start with."""
+    words, _ = _zh_lexicon()
+    chars = {w[0] for w in words} | {e for e in _emoji() if len(e) == 1}
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
+
+
+def _zh_scan(t: str, question: bool, pieces: list[str] | None = None) -> tuple[float, bool]:
+    """Summed valence of the lexicon words and emoji of one sentence, and evidence.
+
+    Appends to `pieces` the negated words (with their negator) and the Latin-letter
+    words found (see `_zh_lexicon_read`).
+    """
     words, lengths = _zh_lexicon()
     emoji = _emoji()
     get_lengths = lengths.get
     total = 0.0
     evidence = False
     i = 0
-    n = len(t)
-    while i < n:
+    # Only the positions where a word or an emoji can start are looked at.
+    for m in _zh_starts().finditer(t):
+        j = m.start()
+        if j < i:
+            continue
+        i = j
         ch = t[i]
         found = 0
         for k in get_lengths(t[i : i + 2], _NONE):
@@ -583,8 +618,13 @@ def _zh_scan(t: str, question: bool) -> tuple[float, bool]:
             before = t[max(0, i - 2) : i]
             if before[-1:] in _ZH_BOOSTERS or before[-2:] == "非常":
                 val += sign * _BOOST
-            if ch not in _ZH_DENY and any(c in _ZH_DENY for c in before):
+            deny = -1 if ch in _ZH_DENY or before in _ZH_DENY_FREE else _first_deny(before)
+            if deny >= 0:
                 val *= _NEGATION
+                if pieces is not None:
+                    pieces.append(before[deny:] + t[i : i + found])
+            elif pieces is not None and t[i : i + found].isascii():
+                pieces.append(t[i : i + found])
             if question and abs(val) < _QUESTION_STRONG:
                 val *= 0.5
             else:
@@ -592,6 +632,14 @@ def _zh_scan(t: str, question: bool) -> tuple[float, bool]:
             total += val
         i += found
     return total, evidence
+
+
+def _first_deny(before: str) -> int:
+    """Index of the first negation character in `before`, or -1."""
+    for k, c in enumerate(before):
+        if c in _ZH_DENY:
+            return k
+    return -1
 
 
 def _finish(score: float, evidence: bool, model_may_commit: bool) -> float:
@@ -630,8 +678,13 @@ def _score_en(text: str) -> float:
 def _score_zh(text: str) -> float:
     """Chinese score in [-1, 1]: stacked linear model on characters and lexicon."""
     weights, meta = _model("zh_lr")
+    lex, evidence, pieces = _zh_lexicon_read(text)
+    if pieces:
+        # The lexicon alone reads these; "\x00" is no model feature and joins nothing.
+        text = _SPACE.sub("", text.lower())
+        for piece in pieces:
+            text = text.replace(piece, "\x00")
     lr, known = _model_logit(zh_features(text), weights, meta["bias"])
-    lex, evidence = _zh_lexicon_score(text)
     score = math.tanh((meta["stack_lr"] * lr + meta["stack_lexicon"] * lex) / 2.0)
     question = "?" in text or "？" in text or text.rstrip().endswith("吗")
     return _finish(score, evidence, known >= _MODEL_MIN_FEATURES and not question)
