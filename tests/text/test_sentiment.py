@@ -145,8 +145,8 @@ def test_evidence_commits_out_of_the_band():
     ],
 )
 def test_intensity_raises_the_lexicon_score(weaker, stronger):
-    _, weak, _, _ = sm._en_analyse(weaker)
-    _, strong, _, _ = sm._en_analyse(stronger)
+    weak = sm._en_analyse(weaker)[1]
+    strong = sm._en_analyse(stronger)[1]
     assert abs(strong) > abs(weak) and strong * weak > 0
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "NEUTRAL_BAND",
     "NO_EVIDENCE_DAMPING",
     "en_features",
+    "en_opinion_features",
     "is_chinese",
     "label_scores",
     "score_sentiment",
@@ -323,14 +324,15 @@ def _collapse(word: str, known) -> tuple[str, bool]:
     return _ELONGATED.sub(r"\1", word), True
 
 
-def _en_analyse(text: str) -> tuple[list[str], float, bool, bool]:
-    """English tokens for the model, lexicon score in [-1, 1], evidence and cue.
+def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int]:
+    """English tokens for the model, lexicon score in [-1, 1], evidence, cue, "but".
 
     Tokens are lower-cased words (elongation undone), emoticons and emoji, with a
     ``NOT_`` prefix after a negator up to the next punctuation. Evidence: a lexicon
     word, emoji or emoticon with a valence (weak words in a question do not count).
     A cue is the mark of informal opinion writing: an emoji, an emoticon, a slang
-    word with a valence, or an elongated or ALL-CAPS lexicon word.
+    word with a valence, or an elongated or ALL-CAPS lexicon word. Last, the index of
+    the first token after the last "but" (-1 without one).
     """
     words, emoticons = _en_lexicon()
     slang = _slang("en")
@@ -344,6 +346,7 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool]:
     prev2 = ""
     sentence_start = 0
     but_at = -1
+    but_tok = -1
     total_parts: list[tuple[int, float, bool]] = []  # (position, valence, in question)
     for chunk in text.split():
         em = emoticons.get(chunk) or emoticons.get(chunk.lower())
@@ -381,6 +384,7 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool]:
                 continue
             if w == "but":
                 but_at = len(total_parts)
+                but_tok = len(toks)
             v = words.get(w)
             if v != 0.0 and w not in _EN_FUNCTION_WORDS:
                 # A formula (valence 0: thanks, please) is no feature either.
@@ -415,7 +419,7 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool]:
         total += v
     if total:
         total += math.copysign(_EXCLAIM * min(text.count("!"), 4), total)
-    return toks, total / math.sqrt(total * total + _ALPHA), evidence, cue
+    return toks, total / math.sqrt(total * total + _ALPHA), evidence, cue, but_tok
 
 
 def _en_tokens(text: str) -> list[str]:
@@ -445,6 +449,51 @@ def en_features(text: str) -> list[str]:
     ['NOT_bad', 'fun', 'NOT_bad fun']
     """
     return _bigrams(_en_tokens(text))
+
+
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|mine|myself|we|us|our)\b")
+_SECOND_PERSON = re.compile(r"\b(?:you|your|you're|u|ur)\b")
+_DIGIT = re.compile(r"\d")
+_NAME_INSIDE = re.compile(r"(?<=[a-z,] )[A-Z][a-z]+")
+
+
+def _en_style(text: str) -> list[str]:
+    """Marks of style for the opinion model (function words are no n-gram features).
+
+    First and second person, ``!``, ``?``, digits, and the number of capitalised words
+    inside a sentence (names: 0, 1, 2, 3 or more): a post says "I" and "you", news
+    gives names and numbers.
+    """
+    low = text.lower()
+    out = [f"_NAMES{min(len(_NAME_INSIDE.findall(text)), 3)}"]
+    if _FIRST_PERSON.search(low):
+        out.append("_FIRST_PERSON")
+    if _SECOND_PERSON.search(low):
+        out.append("_SECOND_PERSON")
+    if "!" in text:
+        out.append("_EXCLAIM")
+    if "?" in text:
+        out.append("_QUESTION")
+    if _DIGIT.search(text):
+        out.append("_DIGIT")
+    return out
+
+
+def en_opinion_features(text: str) -> list[str]:
+    """Features of the English opinion-or-not model: `en_features` and style marks.
+
+    Parameters
+    ----------
+    text : str
+        An English message.
+
+    Returns
+    -------
+    list of str
+        The n-grams of `en_features`, then the marks of `_en_style` (``_FIRST_PERSON``,
+        ``_NAMES2`` ...).
+    """
+    return _bigrams(_en_tokens(text)) + _en_style(text)
 
 
 def _bigrams(toks: list[str]) -> list[str]:
@@ -663,14 +712,22 @@ def _score_en(text: str) -> float:
     opinion (news reports wins and deaths without taking a side); a cue always does.
     """
     weights, meta = _model("en_lr")
-    toks, lex, evidence, cue = _en_analyse(text)
+    toks, lex, evidence, cue, but_tok = _en_analyse(text)
     feats = _bigrams(toks)
-    lr, known = _model_logit(feats, weights, meta["bias"])
+    if 0 < but_tok < len(toks):
+        # Contrast as in the lexicon: the clause after the last "but" leads
+        # ("the plot is thin but the acting is great"); weights 1/4 and 3/4.
+        before, n_before = _model_logit(_bigrams(toks[:but_tok]), weights, meta["bias"])
+        after, n_after = _model_logit(_bigrams(toks[but_tok:]), weights, meta["bias"])
+        lr, known = 0.25 * before + 0.75 * after, n_before + n_after
+    else:
+        lr, known = _model_logit(feats, weights, meta["bias"])
     score = math.tanh((meta["stack_lr"] * lr + meta["stack_lexicon"] * lex) / 2.0)
     if cue:
         return _finish(score, True, True)
     subj_w, subj_meta = _model("en_subjectivity")
-    if _linear_logit(feats, subj_w, subj_meta["bias"]) < subj_meta["threshold"]:
+    opinion = _linear_logit(feats + _en_style(text), subj_w, subj_meta["bias"])
+    if opinion < subj_meta["threshold"]:
         return NO_EVIDENCE_DAMPING * score
     return _finish(score, evidence, known >= _MODEL_MIN_FEATURES and "?" not in text)
 

@@ -39,6 +39,8 @@ import re
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score
@@ -65,8 +67,33 @@ def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
 
 
-def _fit(docs, y, analyzer, min_df, grid, folds, lexicon, split=None):
+class _NBScale(BaseEstimator, TransformerMixin):
+    """Scale each feature by its naive-Bayes log-count ratio (Wang & Manning, ACL 2012).
+
+    ``r = log((p / |p|_1) / (q / |q|_1))`` with ``p``, ``q`` the positive and negative
+    document counts plus 1. Applied after the l2 normalisation of the binary bag, the
+    product with the regression's coefficients is again one weight per n-gram, so the
+    scorer reads the same kind of file (``weight = coef x r``).
+    """
+
+    def fit(self, x, y):
+        """Compute the log-count ratios from the training documents."""
+        y = np.asarray(y)
+        p = 1.0 + np.asarray((x[y == 1] > 0).sum(0)).ravel()
+        q = 1.0 + np.asarray((x[y == 0] > 0).sum(0)).ravel()
+        self.r_ = np.log((p / p.sum()) / (q / q.sum()))
+        return self
+
+    def transform(self, x):
+        """Multiply each column by its ratio."""
+        return x @ sp.diags(self.r_)
+
+
+def _fit(docs, y, analyzer, min_df, grid, folds, lexicon, split=None, nb=False):
     """Pick C by CV, fit on all data, fit stacking weights on out-of-fold logits.
+
+    With `nb`, the features are scaled by their naive-Bayes log-count ratios
+    (`_NBScale`).
 
     With `split`, the stacking weights are fitted on the pieces of the held-out texts
     (clauses of a review, with the review's label): messages are short, and on short
@@ -74,30 +101,21 @@ def _fit(docs, y, analyzer, min_df, grid, folds, lexicon, split=None):
     """
     best = None
     for c in grid:
-        pipe = make_pipeline(
-            CountVectorizer(analyzer=analyzer, binary=True, min_df=min_df),
-            Normalizer(),
-            LogisticRegression(C=c, max_iter=3000),
-        )
+        pipe = _pipeline(analyzer, min_df, c, nb)
         cv = StratifiedKFold(folds, shuffle=True, random_state=SEED)
         acc = cross_val_score(pipe, docs, y, cv=cv).mean()
         print(f"  C={c}: CV accuracy {acc:.4f}")
         if best is None or acc > best[0]:
             best = (acc, c)
     c = best[1]
-    vec = CountVectorizer(analyzer=analyzer, binary=True, min_df=min_df)
-    x = Normalizer().fit_transform(vec.fit_transform(docs))
-    model = LogisticRegression(C=c, max_iter=3000).fit(x, y)
-    print(f"  chosen C={c}, {x.shape[1]} features")
+    weights, bias = _weights(_pipeline(analyzer, min_df, c, nb).fit(docs, y))
+    print(f"  chosen C={c}, {len(weights)} features")
     rows, labels = [], []
     for tr, te in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(docs, y):
-        v = CountVectorizer(analyzer=analyzer, binary=True, min_df=min_df)
-        xt = Normalizer().fit_transform(v.fit_transform([docs[i] for i in tr]))
-        mm = LogisticRegression(C=c, max_iter=3000).fit(xt, y[tr])
-        ww = dict(zip(v.get_feature_names_out(), mm.coef_[0], strict=True))
+        ww, bb = _weights(_pipeline(analyzer, min_df, c, nb).fit([docs[i] for i in tr], y[tr]))
         for i in te:
             for piece in split(docs[i]) if split else [docs[i]]:
-                lr = sm._model_logit(analyzer(piece), ww, float(mm.intercept_[0]))[0]
+                lr = sm._model_logit(analyzer(piece), ww, bb)[0]
                 rows.append((lr, lexicon(piece)))
                 labels.append(y[i])
     feats, labels = np.array(rows), np.array(labels)
@@ -107,8 +125,24 @@ def _fit(docs, y, analyzer, min_df, grid, folds, lexicon, split=None):
         f"  stacking {st.coef_[0]} on {len(labels)} held-out texts or pieces:"
         f" accuracy {(stacked == labels).mean():.4f}"
     )
-    weights = dict(zip(vec.get_feature_names_out(), model.coef_[0], strict=True))
-    return weights, float(model.intercept_[0]), c, st.coef_[0]
+    return weights, bias, c, st.coef_[0]
+
+
+def _pipeline(analyzer, min_df, c, nb):
+    """Binary n-gram bag, l2 normalisation, optional NB scaling, logistic regression."""
+    steps = [CountVectorizer(analyzer=analyzer, binary=True, min_df=min_df), Normalizer()]
+    if nb:
+        steps.append(_NBScale())
+    return make_pipeline(*steps, LogisticRegression(C=c, max_iter=3000))
+
+
+def _weights(pipe) -> tuple[dict[str, float], float]:
+    """One weight per n-gram (coefficient x NB ratio when scaled) and the intercept."""
+    vec, model = pipe.steps[0][1], pipe.steps[-1][1]
+    coef = model.coef_[0]
+    if isinstance(pipe.steps[-2][1], _NBScale):
+        coef = coef * pipe.steps[-2][1].r_
+    return dict(zip(vec.get_feature_names_out(), coef, strict=True)), float(model.intercept_[0])
 
 
 def _hutto(folder: Path, exclude: set[str]) -> tuple[list[str], np.ndarray]:
@@ -141,7 +175,9 @@ def _subjectivity(folder: Path, exclude: set[str]) -> None:
     """Opinion-or-not model: rated |mean| >= 1 (opinion) against |mean| < 0.3 (none).
 
     Same texts as the English model (VADER's ground truth without SST-2 and the
-    even-id tweets), class-balanced, unigrams and bigrams; C by 5-fold CV.
+    even-id tweets), class-balanced, unigrams and bigrams and marks of style
+    (`sm.en_opinion_features`: first / second person, ! ?, digits, names); C by 5-fold
+    CV.
     """
     docs, y = [], []
     for name in ("amazonReviewSnippets", "nytEditorialSnippets", "movieReviewSnippets", "tweets"):
@@ -162,7 +198,7 @@ def _subjectivity(folder: Path, exclude: set[str]) -> None:
     best = None
     for c in (1.0,):
         pipe = make_pipeline(
-            CountVectorizer(analyzer=sm.en_features, binary=True, min_df=2),
+            CountVectorizer(analyzer=sm.en_opinion_features, binary=True, min_df=2),
             Normalizer(),
             LogisticRegression(C=c, max_iter=3000, class_weight="balanced"),
         )
@@ -174,7 +210,7 @@ def _subjectivity(folder: Path, exclude: set[str]) -> None:
     # Threshold: the out-of-fold logit that 95% of the opinion texts reach (a message
     # without an opinion cue needs it to commit; fixed on the training data).
     pipe = make_pipeline(
-        CountVectorizer(analyzer=sm.en_features, binary=True, min_df=2),
+        CountVectorizer(analyzer=sm.en_opinion_features, binary=True, min_df=2),
         Normalizer(),
         LogisticRegression(C=best[1], max_iter=3000, class_weight="balanced"),
     )
@@ -184,7 +220,7 @@ def _subjectivity(folder: Path, exclude: set[str]) -> None:
     print(
         f"  threshold {threshold:.3f}: {(oof[y == 0] < threshold).mean():.3f} of no-opinion below"
     )
-    vec = CountVectorizer(analyzer=sm.en_features, binary=True, min_df=2)
+    vec = CountVectorizer(analyzer=sm.en_opinion_features, binary=True, min_df=2)
     x = Normalizer().fit_transform(vec.fit_transform(docs))
     m = LogisticRegression(C=best[1], max_iter=3000, class_weight="balanced").fit(x, y)
     w = dict(zip(vec.get_feature_names_out(), m.coef_[0], strict=True))
@@ -249,7 +285,7 @@ def main(argv: list[str] | None = None) -> None:
         docs, yd = _hutto(args.hutto, exclude)
         print(f"en: {int(yd.sum())} positive, {int((1 - yd).sum())} negative texts")
         w, bias, c, st = _fit(
-            docs, yd, sm.en_features, 2, (10.0,), 5, lambda d: sm._en_analyse(d)[1]
+            docs, yd, sm.en_features, 2, (3.0, 10.0), 5, lambda d: sm._en_analyse(d)[1], nb=True
         )
         _save("en_lr", w, bias=bias, C=c, stack_lr=float(st[0]), stack_lexicon=float(st[1]))
 
