@@ -89,6 +89,7 @@ TODAY = {
     "keep_min_size": None,
     "min_member_neighbours": 0,
     "birth_min_degree": 0.0,
+    "change_alpha": None,
 }
 
 
@@ -198,6 +199,11 @@ def main() -> int:
         "--variant", action="append", default=[], help="name:key=value,... (DetectionSettings)"
     )
     parser.add_argument("--only", action="append", default=[], help="run only these variants")
+    parser.add_argument(
+        "--dump",
+        type=Path,
+        help="also write each variant's planted and detected events (matched flags) here",
+    )
     args = parser.parse_args()
 
     variants: dict[str, DetectionSettings] = {
@@ -225,10 +231,13 @@ def main() -> int:
     results: dict[str, Any] = {}
     for name, settings in variants.items():
         planted_all, detected_all, member_rows, seconds = [], [], [], 0.0
+        emerged = 0
         for (db, _), truth, seed in zip(inputs, truths, seeds, strict=True):
             frames = run_variant(db, settings)
             seconds += float(frames["seconds"]["seconds"].iloc[0])
             first: date = frames["runs"]["snapshot_date"].min()
+            later = frames["events"][frames["events"]["snapshot_date"] > first]
+            emerged += int((later["event_type"] == "emerged").sum())
             planted, detected = match_lifecycle(
                 frames["assignments"], frames["events"], first, truth
             )
@@ -237,6 +246,8 @@ def main() -> int:
             member_rows.append(membership_figures(frames, truth))
         planted = pd.concat(planted_all, ignore_index=True)
         detected = pd.concat(detected_all, ignore_index=True)
+        if args.dump:
+            _dump(args.dump, name, planted, detected)
         by_type = []
         for kind in LIFECYCLE_TYPES:
             p = planted[planted["event_type"] == kind]
@@ -262,6 +273,7 @@ def main() -> int:
             "settings": dataclasses.asdict(settings),
             "lifecycle": by_type,
             "membership": membership,
+            "emerged": emerged,
             "snapshot_seconds": round(seconds, 1),
         }
 
@@ -278,6 +290,8 @@ def main() -> int:
                 f"{_fmt(row['recall']):>8}{_fmt(row['median_delay_days'], 0):>7}"
                 f"{row['detected']:>10}{row['matched']:>9}{_fmt(row['precision']):>11}"
             )
+    print("   emerged (new communities whose inner ties are not new; no planted type):")
+    print("   " + ", ".join(f"{name} {result['emerged']}" for name, result in results.items()))
     print("\n2. Membership, mean over snapshots and seeds")
     print(
         f"   {'variant':<12}{'precision':>10}{'recall':>8}{'NMI':>7}{'background assigned':>21}"
@@ -299,6 +313,15 @@ def main() -> int:
     )
     print(f"\n(results in {RESULTS.relative_to(PROJECT_DIR)})")
     return 0
+
+
+def _dump(folder: Path, name: str, planted: pd.DataFrame, detected: pd.DataFrame) -> None:
+    """Planted and detected events of one variant as Parquet (id sets as sorted lists)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for frame, column, kind in ((planted, "involved", "planted"), (detected, "mapped", "detected")):
+        out = frame.copy()
+        out[column] = [sorted(ids) for ids in out[column]]
+        out.to_parquet(folder / f"{name}_{kind}.parquet", index=False)
 
 
 def _parse(value: str, default: Any) -> Any:

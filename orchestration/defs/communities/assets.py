@@ -115,6 +115,8 @@ def community_snapshots(context: dg.AssetExecutionContext, config: CommunityDete
                 "users_fringe": int(latest["count_fringe"]),
                 "communities_dormant": int(latest["count_dormant"]),
                 "communities_split_by_recent_ties": int(latest["count_recent_split"]),
+                "splits_undone": int(latest["count_undone_splits"]),
+                "merges_undone": int(latest["count_undone_merges"]),
                 "share_assigned": round(
                     latest["count_assigned"] / max(latest["count_users"], 1), 4
                 ),

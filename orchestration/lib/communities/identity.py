@@ -34,7 +34,16 @@ __all__ = [
 ]
 
 #: Every ``event_type`` that :func:`assign_community_ids` emits.
-EVENT_TYPES = ("born", "continued", "grew", "shrank", "split", "merged", "dissolved")
+EVENT_TYPES = (
+    "born",
+    "emerged",
+    "continued",
+    "grew",
+    "shrank",
+    "split",
+    "merged",
+    "dissolved",
+)
 
 #: A continuing community "grew" (or "shrank") when its size changed by more than
 #: this share of its previous size; otherwise it "continued".

@@ -95,6 +95,7 @@ def refresh_snapshots(
             interaction_edges=store.interaction_edges(window),
             recent_edges=store.recent_edges(window),
             previous_candidates=store.read_previous_candidates(con, snapshot_date),
+            history_days=(snapshot_date - span[0]).days + 1,
         )
         store.write_snapshot(con, result, is_provisional=is_provisional, window_start=window_start)
         log.info(

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
+from orchestration.lib.communities.changes import birth_kinds, unconfirmed_changes
 from orchestration.lib.communities.detection import (
     DEFAULT_MEMBERSHIP_ALPHA,
     DEFAULT_MEMBERSHIP_MIN_SHARE,
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 #: Bump when the snapshot logic changes results, so stored snapshots are recomputed.
-ALGORITHM_VERSION = 8
+ALGORITHM_VERSION = 9
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,19 @@ class DetectionSettings:
         least this many other members on average; a looser one is a ``candidate`` until
         a community overlapping it (Jaccard >= ``min_overlap``) is found again at the
         next snapshot (see :func:`unconfirmed_births`). 0 confirms every birth at once.
+    change_alpha : float or None
+        A split or merge that the detection draws stands only when the ties show it:
+        the ties across fell (a split) or rose (a merge) this week against the rest of
+        the window's rate, at this level; otherwise the previous border is kept. A new
+        community whose inner ties did not rise this week is ``emerged`` (there
+        before, seen now), not ``born``. See :mod:`orchestration.lib.communities.changes`.
+        None turns both off.
+    split_apart_ratio : float
+        A split also stands when the weight per pair across the pieces is below this
+        share of the weight per pair inside them (0: only a fall counts).
+    merge_dense_ratio : float or None
+        A merge also stands when the weight per pair across the parts is at least this
+        share of the weight per pair inside them (None: only a rise counts).
     min_overlap : float
         Smallest Jaccard overlap for a community to keep the previous week's id.
     seed : int
@@ -141,6 +155,9 @@ class DetectionSettings:
     split_alpha: float | None = 0.01
     min_member_neighbours: int = 2
     birth_min_degree: float = 4.0
+    change_alpha: float | None = 0.01
+    split_apart_ratio: float = 0.0
+    merge_dense_ratio: float | None = None
     min_overlap: float = 0.3
     seed: int = 42
 
@@ -167,6 +184,9 @@ class DetectionSettings:
             self.split_alpha,
             self.min_member_neighbours,
             self.birth_min_degree,
+            self.change_alpha,
+            self.split_apart_ratio,
+            self.merge_dense_ratio,
             self.min_overlap,
             self.seed,
         )
@@ -224,6 +244,7 @@ def detect_snapshot(
     interaction_edges: pd.DataFrame | None = None,
     recent_edges: pd.DataFrame | None = None,
     previous_candidates: pd.DataFrame | None = None,
+    history_days: int | None = None,
 ) -> SnapshotResult:
     """Detect communities as of ``snapshot_date`` and measure them.
 
@@ -253,6 +274,9 @@ def detect_snapshot(
     previous_candidates : pandas.DataFrame, optional
         ``user_id``, ``community_id`` of the previous snapshot's candidate communities
         (new communities waiting for confirmation, see :func:`unconfirmed_births`).
+    history_days : int, optional
+        Days of activity up to the snapshot, when fewer than the window's (the change
+        tests then compare the recent period with the part of the window that has data).
 
     Returns
     -------
@@ -348,6 +372,31 @@ def detect_snapshot(
                 as_of=snapshot_date,
                 min_overlap=settings.min_overlap,
             )
+    n_undone_splits = n_undone_merges = 0
+    observed = min(settings.window_days, history_days or settings.window_days)
+    before_periods = max(observed - settings.recent_days, 0) / settings.recent_days
+    if settings.change_alpha and previous_assignment is not None and recent_edges is not None:
+        members_only, n_undone_splits, n_undone_merges = unconfirmed_changes(
+            identity.events,
+            identity.communities,
+            members_only,
+            previous_assignment,
+            edges=edges,
+            interaction_edges=interaction_edges,
+            recent_edges=recent_edges,
+            before_periods=before_periods,
+            alpha=settings.change_alpha,
+            split_apart_ratio=settings.split_apart_ratio,
+            merge_dense_ratio=settings.merge_dense_ratio,
+            min_size=settings.min_size,
+        )
+        if n_undone_splits or n_undone_merges:
+            identity = assign_community_ids(
+                members_only,
+                previous_assignment,
+                as_of=snapshot_date,
+                min_overlap=settings.min_overlap,
+            )
     held = unconfirmed_births(identity, members_only, edges, previous_candidates, settings)
     candidates = pd.DataFrame(columns=["user_id", "community_id"])
     if held:
@@ -378,6 +427,16 @@ def detect_snapshot(
         )
     assigned = identity.assignment.dropna(subset=["community_id"])[["user_id", "community_id"]]
     assigned = assigned.reset_index(drop=True)
+    events = identity.events
+    if settings.change_alpha and previous_assignment is not None and recent_edges is not None:
+        events = birth_kinds(
+            events,
+            assigned,
+            interaction_edges=interaction_edges,
+            recent_edges=recent_edges,
+            before_periods=before_periods,
+            alpha=settings.change_alpha,
+        )
     id_of = dict(
         zip(
             identity.communities["community_label"],
@@ -421,6 +480,8 @@ def detect_snapshot(
         "count_split": int(quality.get("n_split", 0)),
         "count_dormant": len(dormant),
         "count_recent_split": int(n_recent_split),
+        "count_undone_splits": int(n_undone_splits),
+        "count_undone_merges": int(n_undone_merges),
         "count_fringe": int(len(fringe)),
         "count_candidate_communities": len(held),
         "count_candidates": int(len(candidates)),
@@ -436,7 +497,7 @@ def detect_snapshot(
     ).sort_values("user_id", ignore_index=True)
     return SnapshotResult(
         assignments=statuses.assign(snapshot_date=snapshot_date),
-        events=identity.events.assign(snapshot_date=snapshot_date),
+        events=events.assign(snapshot_date=snapshot_date),
         stats=stats.assign(snapshot_date=snapshot_date),
         members=members.assign(snapshot_date=snapshot_date),
         run=run,

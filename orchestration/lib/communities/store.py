@@ -55,7 +55,8 @@ TABLES: dict[str, str] = {
         count_unassigned bigint, count_communities bigint, count_edges bigint,
         count_split bigint, seconds double, settings_fingerprint varchar,
         count_dormant bigint, count_fringe bigint, count_candidate_communities bigint,
-        count_candidates bigint, count_recent_split bigint""",
+        count_candidates bigint, count_recent_split bigint, count_undone_splits bigint,
+        count_undone_merges bigint""",
     "community_assignments": (
         "snapshot_date date, user_id varchar, community_id varchar, membership_status varchar"
     ),
