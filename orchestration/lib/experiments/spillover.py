@@ -37,6 +37,7 @@ __all__ = [
     "estimate_spillover",
     "exposure_levels",
     "interaction_exposure",
+    "ols_cluster",
     "ols_hc1",
     "summarise_health",
 ]
@@ -177,7 +178,41 @@ def ols_hc1(y, design) -> tuple[np.ndarray, np.ndarray]:
     return beta, n / (n - k) * bread @ meat @ bread
 
 
-def estimate_spillover(y, exposure, pre=None, *, alpha: float = 0.05) -> SpilloverEstimate:
+def ols_cluster(y, design, clusters) -> tuple[np.ndarray, np.ndarray, int]:
+    """OLS coefficients and their cluster-robust (CR1) covariance.
+
+    Parameters
+    ----------
+    y : array-like of float, shape (n,)
+    design : array-like of float, shape (n, k)
+        Regressors, the constant included.
+    clusters : array-like, shape (n,)
+        Cluster label of each row.
+
+    Returns
+    -------
+    tuple
+        Coefficients (k,), covariance (k, k) ``G / (G - 1) (n - 1) / (n - k) (X'X)^-1
+        sum_g (X_g' e_g)(X_g' e_g)' (X'X)^-1`` (Liang & Zeger 1986 with statsmodels'
+        small-sample correction, ``cov_type='cluster'``) and the number of clusters G.
+    """
+    y = np.asarray(y, dtype=float)
+    x = np.asarray(design, dtype=float)
+    n, k = x.shape
+    codes, _ = pd.factorize(pd.Series(np.asarray(clusters)), sort=False)
+    g = int(codes.max()) + 1 if n else 0
+    bread = np.linalg.pinv(x.T @ x)
+    beta = bread @ (x.T @ y)
+    scores = x * (y - x @ beta)[:, None]
+    summed = np.zeros((g, k))
+    np.add.at(summed, codes, scores)
+    factor = g / (g - 1) * (n - 1) / (n - k) if g > 1 else _NAN
+    return beta, factor * bread @ (summed.T @ summed) @ bread, g
+
+
+def estimate_spillover(
+    y, exposure, pre=None, clusters=None, *, alpha: float = 0.05
+) -> SpilloverEstimate:
     """Regress control units' outcome on their exposure and give the relative spillover.
 
     The model is ``y = a + b x + c (pre - mean(pre)) + e``; ``a`` is the outcome at
@@ -193,6 +228,11 @@ def estimate_spillover(y, exposure, pre=None, *, alpha: float = 0.05) -> Spillov
         Its exposure in [0, 1].
     pre : array-like of float, optional
         Pre-period value (left out when None or constant).
+    clusters : array-like, optional
+        Cluster of each unit (its detected community; a unit outside communities its
+        own cluster). Given, the covariance is cluster-robust (CR1) and the quantiles
+        and p-value are Student's t with G - 1 degrees of freedom: control users of one
+        community share its exposure and its shocks. Without, HC1 and the normal.
     alpha : float
         Two-sided level of the interval.
 
@@ -214,7 +254,15 @@ def estimate_spillover(y, exposure, pre=None, *, alpha: float = 0.05) -> Spillov
     if n < len(columns) + 2 or np.ptp(x) == 0:
         nan = _NAN
         return SpilloverEstimate(n, mean_x, exposed, nan, nan, nan, nan, nan, nan, nan, nan)
-    beta, cov = ols_hc1(y, np.column_stack(columns))
+    if clusters is None:
+        beta, cov = ols_hc1(y, np.column_stack(columns))
+        dist = _stats.norm
+    else:
+        beta, cov, g = ols_cluster(y, np.column_stack(columns), clusters)
+        if g < 3:
+            nan = _NAN
+            return SpilloverEstimate(n, mean_x, exposed, nan, nan, nan, nan, nan, nan, nan, nan)
+        dist = _stats.t(g - 1)
     a, b = float(beta[0]), float(beta[1])
     var_a, var_b, cov_ab = float(cov[0, 0]), float(cov[1, 1]), float(cov[0, 1])
     if a <= 0:
@@ -225,8 +273,8 @@ def estimate_spillover(y, exposure, pre=None, *, alpha: float = 0.05) -> Spillov
     rel = b / a
     var_rel = var_b / a**2 - 2 * b * cov_ab / a**3 + b**2 * var_a / a**4
     se_rel = math.sqrt(max(var_rel, 0.0))
-    z = float(_stats.norm.ppf(1 - alpha / 2))
-    p_value = float(2 * _stats.norm.sf(abs(rel) / se_rel)) if se_rel > 0 else _NAN
+    z = float(dist.ppf(1 - alpha / 2))
+    p_value = float(2 * dist.sf(abs(rel) / se_rel)) if se_rel > 0 else _NAN
     return SpilloverEstimate(
         units=n,
         mean_exposure=mean_x,
@@ -306,6 +354,12 @@ def analyse_spillover(
         ctrl = frame[is_control]
         y = ctrl["metric_value"].to_numpy(dtype=float)
         pre = ctrl["pre_period_value"].to_numpy(dtype=float)
+        # A unit outside communities is its own cluster.
+        clusters = (
+            ("community:" + ctrl["community_id"].astype(str))
+            .where(ctrl["community_id"].notna(), "unit:" + ctrl["unit_id"].astype(str))
+            .to_numpy()
+        )
         for kind, x in _exposures(ctrl).items():
             levels = exposure_levels(x)
             base = {"experiment_id": experiment_id, "metric_name": metric_name}
@@ -324,7 +378,7 @@ def analyse_spillover(
                     }
                 )
             ok = np.isfinite(x)
-            est = estimate_spillover(y[ok], x[ok], pre[ok], alpha=alpha)
+            est = estimate_spillover(y[ok], x[ok], pre[ok], clusters[ok], alpha=alpha)
             rows.append(
                 {
                     **base,
