@@ -3,7 +3,8 @@
 The exposures of a hand-built graph are checked here from the per-unit counts the dbt
 model gives (the SQL itself by the dbt unit test
 ``test_spillover_exposure_on_a_hand_built_graph``); the regression against statsmodels'
-OLS with HC1 and cluster-robust errors on the same rows; the flags on a hand-built
+OLS with HC1 and cluster-robust (CR1) errors on the same rows, and CR3 against the
+delete-one-cluster jackknife refitted by hand; the flags on a hand-built
 frame; and the false-positive rate and coverage by simulated experiments with the demo's
 distributions (``orchestration.lib.evaluation.spillover_simulation``).
 """
@@ -24,6 +25,7 @@ from orchestration.lib.experiments.spillover import (
     exposure_levels,
     interaction_exposure,
     ols_cluster,
+    ols_cluster_jackknife,
     ols_hc1,
     summarise_health,
 )
@@ -71,14 +73,30 @@ def test_robust_ols_matches_statsmodels():
     np.testing.assert_allclose(cov, fit.cov_params(), rtol=1e-8)
 
 
+def test_cr3_is_the_delete_one_cluster_jackknife():
+    y, x, pre, clusters = _rows(2, n=200)
+    clusters = np.where(np.arange(200) < 30, 1000 + np.arange(200), clusters)  # singletons
+    design = np.column_stack([np.ones_like(x), x, pre - pre.mean()])
+    beta, cov, groups = ols_cluster_jackknife(y, design, clusters)
+    labels = np.unique(clusters)
+    assert groups == labels.size
+    drops = np.array(
+        [np.linalg.lstsq(design[clusters != g], y[clusters != g], rcond=None)[0] for g in labels]
+    )
+    jackknife = (groups - 1) / groups * (drops - beta).T @ (drops - beta)
+    np.testing.assert_allclose(cov, jackknife, rtol=1e-8)
+    # Wider than CR1 here: it inflates the residuals of clusters with high leverage.
+    _, cov1, _ = ols_cluster(y, design, clusters)
+    assert cov[1, 1] > cov1[1, 1]
+
+
 def test_relative_spillover_is_the_delta_method_on_the_fit():
     y, x, pre, clusters = _rows(1)
     est = estimate_spillover(y, x, pre, clusters, alpha=0.05)
-    fit = sm.OLS(y, np.column_stack([np.ones_like(x), x, pre - pre.mean()])).fit(
-        cov_type="cluster", cov_kwds={"groups": clusters}
-    )
+    design = np.column_stack([np.ones_like(x), x, pre - pre.mean()])
+    fit = sm.OLS(y, design).fit()
     a, b = fit.params[:2]
-    cov = fit.cov_params()[:2, :2]
+    cov = ols_cluster_jackknife(y, design, clusters)[1][:2, :2]
     gradient = np.array([-b / a**2, 1 / a])  # d(b/a) / d(a, b)
     se = math.sqrt(gradient @ cov @ gradient)
     quantile = float(__import__("scipy.stats").stats.t.ppf(0.975, 39))
