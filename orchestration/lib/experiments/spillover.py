@@ -496,8 +496,8 @@ def summarise_health(spillover: pd.DataFrame, experiment_ids) -> pd.DataFrame:
     pandas.DataFrame
         ``experiment_id, spillover_metric_name, spillover_exposure_kind,
         spillover_share, spillover_p_value`` (the estimate with the smallest adjusted
-        p-value), ``has_spillover`` (any significant), ``recommend_randomize_by_community``
-        (any material).
+        p-value, ties broken by the raw one), ``has_spillover`` (any significant),
+        ``recommend_randomize_by_community`` (any material).
     """
     rows = []
     estimates = spillover[spillover["exposure_level"] == "all"] if len(spillover) else spillover
@@ -507,7 +507,9 @@ def summarise_health(spillover: pd.DataFrame, experiment_ids) -> pd.DataFrame:
         if len(tested) == 0:
             rows.append({"experiment_id": experiment_id})
             continue
-        best = tested.sort_values(["p_value_adjusted", "metric_name", "exposure_kind"]).iloc[0]
+        best = tested.sort_values(
+            ["p_value_adjusted", "p_value", "metric_name", "exposure_kind"]
+        ).iloc[0]
         rows.append(
             {
                 "experiment_id": experiment_id,
