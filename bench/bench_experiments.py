@@ -20,9 +20,17 @@ prints:
   half the groups, conditional test against the plain chi-square of members);
 * **coverage**: the same designs with the planted effects (+30% purchases, +20% posts):
   share of 95% intervals of the relative lift that contain the planted effect;
-* **parity**: gbstats' own fixture, ours against gbstats 0.8.0, side by side.
+* **parity**: gbstats' own fixture, ours against gbstats 0.8.0, side by side;
+* **spillover** (``--spillover``): user experiments whose control users post more the
+  larger the treated share of their community peers
+  (``orchestration.lib.evaluation.spillover_simulation``): without spillover, the share
+  of experiments whose spillover estimate has p < 0.05 (interaction and community
+  exposure) and the share recommended for community randomization; with the demo's
+  planted ``spillover_effect``, the coverage of the community estimate's 95% interval,
+  its median, the power, and the readout's bias on the metric (treated vs control
+  lift, whose true value is 0).
 
-Run: ``python bench/bench_experiments.py [--sims 1000] [--seed 7]``.
+Run: ``python bench/bench_experiments.py [--sims 1000] [--seed 7] [--spillover]``.
 """
 
 from __future__ import annotations
@@ -176,13 +184,61 @@ def parity():
     print(f"  p-value        {ours.p_value:.8f} | {live.p_value:.8f}")
 
 
+def simulate_spillover(rng, sims: int) -> None:
+    """Print the spillover step's A/A false positives and its planted-effect coverage."""
+    from orchestration.lib.evaluation.spillover_simulation import simulate_units
+    from orchestration.lib.experiments.spillover import analyse_spillover
+
+    started = time.perf_counter()
+    flagged = {"interaction": 0, "community": 0}
+    recommended = 0
+    for _ in range(sims):
+        out = analyse_spillover(simulate_units(rng, n_communities=60))
+        est = out[out["exposure_level"] == "all"].set_index("exposure_kind")
+        for kind in flagged:
+            flagged[kind] += bool(est.loc[kind, "p_value"] < 0.05)
+        recommended += bool(est["is_material"].any())
+    print(f"\nSpillover A/A ({sims} experiments, 60 communities, posts, no spillover)")
+    for kind, count in flagged.items():
+        print(f"  false-positive rate at 0.05, {kind:<12} exposure {count / sims:.4f}")
+    print(f"  recommend_randomize_by_community (Holm over both) {recommended / sims:.4f}")
+    planted = K.spillover_effect
+    for n_communities in (60, 200):
+        covered, detected, estimates, lifts = 0, 0, [], []
+        for _ in range(sims):
+            out = analyse_spillover(
+                simulate_units(rng, n_communities=n_communities, spillover=planted)
+            )
+            row = out[(out["exposure_level"] == "all") & (out["exposure_kind"] == "community")]
+            row = row.iloc[0]
+            covered += bool(row["ci_low"] <= planted <= row["ci_high"])
+            detected += bool(row["p_value"] < 0.05)
+            estimates.append(row["spillover_estimate"])
+            lifts.append(row["lift_relative"])
+        print(
+            f"\nSpillover planted +{planted:.0%} at full community exposure "
+            f"({sims} experiments, {n_communities} communities)"
+        )
+        print(f"  coverage of the 95% interval  {covered / sims:.4f}")
+        print(f"  median estimate               {np.median(estimates):.4f}")
+        print(f"  power at 0.05                 {detected / sims:.4f}")
+        print(f"  readout lift (truth 0), mean  {np.mean(lifts):+.4f}")
+    print(f"  ({time.perf_counter() - started:.1f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sims", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--users", type=int, default=2000, help="users per arm")
     parser.add_argument("--groups", type=int, default=200, help="groups in all")
+    parser.add_argument(
+        "--spillover", action="store_true", help="only the spillover section (seeded --seed)"
+    )
     args = parser.parse_args()
+    if args.spillover:
+        simulate_spillover(np.random.default_rng(args.seed), args.sims)
+        return
     rng = np.random.default_rng(args.seed)
     started = time.perf_counter()
     print(f"{args.sims} simulated experiments per design, seed {args.seed}")
@@ -212,6 +268,7 @@ def main() -> None:
     for name, count in cover.items():
         print(f"  {name:<13} {count / args.sims:.4f}")
     parity()
+    simulate_spillover(np.random.default_rng(args.seed + 2), args.sims)
     print(f"\n{time.perf_counter() - started:.1f} s")
 
 

@@ -25,6 +25,10 @@ from orchestration.defs.experiments.assets import (
     experiment_readout,
     experiment_readout_is_valid,
 )
+from orchestration.defs.experiments.spillover import (
+    experiment_spillover,
+    experiment_spillover_is_valid,
+)
 from orchestration.defs.kpi.assets import growth_inflections, growth_inflections_are_valid
 from orchestration.defs.raw.assets import raw_tables
 from orchestration.defs.text.assets import (
@@ -61,6 +65,7 @@ defs = dg.Definitions(
         growth_inflections,
         experiment_readout,
         experiment_power,
+        experiment_spillover,
     ],
     asset_checks=[
         community_assignments_account_for_every_user,
@@ -69,6 +74,7 @@ defs = dg.Definitions(
         growth_inflections_are_valid,
         experiment_readout_is_valid,
         experiment_power_is_valid,
+        experiment_spillover_is_valid,
     ],
     jobs=[refresh_all_job, design_community_experiment_job],
     schedules=[daily_refresh_schedule],

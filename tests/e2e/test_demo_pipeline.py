@@ -395,6 +395,58 @@ def test_planted_experiment_effects_lie_in_their_99_intervals(demo):
     assert pd.isna(health.loc["exp002", "member_srm_p_value"])
 
 
+def test_planted_spillover_lies_in_its_99_interval(demo):
+    """The demo plants a posting spillover on exp002's control users (truth/spillover):
+    fct_experiment_spillover is the step's analysis at 0.05, every control unit is in one
+    bin of each exposure kind, and the planted effect lies inside the 99% interval of the
+    community-exposure estimate of posts_per_user; fct_experiment_health carries the
+    summary for the user experiment only."""
+    from orchestration.lib.experiments import store
+    from orchestration.lib.experiments.spillover import analyse_spillover
+
+    tmp, con = demo
+    truth = con.execute(
+        f"select experiment_id, metric, planted_effect from {_truth(tmp, 'spillover')}"
+    ).df()
+    assert len(truth) == 1
+    planted = truth.iloc[0]
+    units = store.read_spillover_units(con)
+    mart = con.execute("select * from fct_experiment_spillover").df()
+    usual = analyse_spillover(units, alpha=0.05)
+    key = ["experiment_id", "metric_name", "exposure_kind", "exposure_level"]
+    joined = mart.merge(usual, on=key, suffixes=("", "_step"))
+    assert len(joined) == len(mart) == len(usual) > 0
+    for column in ("units", "mean_outcome", "spillover_estimate", "ci_low", "p_value_adjusted"):
+        a, b = joined[column].to_numpy(float), joined[f"{column}_step"].to_numpy(float)
+        assert ((abs(a - b) < 1e-9) | (a != a) & (b != b)).all(), column
+    controls = units[units["variant"] == "control"].groupby("metric_name").size()
+    bins = mart[mart["exposure_level"] != "all"]
+    sums = bins.groupby(["metric_name", "exposure_kind"])["units"].sum()
+    assert (sums.to_numpy() == controls.reindex(sums.index.get_level_values(0)).to_numpy()).all()
+    wide = analyse_spillover(units, alpha=0.01)
+    for kind in ("community", "interaction"):
+        row = wide[(wide["experiment_id"] == planted.experiment_id)
+                   & (wide["metric_name"] == planted.metric)
+                   & (wide["exposure_kind"] == kind)
+                   & (wide["exposure_level"] == "all")].iloc[0]  # fmt: skip
+        print(
+            f"{planted.experiment_id} {planted.metric} {kind}: planted "
+            f"{planted.planted_effect:+.3f}, estimated {row.spillover_estimate:+.3f}, 99% "
+            f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}], units {row.units}, mean exposure "
+            f"{row.mean_exposure:.3f}, spillover share {row.spillover_share:+.3f}, readout "
+            f"lift {row.lift_relative:+.3f}"
+        )
+    community = wide[(wide["metric_name"] == planted.metric)
+                     & (wide["exposure_kind"] == "community")
+                     & (wide["exposure_level"] == "all")].iloc[0]  # fmt: skip
+    assert community.ci_low <= planted.planted_effect <= community.ci_high
+    assert community.units > 0.4 * controls[planted.metric]
+    health = con.execute("select * from fct_experiment_health").df().set_index("experiment_id")
+    assert health.loc["exp002", "spillover_metric_name"] in set(units["metric_name"])
+    assert pd.notna(health.loc["exp002", "has_spillover"])
+    assert pd.isna(health.loc["exp001", "has_spillover"])
+
+
 def test_power_mart_covers_the_catalog_and_the_design_cli_is_balanced(demo, tmp_path):
     """fct_experiment_power has one row per catalog (metric, unit type) with figures
     recomputed from its own sums; `smallgroups experiment design` on the demo writes a

@@ -137,6 +137,10 @@ def test_python_steps_depend_on_the_models_their_store_reads():
     assert _deps(dg.AssetKey(["experiments", "experiment_power"])) == models(
         experiment_store.POWER_INPUT_MODELS
     )
+    for table in experiment_store.SPILLOVER_TABLES:
+        assert _deps(dg.AssetKey(["experiments", table])) == models(
+            experiment_store.SPILLOVER_INPUT_MODELS
+        )
 
 
 def test_every_python_step_has_an_asset_check():
@@ -153,6 +157,7 @@ def test_every_python_step_has_an_asset_check():
         "kpi__growth_inflections",
         "experiment_readout",
         "experiments__experiment_power",
+        "experiment_spillover",
     }
     for assets_def in python_steps:
         assert assets_def.keys & checked, assets_def.node_def.name

@@ -12,6 +12,10 @@ health as (
     select * from {{ ref('stg_experiments__health') }}
 ),
 
+spillover as (
+    select * from {{ ref('stg_experiments__spillover_summary') }}
+),
+
 problems as (
     select * from {{ ref('int_experiment_problems_unioned') }}
 ),
@@ -79,6 +83,13 @@ final as (
             when experiments.unit_type = 'community'
                 then coalesce(change_counts.count_units_split_or_merged, 0) > 0
         end as has_unit_split_or_merge,
+        -- Interference (user experiments; null for cluster experiments).
+        spillover.spillover_metric_name,
+        spillover.spillover_exposure_kind,
+        spillover.spillover_share,
+        spillover.spillover_p_value,
+        spillover.has_spillover,
+        spillover.recommend_randomize_by_community,
     from experiments
     left join health
         on experiments.experiment_id = health.experiment_id
@@ -86,6 +97,8 @@ final as (
         on experiments.experiment_id = problem_counts.experiment_id
     left join change_counts
         on experiments.experiment_id = change_counts.experiment_id
+    left join spillover
+        on experiments.experiment_id = spillover.experiment_id
 )
 
 select * from final

@@ -9,7 +9,8 @@ recent content of the person they target from a small per-user ring buffer).
 The planted signals live here: interaction partners come from the actor's community
 with probability ``1 - mixing`` (weighted towards key members), bridges split their
 actions between their two communities, treated groups post more, pilot groups'
-members act more, group members buy more and treated users buy more.
+members act more, group members buy more, treated users buy more and control users post
+more the more of their community peers are treated (the user experiment's spillover).
 """
 
 from __future__ import annotations
@@ -160,6 +161,8 @@ class DaySimulator:
         self.comm_content = np.zeros(n_comm, dtype=np.int64)
         self.cross_interactions = 0
         self.cross_candidates = 0
+        self.spill_share_sum = 0.0
+        self.spill_share_count = 0
 
     # ------------------------------------------------------------------ helpers
 
@@ -397,6 +400,17 @@ class DaySimulator:
         sel = np.concatenate([np.flatnonzero(keep), dup])
         actor, kind, comm, partner = actor[sel], kind[sel], comm[sel], partner[sel]
         acted, group = acted[sel], group[sel]
+
+        # Spillover of the user experiment: control users post more the larger the
+        # treated share of their community peers (extra posts outside declared groups).
+        s_post, s_comm = self._spillover_posts(d, s_user, lam_post, c1, c2, a_comm, a_user)
+        if s_post.size:
+            none = np.full(s_post.size, -1, dtype=np.int64)
+            actor = np.concatenate([actor, s_post])
+            kind = np.concatenate([kind, np.full(s_post.size, EV_POST)])
+            comm = np.concatenate([comm, s_comm])
+            partner, acted = np.concatenate([partner, none]), np.concatenate([acted, none])
+            group = np.concatenate([group, none])
         n_act = actor.size
         a_us = self._times(t0_of[actor], 12 * _MINUTE, day_end, rng)
 
@@ -550,6 +564,52 @@ class DaySimulator:
             ct_community=ct_comm,
             ct_body=bodies,
         )
+
+    def _spillover_posts(
+        self,
+        d: int,
+        s_user: np.ndarray,
+        lam_post: np.ndarray,
+        c1: np.ndarray,
+        c2: np.ndarray,
+        a_comm: np.ndarray,
+        a_user: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Extra posts of today's control users from the user experiment's spillover.
+
+        A control user of the user-randomised experiment, inside its window (from the
+        first full day after assignment to the experiment's end), posts at
+        ``posts_per_session_day x (1 + spillover_effect x share)``, ``share`` the
+        treated share of the other units (users in the experiment window) among the
+        members of its community or communities today (pooled over both for a bridge;
+        0 outside communities). The extra posts are drawn as
+        ``Poisson(lam_post x spillover_effect x share)`` from their own seeded generator
+        (so the other draws of the day keep their sizes up to here); returned are
+        the posts' actors and communities (a bridge's post goes to either at random).
+        """
+        w, k = self.w, self.w.knobs
+        if k.spillover_effect == 0 or d >= w.user_exp_end_day:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        in_exp = self.user_effect_day <= d
+        n_comm = w.n_communities
+        units = np.bincount(a_comm[in_exp[a_user]], minlength=n_comm)
+        treated = np.bincount(a_comm[in_exp[a_user] & w.user_treat[a_user]], minlength=n_comm)
+        ctrl = in_exp[s_user] & ~w.user_treat[s_user] & (c1[s_user] >= 0)
+        u, lam = s_user[ctrl], lam_post[ctrl]
+        peers = units[c1[u]] - 1.0
+        hits = treated[c1[u]].astype(float)
+        two = c2[u] >= 0
+        peers[two] += units[c2[u[two]]] - 1.0
+        hits[two] += treated[c2[u[two]]]
+        share = np.where(peers > 0, hits / np.maximum(peers, 1.0), 0.0)
+        self.spill_share_sum += float(share.sum())
+        self.spill_share_count += int(share.size)
+        srng = np.random.default_rng([self.seed, 17, d])
+        posts = np.repeat(u, srng.poisson(lam * k.spillover_effect * share))
+        comm = c1[posts].copy()
+        swap = (c2[posts] >= 0) & (srng.random(posts.size) < 0.5)
+        comm[swap] = c2[posts[swap]]
+        return posts, comm
 
     def _properties(self, ev_type: np.ndarray, ev_user: np.ndarray, d: int, rng) -> np.ndarray:
         off = self.props.offset

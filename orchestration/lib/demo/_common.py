@@ -153,6 +153,7 @@ class Knobs:
     user_experiment_effect: float = 0.30
     group_experiment_effect: float = 0.20
     pilot_effect: float = 0.40
+    spillover_effect: float = 1.0
     cross_connection_share: float = 0.15
     declared_group_share: float = 0.40
     content_language_null_share: float = 0.05

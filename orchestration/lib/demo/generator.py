@@ -7,7 +7,8 @@ Parquet file per day) and, in a separate folder the pipeline never reads, the tr
 that was planted in it: hidden communities of 8-300 members with topics, languages,
 pain points, key members, bridges and lifecycles (born, grew, split, merged,
 dissolved), a sign-up curve with an inflection date, member vs non-member churn,
-a purchase uplift for group members, two randomised experiments with known effects,
+a purchase uplift for group members, two randomised experiments with known effects
+(and a spillover of the user experiment onto control users' posting),
 pilot interventions, and every bad row with its reason.
 
 The static world is drawn by :mod:`._world`, activity is simulated one day at a time
@@ -63,6 +64,7 @@ TRUTH_FILES = (
     "content_labels.parquet",
     "community_pain_points.parquet",
     "experiments.parquet",
+    "spillover.parquet",
     "interventions.parquet",
     "growth.parquet",
     "bad_rows.parquet",
@@ -764,6 +766,7 @@ class _Writer:
         )
         self._write_pain_points(sim, topic_keys)
         self._write_experiment_truth()
+        self._write_spillover_truth(sim)
         rows = self._intervention_rows()
         pq.write_table(
             pa.table(
@@ -874,6 +877,27 @@ class _Writer:
                 rows["n_community_messages"].append(int(sim.comm_content[c]))
         pq.write_table(pa.table(rows), self.truth_dir / "community_pain_points.parquet", **_PARQUET)
 
+    def _write_spillover_truth(self, sim: DaySimulator) -> None:
+        k = self.w.knobs
+        table = pa.table(
+            {
+                "experiment_id": ["exp002"],
+                "metric": ["posts_per_user"],
+                "exposure": ["treated share of the community peers"],
+                "planted_effect": [k.spillover_effect],
+                "effect_definition": [
+                    "a control user's posting rate is multiplied by 1 + planted_effect x the "
+                    "treated share of the other experiment units among its community's "
+                    "members that day (pooled over a bridge's two communities; 0 outside "
+                    "communities), from the first full day after its assignment until the "
+                    "experiment ends; the extra posts are made outside declared groups"
+                ],
+                "mean_treated_share": [sim.spill_share_sum / max(sim.spill_share_count, 1)],
+                "count_control_session_days": [sim.spill_share_count],
+            }
+        )
+        pq.write_table(table, self.truth_dir / "spillover.parquet", **_PARQUET)
+
     def _write_experiment_truth(self) -> None:
         w, k = self.w, self.w.knobs
         units = w.user_assigned_us >= 0
@@ -943,6 +967,7 @@ class _Writer:
                 "group_experiment_effect": k.group_experiment_effect,
                 "user_experiment_effect": k.user_experiment_effect,
                 "pilot_effect": k.pilot_effect,
+                "spillover_effect": k.spillover_effect,
                 "cross_connection_share": k.cross_connection_share,
                 "growth": growth,
                 "photography_zh_community": self.comm_ids[w.photo_community].as_py(),

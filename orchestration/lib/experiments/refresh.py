@@ -241,3 +241,85 @@ def design_community_experiment(
         "out": str(path),
         **summary,
     }
+
+
+# --------------------------------------------------------------------------- spillover
+
+
+@dataclass(frozen=True)
+class SpilloverSettings:
+    """Interference settings (the defaults are the documented ones)."""
+
+    alpha: float = 0.05
+    """Two-sided level of the intervals and of has_spillover."""
+    materiality_share: float = 0.25
+    """A significant spillover is material (randomize by community) when it moves the
+    control mean by at least this share of the readout's lift on the same metric."""
+    adjustment_method: str = "holm"
+    """Adjustment across an experiment's (metric, exposure kind) estimates: holm or bh."""
+    control_variant: str = "control"
+    """Name of the control variant."""
+
+    def __post_init__(self) -> None:
+        if self.adjustment_method not in ("holm", "bh"):
+            raise ValueError(f"adjustment_method {self.adjustment_method!r}: use 'holm' or 'bh'")
+        if not 0 < self.alpha < 1:
+            raise ValueError(f"alpha {self.alpha} must be between 0 and 1")
+        if self.materiality_share < 0:
+            raise ValueError(f"materiality_share {self.materiality_share} must be >= 0")
+
+
+def refresh_spillover(
+    con: duckdb.DuckDBPyConnection,
+    settings: SpilloverSettings | None = None,
+    *,
+    log: logging.Logger | None = None,
+) -> dict:
+    """Measure the exposure and spillover of every user experiment and rewrite its tables.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Writable warehouse connection with :data:`store.SPILLOVER_INPUT_MODELS`.
+    settings : SpilloverSettings, optional
+        Level, materiality and adjustment (default: the documented ones).
+    log : logging.Logger, optional
+        Where progress goes.
+
+    Returns
+    -------
+    dict
+        ``count_experiments``, ``count_rows``, ``count_with_spillover``,
+        ``count_recommend_community``, ``settings``, ``seconds``.
+    """
+    from orchestration.lib.experiments.spillover import analyse_spillover, summarise_health
+
+    log = log or _log
+    settings = settings or SpilloverSettings()
+    started = time.perf_counter()
+    experiment_ids = store.read_user_experiments(con)
+    table = analyse_spillover(
+        store.read_spillover_units(con),
+        control=settings.control_variant,
+        alpha=settings.alpha,
+        materiality_share=settings.materiality_share,
+        adjustment_method=settings.adjustment_method,
+    )
+    summary = summarise_health(table, experiment_ids)
+    store.write_spillover(
+        con, {"experiment_spillover": table, "experiment_spillover_summary": summary}
+    )
+    log.info("%d user experiment(s), %d spillover row(s)", len(experiment_ids), len(table))
+    return {
+        "count_experiments": len(experiment_ids),
+        "count_rows": len(table),
+        "count_with_spillover": int(summary["has_spillover"].fillna(False).astype(bool).sum()),
+        "count_recommend_community": int(
+            summary["recommend_randomize_by_community"].fillna(False).astype(bool).sum()
+        ),
+        "settings": asdict(settings),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+__all__ += ["SpilloverSettings", "refresh_spillover"]

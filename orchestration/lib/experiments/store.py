@@ -172,3 +172,58 @@ def _replace_tables(
             con.register("_readout", frame[ddl_names(ddl)])
             con.execute(f"insert into {SCHEMA}.{name} select {casts} from _readout")
             con.unregister("_readout")
+
+
+# --------------------------------------------------------------------------- spillover
+# The interference step (lib/experiments/spillover.py): per-unit exposures and outcomes
+# of user experiments in, the exposure bins, estimates and per-experiment summary out.
+
+__all__ += [
+    "SPILLOVER_INPUT_MODELS",
+    "SPILLOVER_TABLES",
+    "read_spillover_units",
+    "read_user_experiments",
+    "write_spillover",
+]
+
+#: The dbt models the spillover step reads.
+SPILLOVER_INPUT_MODELS = ("int_experiment_spillover_units_measured", "stg_product__experiments")
+
+SPILLOVER_TABLES: dict[str, str] = {
+    "experiment_spillover": """
+        experiment_id varchar, metric_name varchar, exposure_kind varchar,
+        exposure_level varchar, exposure_low double, exposure_high double, units bigint,
+        mean_exposure double, mean_outcome double, share_units_exposed double,
+        spillover_baseline double, spillover_slope double, spillover_estimate double,
+        ci_low double, ci_high double, p_value double, p_value_adjusted double,
+        spillover_share double, lift_relative double, has_spillover boolean,
+        is_material boolean""",
+    "experiment_spillover_summary": """
+        experiment_id varchar, spillover_metric_name varchar,
+        spillover_exposure_kind varchar, spillover_share double, spillover_p_value double,
+        has_spillover boolean, recommend_randomize_by_community boolean""",
+}
+
+
+def read_user_experiments(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Ids of the accepted user-randomized experiments."""
+    return [
+        row[0]
+        for row in con.execute(
+            "select experiment_id from main.stg_product__experiments"
+            " where unit_type = 'user' order by experiment_id"
+        ).fetchall()
+    ]
+
+
+def read_spillover_units(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per-unit outcomes and exposures (``int_experiment_spillover_units_measured``)."""
+    return con.execute(
+        "select * from main.int_experiment_spillover_units_measured"
+        " order by experiment_id, metric_name, unit_id"
+    ).df()
+
+
+def write_spillover(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
+    """Replace every row of the spillover tables (:data:`SPILLOVER_TABLES`)."""
+    _replace_tables(con, SPILLOVER_TABLES, frames)
