@@ -70,6 +70,16 @@ class CommunityDetectionConfig(LaunchpadConfig):
     birth_min_degree: float = DetectionSettings.birth_min_degree
     """Average ties inside for a new community to be born at once; looser ones wait one
     snapshot as candidates (0: every birth at once)."""
+    change_alpha: float | None = DetectionSettings.change_alpha
+    """A split or merge the detection draws stands only when the week's ties across fell
+    or rose at this level against the weeks before; a new community whose inner ties did
+    not rise is 'emerged', not 'born' (empty turns both off)."""
+    split_apart_ratio: float = DetectionSettings.split_apart_ratio
+    """A split also stands when the weight per pair across is below this share of the
+    weight per pair inside (0: only a fall counts)."""
+    merge_dense_ratio: float | None = DetectionSettings.merge_dense_ratio
+    """A merge also stands when the weight per pair across is at least this share of the
+    weight per pair inside (empty: only a rise counts)."""
     seed: int = DetectionSettings.seed
     """Seed of the detection (the same seed and data give the same communities)."""
     recompute_all: bool = False
