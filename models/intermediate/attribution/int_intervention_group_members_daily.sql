@@ -38,13 +38,17 @@ declared as (
         on days.activity_date >= spells.joined_date and days.activity_date < spells.left_date
 ),
 
+snapshot_dates as (
+    select distinct snapshot_date from assignments
+),
+
 snapshot_of_day as (
     select
         days.activity_date,
         max(members.snapshot_date) as snapshot_date,
     from days
-    inner join (select distinct assignments.snapshot_date from assignments) as members
-        on members.snapshot_date < days.activity_date
+    inner join snapshot_dates as members
+        on days.activity_date > members.snapshot_date
     group by days.activity_date
 ),
 

@@ -33,6 +33,18 @@ assignments as (
     select * from {{ ref('stg_product__experiment_assignments') }}
 ),
 
+experiments as (
+    select * from {{ ref('stg_product__experiments') }}
+),
+
+experiment_units as (
+    select
+        experiment_id,
+        unit_type,
+    from experiments
+    where unit_type in ('group', 'community')
+),
+
 focal_groups as (
     select distinct
         snapshot_date,
@@ -79,9 +91,9 @@ other_interventions as (
         on
             candidates.group_kind = other.group_kind
             and candidates.community_id = other.community_id
-            and other.intervention_id != this.intervention_id
-            and other.started_date <= this.post_end_date
-            and coalesce(other.post_end_date, this.post_end_date) >= this.pre_start_date
+            and this.intervention_id != other.intervention_id
+            and this.post_end_date >= other.started_date
+            and this.pre_start_date <= other.post_end_date
     group by all
 ),
 
@@ -101,13 +113,7 @@ experiment_arms as (
         ) as experiment_arms,
     from windows
     inner join assignments on cast(assignments.assigned_at as date) <= windows.post_end_date
-    inner join (
-        select
-            experiment_id,
-            unit_type,
-        from {{ ref('stg_product__experiments') }}
-        where unit_type in ('group', 'community')
-    ) as experiment_units on assignments.experiment_id = experiment_units.experiment_id
+    inner join experiment_units on assignments.experiment_id = experiment_units.experiment_id
     group by all
 ),
 
@@ -257,7 +263,8 @@ final as (
         case
             when count_members_at_start = 0 then 'no_members'
             when other_intervention_ids is not null then 'treated_by_other_intervention'
-            when experiment_arms is distinct from target_experiment_arms then 'different_experiment_arm'
+            when coalesce(experiment_arms, '') != coalesce(target_experiment_arms, '')
+                then 'different_experiment_arm'
             when count_shared_members > 0 then 'shares_members'
             when tie_share_to_target > {{ var('attribution_max_tie_share') }} then 'tied_to_target'
         end as exclusion_reason,
