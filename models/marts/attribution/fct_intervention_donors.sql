@@ -29,20 +29,8 @@ edges as (
     select * from {{ ref('int_user_edges_weekly') }}
 ),
 
-assignments as (
-    select * from {{ ref('stg_product__experiment_assignments') }}
-),
-
-experiments as (
-    select * from {{ ref('stg_product__experiments') }}
-),
-
-experiment_units as (
-    select
-        experiment_id,
-        unit_type,
-    from experiments
-    where unit_type in ('group', 'community')
+experiment_arms as (
+    select * from {{ ref('int_intervention_experiment_arms_listed') }}
 ),
 
 focal_groups as (
@@ -94,26 +82,6 @@ other_interventions as (
             and this.intervention_id != other.intervention_id
             and this.post_end_date >= other.started_date
             and this.pre_start_date <= other.post_end_date
-    group by all
-),
-
-experiment_arms as (
-    -- A group's arms in the group or community experiments assigned by the end of a
-    -- window ('exp001=treatment'): a donor must share the target's, so that an
-    -- experiment running at the same time moves both alike.
-    select
-        windows.intervention_id,
-        case experiment_units.unit_type when 'group' then 'declared' else 'detected' end as group_kind,
-        case
-            when experiment_units.unit_type = 'group' then 'group:' || assignments.unit_id
-            else assignments.unit_id
-        end as community_id,
-        string_agg(
-            assignments.experiment_id || '=' || assignments.variant, ',' order by assignments.experiment_id
-        ) as experiment_arms,
-    from windows
-    inner join assignments on cast(assignments.assigned_at as date) <= windows.post_end_date
-    inner join experiment_units on assignments.experiment_id = experiment_units.experiment_id
     group by all
 ),
 
