@@ -1,12 +1,8 @@
--- Each group's arms in the group or community experiments assigned by the end of each
--- intervention's window ('exp001=treatment', sorted by experiment): a donor must share
--- the target's (fct_intervention_donors), so that an experiment running at the same
--- time moves both alike.
+-- Each group's arm in each group or community experiment, with the day it was assigned:
+-- a donor must share the target's arms in the experiments assigned by the end of an
+-- intervention's window (fct_intervention_donors), so that an experiment running at
+-- the same time moves both alike.
 with
-
-windows as (
-    select * from {{ ref('int_intervention_windows_dated') }}
-),
 
 assignments as (
     select * from {{ ref('stg_product__experiment_assignments') }}
@@ -26,19 +22,16 @@ experiment_units as (
 
 final as (
     select
-        windows.intervention_id,
+        assignments.experiment_id,
+        assignments.variant,
+        cast(assignments.assigned_at as date) as assigned_date,
         case experiment_units.unit_type when 'group' then 'declared' else 'detected' end as group_kind,
         case
             when experiment_units.unit_type = 'group' then 'group:' || assignments.unit_id
             else assignments.unit_id
         end as community_id,
-        string_agg(
-            assignments.experiment_id || '=' || assignments.variant, ',' order by assignments.experiment_id
-        ) as experiment_arms,
-    from windows
-    inner join assignments on windows.post_end_date >= cast(assignments.assigned_at as date)
+    from assignments
     inner join experiment_units on assignments.experiment_id = experiment_units.experiment_id
-    group by all
 )
 
 select * from final

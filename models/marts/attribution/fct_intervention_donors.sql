@@ -29,8 +29,23 @@ edges as (
     select * from {{ ref('int_user_edges_weekly') }}
 ),
 
-experiment_arms as (
+group_arms as (
     select * from {{ ref('int_intervention_experiment_arms_listed') }}
+),
+
+experiment_arms as (
+    -- Each group's arms in the experiments assigned by the end of a window
+    -- ('exp001=treatment', sorted by experiment).
+    select
+        windows.intervention_id,
+        group_arms.group_kind,
+        group_arms.community_id,
+        string_agg(
+            group_arms.experiment_id || '=' || group_arms.variant, ',' order by group_arms.experiment_id
+        ) as experiment_arms,
+    from windows
+    inner join group_arms on windows.post_end_date >= group_arms.assigned_date
+    group by all
 ),
 
 focal_groups as (
