@@ -2,9 +2,10 @@
 
 Raw tables -> dbt staging -> Python steps (message enrichment, weekly community
 snapshots, pain points, growth inflections, experiment readout and design help,
-attribution of interventions) between dbt intermediate and marts (with dbt tests as asset checks, and an asset check on every
-Python output), run in-process by default (one process, no per-step start-up cost),
-plus a daily refresh schedule that is defined but off until switched on in the UI.
+attribution of interventions) between dbt intermediate and marts (with dbt tests as
+asset checks, and an asset check on every Python output), run in-process by default
+(one process, no per-step start-up cost), plus a daily refresh schedule that is
+defined but off until switched on in the UI.
 Importing it changes nothing in the process environment: what dbt needs is passed to
 dbt (see `orchestration.defs.dbt.assets`).
 """
