@@ -68,9 +68,10 @@ candidates as (
         lookalikes.lookalike_group_kind as group_kind,
         lookalikes.lookalike_community_id as community_id,
         lookalikes.similarity,
+        -- Ranked again among the target's kind (lookalike_rank counts both kinds).
         row_number() over (
             partition by windows.intervention_id order by lookalikes.lookalike_rank
-        ) as lookalike_rank,
+        ) as candidate_rank,
     from windows
     inner join lookalikes
         on
@@ -80,7 +81,7 @@ candidates as (
     -- Donors are of the target's kind: a detected community overlapping a declared
     -- group is its members again.
     where lookalikes.lookalike_group_kind = windows.group_kind
-    qualify lookalike_rank <= {{ var('attribution_lookalike_depth') }}
+    qualify candidate_rank <= {{ var('attribution_lookalike_depth') }}
 ),
 
 other_interventions as (
@@ -196,7 +197,7 @@ judged as (
     select
         candidates.intervention_id,
         candidates.snapshot_date,
-        candidates.lookalike_rank,
+        candidates.candidate_rank as lookalike_rank,
         candidates.group_kind,
         candidates.community_id,
         candidates.similarity,
