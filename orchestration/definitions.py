@@ -1,10 +1,11 @@
 """The smallgroups Dagster code location: one Definitions object.
 
 Raw tables -> dbt staging -> Python steps (message enrichment, weekly community
-snapshots, pain points, growth inflections, experiment readout and design help) between dbt
-intermediate and marts (with dbt tests as asset checks, and an asset check on every
-Python output), run in-process by default (one process, no per-step start-up cost),
-plus a daily refresh schedule that is defined but off until switched on in the UI.
+snapshots, pain points, growth inflections, experiment readout and design help,
+attribution of interventions) between dbt intermediate and marts (with dbt tests as
+asset checks, and an asset check on every Python output), run in-process by default
+(one process, no per-step start-up cost), plus a daily refresh schedule that is
+defined but off until switched on in the UI.
 Importing it changes nothing in the process environment: what dbt needs is passed to
 dbt (see `orchestration.defs.dbt.assets`).
 """
@@ -13,6 +14,10 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.defs.attribution.assets import (
+    intervention_attribution,
+    intervention_attribution_is_valid,
+)
 from orchestration.defs.communities.assets import (
     community_assignments_account_for_every_user,
     community_snapshots,
@@ -66,6 +71,7 @@ defs = dg.Definitions(
         experiment_readout,
         experiment_power,
         experiment_spillover,
+        intervention_attribution,
     ],
     asset_checks=[
         community_assignments_account_for_every_user,
@@ -75,6 +81,7 @@ defs = dg.Definitions(
         experiment_readout_is_valid,
         experiment_power_is_valid,
         experiment_spillover_is_valid,
+        intervention_attribution_is_valid,
     ],
     jobs=[refresh_all_job, design_community_experiment_job],
     schedules=[daily_refresh_schedule],

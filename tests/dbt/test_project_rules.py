@@ -132,6 +132,10 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         "experiments.*": (
             "Written by the experiment_readout Dagster asset in the same run (see communities.*)."
         ),
+        "attribution.*": (
+            "Written by the intervention_attribution Dagster asset in the same run (see "
+            "communities.*)."
+        ),
     },
     "model_directories": {
         "rpt_high_potential_communities": (

@@ -11,10 +11,13 @@ import pytest
 import yaml
 
 from orchestration.definitions import defs
+from orchestration.defs.attribution.assets import AttributionConfig
 from orchestration.defs.communities.assets import CommunityDetectionConfig
 from orchestration.defs.kpi.assets import GrowthInflectionConfig
 from orchestration.defs.settings import settings_from_config
 from orchestration.defs.text.assets import PainPointConfig
+from orchestration.lib.attribution import store as attribution_store
+from orchestration.lib.attribution.refresh import AttributionSettings
 from orchestration.lib.communities import store as community_store
 from orchestration.lib.communities.snapshots import DetectionSettings
 from orchestration.lib.config import PROJECT_DIR, dbt_project_var, load_settings
@@ -141,6 +144,9 @@ def test_python_steps_depend_on_the_models_their_store_reads():
         assert _deps(dg.AssetKey(["experiments", table])) == models(
             experiment_store.SPILLOVER_INPUT_MODELS
         )
+    assert _deps(dg.AssetKey(["attribution", "intervention_attribution"])) == models(
+        attribution_store.INPUT_MODELS
+    )
 
 
 def test_every_python_step_has_an_asset_check():
@@ -158,6 +164,7 @@ def test_every_python_step_has_an_asset_check():
         "experiment_readout",
         "experiments__experiment_power",
         "experiment_spillover",
+        "attribution__intervention_attribution",
     }
     for assets_def in python_steps:
         assert assets_def.keys & checked, assets_def.node_def.name
@@ -169,6 +176,7 @@ def test_every_python_step_has_an_asset_check():
         (CommunityDetectionConfig, DetectionSettings, {"min_overlap"}),
         (PainPointConfig, TextSettings, set()),
         (GrowthInflectionConfig, InflectionSettings, set()),
+        (AttributionConfig, AttributionSettings, set()),
     ],
 )
 def test_launchpad_defaults_are_the_library_defaults(config_class, settings_class, hidden):

@@ -1,0 +1,1 @@
+"""Attribution of interventions: donors, difference-in-differences and synthetic control."""
