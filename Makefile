@@ -13,7 +13,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export DO_NOT_TRACK := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup run test test-fast ui lint format bench report-real demo parse clean
+.PHONY: help setup run test test-fast ui docs lint format bench report-real demo parse clean
 
 help:  ## show the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ test-fast: setup  ## pytest without the end-to-end pipeline runs
 
 ui: setup  ## the Dagster UI on http://127.0.0.1:3000, sharing run history with `make run`
 	@$(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
+docs: setup  ## the dbt docs site (models, columns, lineage, exposures) in target/docs/index.html, offline
+	@$(BIN)/smallgroups docs
 
 demo: setup  ## (re)write the demo data set into data/raw and data/ground_truth
 	@$(BIN)/python -m orchestration.lib.demo.cli --out data/raw --truth data/ground_truth

@@ -4,10 +4,12 @@
 the UI loads, recording the run in ``$DAGSTER_HOME`` so it shows up in `make ui`;
 ``smallgroups summary`` prints the warehouse summary; ``smallgroups parse`` parses the
 dbt project (`orchestration.lib.dbt_project`, which the code location also calls when
-the manifest is stale); ``smallgroups demo`` writes the demo data set (see
-``python -m orchestration.lib.demo.cli --help``); ``smallgroups experiment design --out
-FILE`` designs a community-randomized experiment on the latest detected communities and
-writes its ``experiment_assignments`` file (never into the raw folder).
+the manifest is stale); ``smallgroups docs`` writes the dbt docs site
+(``target/docs/index.html``, one file that opens offline); ``smallgroups demo`` writes
+the demo data set (see ``python -m orchestration.lib.demo.cli --help``);
+``smallgroups experiment design --out FILE`` designs a community-randomized experiment on
+the latest detected communities and writes its ``experiment_assignments`` file (never
+into the raw folder).
 """
 
 from __future__ import annotations
@@ -107,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub.add_parser("summary", help="print row counts and rejects of the built warehouse")
     sub.add_parser("parse", help="parse the dbt project (the manifest the code location loads)")
+    docs = sub.add_parser("docs", help="write the dbt docs site as one offline HTML file")
+    docs.add_argument(
+        "--out", default=str(PROJECT_DIR / "target" / "docs"), help="folder for index.html"
+    )
     sub.add_parser("demo", help="write the demo data set (pass generator options after --)")
     experiment = sub.add_parser("experiment", help="experiment tools")
     experiment_sub = experiment.add_subparsers(dest="experiment_command", required=True)
@@ -131,6 +137,13 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args.log_level, args.full_refresh)
     if args.command == "summary":
         return _print_summary()
+    if args.command == "docs":
+        from pathlib import Path
+
+        from orchestration.lib.dbt_project import generate_docs_site
+
+        print(f"smallgroups docs: {generate_docs_site(Path(args.out))}")
+        return 0
     if args.command == "parse":
         from orchestration.lib.dbt_project import ensure_manifest
 

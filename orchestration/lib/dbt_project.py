@@ -7,7 +7,8 @@ older than any file dbt parses (``dbt_project.yml``, ``profiles.yml`` and the mo
 seed, test, macro and analysis folders it names), so the code location (``make ui``,
 ``make run``, the tests) loads a current manifest without a separate parse step, and
 does not pay for a parse when nothing changed. ``smallgroups parse`` (``make parse``)
-forces one. ``DBT_TARGET_PATH`` (dbt's own variable) moves the manifest, e.g. so a test
+forces one. :func:`generate_docs_site` (``make docs``) writes the dbt docs site as one
+offline HTML file. ``DBT_TARGET_PATH`` (dbt's own variable) moves the manifest, e.g. so a test
 run does not rewrite the project's ``target/``.
 """
 
@@ -21,7 +22,13 @@ from pathlib import Path
 
 from orchestration.lib.config import PROJECT_DIR, dbt_executable, load_settings
 
-__all__ = ["ensure_manifest", "manifest_is_stale", "parse_dbt_project", "target_path"]
+__all__ = [
+    "ensure_manifest",
+    "generate_docs_site",
+    "manifest_is_stale",
+    "parse_dbt_project",
+    "target_path",
+]
 
 _PATH_KEYS = ("model-paths", "seed-paths", "test-paths", "macro-paths", "analysis-paths")
 _TOP_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
@@ -167,3 +174,54 @@ def ensure_manifest(
             return False
         parse_dbt_project(target, project_dir)
     return True
+
+
+def generate_docs_site(out_dir: Path, project_dir: Path = PROJECT_DIR) -> Path:
+    """Write the dbt docs site (models, columns, tests, lineage, exposures) as one HTML
+    file that opens offline, with the catalog of the built warehouse.
+
+    ``dbt docs generate --static`` inlines the manifest and the catalog into the page,
+    so it needs no server and fetches nothing. The catalog (column types, row counts)
+    is read from the warehouse of the settings; before a first ``make run`` the site
+    still documents every model, without a catalog. dbt opens the warehouse for
+    writing, so run it when no refresh is running.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Folder to write ``index.html`` into (created).
+    project_dir : Path
+        The dbt project folder.
+
+    Returns
+    -------
+    Path
+        ``<out_dir>/index.html``.
+
+    Raises
+    ------
+    subprocess.CalledProcessError
+        When dbt fails (its messages are on the console).
+    """
+    out_dir = Path(out_dir)
+    target = out_dir / "dbt_target"
+    env = {**os.environ, **load_settings().dbt_env}
+    subprocess.run(
+        [
+            dbt_executable(),
+            "docs",
+            "generate",
+            "--static",
+            "--quiet",
+            "--profiles-dir",
+            str(project_dir),
+            "--target-path",
+            str(target),
+        ],
+        cwd=project_dir,
+        env=env,
+        check=True,
+    )
+    site = out_dir / "index.html"
+    site.write_bytes((target / "static_index.html").read_bytes())
+    return site

@@ -76,3 +76,37 @@ def test_edges_and_profile_on_known_rows(warehouse):
         False,
     )
     assert "rejected:" in stdout and "fct_user_edges" in stdout
+
+
+def test_docs_site_documents_the_marts_offline(warehouse, tmp_path):
+    """`smallgroups docs` (make docs) writes one HTML file with every model, its columns
+    and the warehouse's catalog inlined, and loads nothing from the network."""
+    import os
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    con, _ = warehouse
+    (path,) = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(path, copy)  # dbt opens it for writing; the fixture holds a reader
+    env = {**os.environ, "SMALLGROUPS_DUCKDB_PATH": str(copy), "DBT_TARGET_PATH": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "docs", "--out", str(tmp_path / "site")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    for name in ("dim_communities", "community_label", "fct_kpi_daily", "exposure."):
+        assert name in html, name
+    # The catalog of the built warehouse is inlined after the manifest, with the marts.
+    catalog = html[html.index('catalog:{"metadata"') :]
+    assert '"model.smallgroups.dim_communities"' in catalog
+    assert not re.findall(r"<script[^>]+src=[\"']https?://", html)
+    assert not re.findall(r"<link[^>]+href=[\"']https?://", html)

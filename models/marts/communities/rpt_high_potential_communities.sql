@@ -35,6 +35,7 @@ eligible as (
     select
         latest.*,
         communities.group_name,
+        communities.community_label,
         communities.best_declared_group_id,
         weights.growth_weight * latest.growth_score
         + weights.cohesion_weight * latest.cohesion_score
@@ -57,6 +58,7 @@ final as (
         group_kind,
         community_id,
         group_name,
+        community_label,
         best_declared_group_id,
         count_members,
         round(potential_score, 2) as potential_score,
