@@ -25,6 +25,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@# Test-only reference of the experiment statistics: gbstats pins numpy<2/pandas<2, but
 	@# the modules the parity tests use run on numpy 2 (its other deps ship with dagster).
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps gbstats==0.8.0
+	@# pysyncon 1.7.0, the synthetic-control reference: same story (its matplotlib is in dev).
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps pysyncon==1.7.0
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

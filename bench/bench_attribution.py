@@ -11,6 +11,10 @@ after the start, run through the product's
 * **false positives**: with no effect (a placebo), the share with p < 0.05 (the t test on
   the donors' placebo spread, and the permutation p-value);
 * bias and spread of the difference-in-differences and synthetic-control estimates;
+* **parity with pysyncon 1.7.0** (when installed): on simulated interventions, the
+  product's synthetic-control weights and effect beside pysyncon's in the matching
+  configuration (orchestration/lib/evaluation/synth_reference.py), and pysyncon's
+  default (V searched by Nelder-Mead) on a few;
 * **the demo warehouse** (``SMALLGROUPS_DUCKDB_PATH``, when built): each intervention's
   estimate against the planted effect of the generator's truth, at 95% and 99%, and a
   placebo on an untreated donor of each intervention.
@@ -29,7 +33,8 @@ import numpy as np
 import pandas as pd
 
 from orchestration.lib.attribution import store
-from orchestration.lib.attribution.analysis import attribute_interventions
+from orchestration.lib.attribution.analysis import OUTCOMES, attribute_interventions
+from orchestration.lib.attribution.estimates import synthetic_control
 from orchestration.lib.config import load_settings
 from orchestration.lib.evaluation.attribution_panels import simulate_intervention
 
@@ -42,6 +47,81 @@ def simulate(rng: np.random.Generator, sims: int, effect: float) -> pd.DataFrame
         [attribute_interventions(*simulate_intervention(rng, effect=effect)) for _ in range(sims)],
         ignore_index=True,
     )
+
+
+def _daily_rates(panel: pd.DataFrame, window, units: list[str]):
+    """Daily activity rates per member of ``units`` over the window's pre and post days,
+    only on days every unit has members (as the product's synthetic control)."""
+    rates = panel.assign(rate=panel[OUTCOMES["activity"]] / panel["count_members"]).pivot(
+        index="community_id", columns="activity_date", values="rate"
+    )
+    pre = pd.date_range(window.pre_start_date, window.pre_end_date, freq="D")
+    post = pd.date_range(window.post_start_date, window.post_end_date, freq="D")
+    pre_rates = rates.reindex(index=units, columns=pre).dropna(axis=1).to_numpy()
+    post_rates = rates.reindex(index=units, columns=post).dropna(axis=1).to_numpy()
+    return pre_rates, post_rates
+
+
+def synth_parity(rng: np.random.Generator, sims: int, with_v: int) -> None:
+    """Print the product's synthetic control beside pysyncon's on simulated interventions."""
+    try:
+        import pysyncon  # noqa: F401
+
+        from orchestration.lib.evaluation.synth_reference import (
+            pysyncon_weights,
+            weight_objective,
+        )
+    except ImportError:
+        print("\n(pysyncon not installed: `make setup` installs it, test-only)")
+        return
+    rows = []
+    for i in range(sims):
+        windows, candidates, panel, kpis = simulate_intervention(rng, effect=EFFECT)
+        result = attribute_interventions(windows, candidates, panel, kpis).iloc[0]
+        window = windows.iloc[0]
+        units = [window.community_id, *result.donor_ids.split(",")]
+        pre, post = _daily_rates(panel, window, units)
+        ours = synthetic_control(pre[0], post[0], pre[1:], post[1:])
+        # The product's own figure (to the optimiser's tolerance: its rates are summed in
+        # another order, which moves SLSQP's last digits, up to 1e-8 here).
+        assert abs(ours.effect - result.synth_effect) < 1e-6
+        theirs, _ = pysyncon_weights(pre[0], pre[1:])
+        row = {
+            "donors": len(units) - 1,
+            "weight_diff": float(np.abs(theirs - ours.weights).max()),
+            "effect_ours": ours.effect,
+            "effect_theirs": float(np.mean(post[0] - theirs @ post[1:])),
+            "objective_gap": weight_objective(theirs, pre[0], pre[1:])
+            - weight_objective(ours.weights, pre[0], pre[1:]),
+        }
+        if i < with_v:
+            searched, synth = pysyncon_weights(pre[0], pre[1:], optimise_v=True)
+            row["weight_diff_v"] = float(np.abs(searched - ours.weights).max())
+            row["effect_theirs_v"] = float(np.mean(post[0] - searched @ post[1:]))
+            row["fit_ratio_v"] = synth.loss_V / float(
+                np.mean((pre[0] - ours.weights @ pre[1:]) ** 2)
+            )
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    print(f"\nsynthetic control against pysyncon 1.7.0 on {sims} simulated interventions")
+    print("  first five, weights in the donors' order (effect: rate per member-day):")
+    print(frame.head(5).to_string(float_format=lambda v: f"{v:.6f}"))
+    print(
+        f"  matching V: max |weight difference| {frame.weight_diff.max():.2e} (median "
+        f"{frame.weight_diff.median():.2e}), max |effect difference| "
+        f"{(frame.effect_ours - frame.effect_theirs).abs().max():.2e}; pysyncon's objective "
+        f"above ours in {(frame.objective_gap > 0).mean():.0%} (min gap "
+        f"{frame.objective_gap.min():+.1e})"
+    )
+    searched = frame.dropna(subset=["weight_diff_v"])
+    if len(searched):
+        print(
+            f"  V searched (pysyncon's default, {len(searched)} of them): max |weight "
+            f"difference| {searched.weight_diff_v.max():.3f}, max |effect difference| "
+            f"{(searched.effect_ours - searched.effect_theirs_v).abs().max():.2e}; its "
+            f"pre-period fit / ours: min {searched.fit_ratio_v.min():.6f}, median "
+            f"{searched.fit_ratio_v.median():.6f}"
+        )
 
 
 def placebo_rows(con: duckdb.DuckDBPyConnection, alpha: float) -> pd.DataFrame:
@@ -123,6 +203,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sims", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--parity-sims", type=int, default=200)
     args = parser.parse_args()
     started = time.perf_counter()
     rng = np.random.default_rng(args.seed)
@@ -154,6 +235,7 @@ def main() -> None:
         f"{covers(null.relative_ci_low, null.relative_ci_high, 0):.3f}; "
         f"pre-trend flagged {null.has_pre_trend.mean():.3f}"
     )
+    synth_parity(np.random.default_rng(args.seed + 1), args.parity_sims, with_v=20)
     path = load_settings().duckdb_path
     if path.exists():
         demo(path)

@@ -30,13 +30,21 @@ prints:
   its median, the power, and the readout's bias on the metric (treated vs control
   lift, whose true value is 0).
 
-Run: ``python bench/bench_experiments.py [--sims 1000] [--seed 7] [--spillover]``.
+* **speed** (``--speed WAREHOUSE [--copies 67]``): the whole experiments step (readout,
+  power and spillover assets, then the experiment marts) on a copy of a built warehouse
+  whose inputs are replicated ``--copies`` times (``bench/_scaled_experiments.py``): 67
+  copies of the e2e demo's 1,500 users are 100,500 users.
+
+Run: ``python bench/bench_experiments.py [--sims 1000] [--seed 7] [--spillover]``, or
+``python bench/bench_experiments.py --speed data/smallgroups.duckdb --copies 67``.
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -226,6 +234,25 @@ def simulate_spillover(rng, sims: int) -> None:
     print(f"  ({time.perf_counter() - started:.1f} s)")
 
 
+def print_speed(warehouse: Path, copies: int) -> None:
+    """Time the experiments step on ``warehouse`` with its inputs copied ``copies`` times."""
+    from _scaled_experiments import measure_scaled_step
+
+    with tempfile.TemporaryDirectory(prefix="bench_experiments_") as workdir:
+        f = measure_scaled_step(warehouse, copies, Path(workdir))
+    rows = ", ".join(f"{name} {count:,}" for name, count in f["rows"].items())
+    units = ", ".join(f"{name} {count:,}" for name, count in sorted(f["units"].items()))
+    print(f"Experiments step on {warehouse} x {copies} copies: {f['count_users']:,} users")
+    print(f"  rows: {rows}")
+    print(f"  units assigned: {units} (scaling took {f['scale_seconds']:.1f} s, not counted)")
+    print(
+        f"  readout {f['readout_seconds']:.1f} s, power {f['power_seconds']:.1f} s, spillover "
+        f"{f['spillover_seconds']:.1f} s, experiment marts {f['marts_seconds']:.1f} s "
+        f"(dbt's execution; {f['marts_wall_seconds']:.1f} s with its start and parse)"
+    )
+    print(f"  whole step: {f['step_seconds']:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sims", type=int, default=1000)
@@ -235,7 +262,12 @@ def main() -> None:
     parser.add_argument(
         "--spillover", action="store_true", help="only the spillover section (seeded --seed)"
     )
+    parser.add_argument("--speed", type=Path, help="built warehouse to scale and time")
+    parser.add_argument("--copies", type=int, default=67, help="copies of its inputs")
     args = parser.parse_args()
+    if args.speed:
+        print_speed(args.speed, args.copies)
+        return
     if args.spillover:
         simulate_spillover(np.random.default_rng(args.seed), args.sims)
         return

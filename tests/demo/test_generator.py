@@ -617,6 +617,21 @@ def test_experiments_and_interventions(con, data: Path) -> None:
     kinds = [k for (k,) in con.execute("select intervention_type from t_interventions").fetchall()]
     assert 5 <= sum(k in ("pilot", "resource_boost") for k in kinds) <= 10
     assert kinds.count("cross_group_connection") == 1
+    # The connection names its partner in the optional related_target_id column: a
+    # real group other than the target, which its description names too; the other
+    # interventions have none.
+    rows = con.execute(
+        """select i.intervention_type, i.target_id, i.related_target_id, i.description,
+                  g.group_id is not null as is_known_group
+        from read_parquet('{raw}/interventions.parquet') i
+        left join read_parquet('{raw}/groups.parquet') g on g.group_id = i.related_target_id
+        """.format(raw=data / "raw")
+    ).fetchall()
+    for kind, target, related, description, is_known_group in rows:
+        if kind == "cross_group_connection":
+            assert related != target and is_known_group and f"({related})" in description
+        else:
+            assert related is None
 
 
 def test_summary_json(data: Path) -> None:

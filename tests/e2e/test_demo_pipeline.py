@@ -566,6 +566,21 @@ def test_planted_intervention_effects_lie_in_their_99_intervals_and_a_placebo_sh
         .explode("community_id")[["intervention_id", "community_id"]]
     )
     assert not used.community_id.isin(windows.community_id).any()
+    # The cross-group connection's partner (raw related_target_id) is treated too: it is
+    # a candidate left out as connected_to_target, never a donor.
+    partners = con.execute(
+        """
+        select windows.intervention_id, windows.related_community_id, donors.exclusion_reason
+        from int_intervention_windows_dated as windows
+        left join fct_intervention_donors as donors
+            on windows.intervention_id = donors.intervention_id
+            and windows.related_community_id = donors.community_id
+        where windows.intervention_type = 'cross_group_connection'
+        """
+    ).df()
+    assert len(partners) == 1 and partners.related_community_id.notna().all()
+    assert (partners.exclusion_reason == "connected_to_target").all()
+    assert not used.community_id.isin(partners.related_community_id).any()
     placebos = placebo_rows(con, alpha=0.01)
     assert len(placebos) >= 1
     for r in placebos.itertuples(index=False):

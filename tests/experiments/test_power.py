@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from statsmodels.stats.power import NormalIndPower, TTestIndPower
 
 from orchestration.lib.experiments import power as pw
@@ -248,3 +249,85 @@ def test_the_cuped_mde_is_detected_80_percent_of_the_time_by_cuped():
             )
         rejected += cuped_test(*arms).p_value_absolute < 0.05
     assert rejected / sims == pytest.approx(0.8, abs=0.03)
+
+
+@pytest.mark.parametrize(
+    "split, label, control_share, variant_share",
+    [
+        (None, "50/50", 0.5, 0.5),
+        ("20/80", "20/80", 0.2, 0.8),
+        ("1/3", "25/75", 0.25, 0.75),
+        ("10/45/45", "10/45/45", 0.1, 0.45),
+        ("50/30/20", "50/30/20", 0.5, 0.2),
+    ],
+)
+def test_split_arms_takes_control_first_and_the_smallest_other_arm(
+    split, label, control_share, variant_share
+):
+    assert pw.split_arms(split) == (
+        label,
+        pytest.approx(control_share),
+        pytest.approx(variant_share),
+    )
+
+
+@pytest.mark.parametrize("split", ["100", "half/half", "0/100", "-10/110"])
+def test_split_arms_rejects_a_malformed_split(split):
+    with pytest.raises(ValueError):
+        pw.split_arms(split)
+
+
+@pytest.mark.parametrize(
+    "split, n1_share, n2_share", [("20/80", 0.2, 0.8), ("10/45/45", 0.1, 0.45)]
+)
+def test_measure_power_honours_an_unequal_split(split, n1_share, n2_share):
+    """n_1, n_2 from the split: statsmodels' t-test power at our MDE is 80%, the
+    variance of the difference is sd^2 (1/n_1 + 1/n_2), and the MDE is larger than with
+    equal arms by the closed-form factor sqrt((1/n_1 + 1/n_2) / (4/k)) (the normal
+    approximation, exact up to the t's degrees of freedom)."""
+    rng = np.random.default_rng(19)
+    k = 2_000
+    values = rng.poisson(3.0, k).astype(float)
+    frame = _frame("user", [np.array([v]) for v in values])
+    equal = pw.measure_power(frame).iloc[0]
+    row = pw.measure_power(frame, traffic_split=split).iloc[0]
+    n1, n2 = n1_share * k, n2_share * k
+    assert (row.count_units_control, row.count_units_variant) == pytest.approx((n1, n2))
+    assert row.traffic_split == split and equal.traffic_split == "50/50"
+    achieved = TTestIndPower().power(row.mde_standardized, n1, 0.05, ratio=n2 / n1)
+    assert achieved == pytest.approx(0.8, abs=1e-9)
+    solved = TTestIndPower().solve_power(None, nobs1=n1, alpha=0.05, power=0.8, ratio=n2 / n1)
+    assert row.mde_standardized == pytest.approx(float(solved), rel=1e-4)
+    sd, mean = values.std(ddof=1), values.mean()
+    assert row.mde_relative == pytest.approx(row.mde_standardized * sd / mean, rel=1e-12)
+    closed_form = stats.norm.isf(0.025) + stats.norm.ppf(0.8)  # z_{alpha/2} + z_{power}
+    assert row.mde_standardized == pytest.approx(closed_form * math.sqrt(1 / n1 + 1 / n2), rel=2e-3)
+    assert row.mde_relative / equal.mde_relative == pytest.approx(
+        math.sqrt((1 / n1 + 1 / n2) / (4 / k)), rel=1e-3
+    )
+
+
+def test_an_unequal_split_mde_is_detected_80_percent_of_the_time_by_welch():
+    """20/80 over 500 units: the MDE with n_1 = 100, n_2 = 400 has 80% power in Welch's
+    test on simulated arms (an equal-split MDE, smaller, would not)."""
+    rng = np.random.default_rng(23)
+    k, sims, sd, mean = 500, 4_000, 2.0, 5.0
+    values = rng.normal(mean, sd, k)
+    row = pw.measure_power(
+        _frame("user", [np.array([v]) for v in values]), traffic_split="20/80"
+    ).iloc[0]
+    n1, n2 = 100, 400
+    shift = row.mde_standardized * sd
+    a = rng.normal(mean, sd, (sims, n1))
+    b = rng.normal(mean + shift, sd, (sims, n2))
+    rejected = [
+        welch_test(
+            SampleStats(n1, a[i].sum(), (a[i] ** 2).sum()),
+            SampleStats(n2, b[i].sum(), (b[i] ** 2).sum()),
+        ).p_value_absolute
+        < 0.05
+        for i in range(sims)
+    ]
+    assert np.mean(rejected) == pytest.approx(0.8, abs=0.02)
+    equal_shift = pw.standardized_mde(k / 2) * sd
+    assert pw.two_sample_power(equal_shift / sd, n1, ratio=4.0) < 0.7

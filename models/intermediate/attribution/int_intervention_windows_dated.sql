@@ -37,6 +37,12 @@ dated as (
             when 'group' then 'group:' || interventions.target_id
             else interventions.target_id
         end as community_id,
+        -- A connection's partner, named as community_id is: treated by the same
+        -- intervention, so never a donor of its target.
+        case interventions.target_type
+            when 'group' then 'group:' || interventions.related_target_id
+            else interventions.related_target_id
+        end as related_community_id,
         cast(interventions.started_at as date) as started_date,
         greatest(
             cast(interventions.started_at as date) - {{ var('attribution_pre_days') }},

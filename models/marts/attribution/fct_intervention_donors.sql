@@ -1,8 +1,9 @@
 -- The donor candidates of each intervention: the target's var('attribution_lookalike_depth')
 -- most similar groups of its kind at the last snapshot before the start (the
 -- community_lookalikes macro, as fct_community_lookalikes computes it for the latest
--- snapshot), and why a candidate cannot be a donor: targeted by another intervention
--- whose period overlaps this one's window, in another arm of a group or community
+-- snapshot), and why a candidate cannot be a donor: the partner a cross_group_connection
+-- connects the target with, targeted (or connected to, as a connection's partner) by
+-- another intervention whose period overlaps this one's window, in another arm of a group or community
 -- experiment running in the window, sharing members with the target, or contaminated by
 -- interaction ties to the target (more than var('attribution_max_tie_share') of its
 -- members' pre-period interaction weight goes to the target's members). The attribution
@@ -94,7 +95,10 @@ other_interventions as (
     inner join windows as other
         on
             candidates.group_kind = other.group_kind
-            and candidates.community_id = other.community_id
+            and (
+                candidates.community_id = other.community_id
+                or candidates.community_id = other.related_community_id
+            )
             and this.intervention_id != other.intervention_id
             and this.post_end_date >= other.started_date
             and this.pre_start_date <= other.post_end_date
@@ -208,6 +212,7 @@ judged as (
         other_interventions.other_intervention_ids,
         candidate_arms.experiment_arms,
         target_arms.experiment_arms as target_experiment_arms,
+        candidates.community_id = windows.related_community_id as is_connected_to_target,
     from candidates
     left join member_ties
         on
@@ -246,6 +251,7 @@ final as (
         experiment_arms,
         case
             when count_members_at_start = 0 then 'no_members'
+            when is_connected_to_target then 'connected_to_target'
             when other_intervention_ids is not null then 'treated_by_other_intervention'
             when coalesce(experiment_arms, '') != coalesce(target_experiment_arms, '')
                 then 'different_experiment_arm'

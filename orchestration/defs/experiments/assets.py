@@ -150,6 +150,9 @@ class PowerConfig(LaunchpadConfig):
     """Two-sided level of the planned test."""
     power: float = PowerSettings.power
     """Power at which the minimum detectable effect is given."""
+    traffic_split: str | None = PowerSettings.traffic_split
+    """Planned split, control first ('20/80', '10/45/45'); the MDE is the smallest other
+    arm's against control. Empty: two equal arms."""
 
 
 @dg.asset(

@@ -513,6 +513,10 @@ class _Writer:
                     ended, null_mask=np.array([r["end"] is None for r in rows])
                 ),
                 "description": descriptions,
+                # The optional contract column: a connection's partner group.
+                "related_target_id": [
+                    None if r["related_group"] is None else gid[r["related_group"]] for r in rows
+                ],
             },
             schema=pa.schema(
                 [
@@ -523,6 +527,7 @@ class _Writer:
                     ("started_at", TS_TYPE),
                     ("ended_at", TS_TYPE),
                     ("description", pa.string()),
+                    ("related_target_id", pa.string()),
                 ]
             ),
         )

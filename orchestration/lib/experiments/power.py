@@ -7,7 +7,8 @@ figures of ``fct_experiment_power``: the intra-cluster correlation (one-way ANOV
 estimator for unequal cluster sizes), the coefficient of variation of cluster sizes, the
 design effect of Eldridge, Ashby & Kerry (2006, Int. J. Epidemiol. 35:1292-1300,
 equation 6), ``1 + ((1 + CV^2) m_bar - 1) ICC``, and the minimum detectable relative
-effect of a two-arm test over the available units split equally. The power equation is
+effect of a test of the smallest treatment arm against control over the available units,
+split as the planned ``traffic_split`` says (equal by default). The power equation is
 the two-sided two-sample t-test's with ``n_1 + n_2 - 2`` degrees of freedom (the
 readout's Welch test on units; clusters are the units of a cluster experiment), solved
 exactly as statsmodels' ``TTestIndPower`` does (the normal one, ``NormalIndPower``, is
@@ -24,6 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize as _optimize, stats as _stats
 
+from orchestration.lib.experiments.stats import parse_traffic_split
+
 __all__ = [
     "cluster_size_cv",
     "cuped_mde",
@@ -31,6 +34,7 @@ __all__ = [
     "icc_anova",
     "measure_power",
     "pre_post_correlation",
+    "split_arms",
     "standardized_mde",
     "two_sample_power",
 ]
@@ -266,11 +270,49 @@ def pre_post_correlation(
     return float(np.clip(covariance / math.sqrt(var_post * var_pre), -1.0, 1.0))
 
 
-def measure_power(sums: pd.DataFrame, *, alpha: float = 0.05, power: float = 0.8) -> pd.DataFrame:
+def split_arms(traffic_split: str | None) -> tuple[str, float, float]:
+    """The planned split, the control's share and the smallest treatment arm's share.
+
+    Parameters
+    ----------
+    traffic_split : str or None
+        Slash-separated weights, control first (``'50/50'``, ``'20/80'``, ``'10/45/45'``,
+        as the raw ``experiments.traffic_split``); None means two equal arms.
+
+    Returns
+    -------
+    tuple
+        ``(split, control_share, variant_share)``: the split normalized to percentages
+        (``'20/80'``), the control arm's share of the units and that of the smallest
+        other arm (the arm whose test against control has the least power).
+
+    Raises
+    ------
+    ValueError
+        When the split is not at least two positive numbers.
+    """
+    parts = 2 if traffic_split is None else len(str(traffic_split).split("/"))
+    if parts < 2:
+        raise ValueError(f"traffic_split {traffic_split!r} needs a control and another arm")
+    shares = parse_traffic_split(traffic_split, parts)
+    label = "/".join(f"{100 * share:.4g}" for share in shares)
+    return label, shares[0], min(shares[1:])
+
+
+def measure_power(
+    sums: pd.DataFrame,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    traffic_split: str | None = None,
+) -> pd.DataFrame:
     """The design-help figures of each (metric, unit type) row of warehouse sums.
 
     The relative MDE is ``d * sd_unit / mean``, with ``d`` from :func:`standardized_mde`
-    over ``count_units / 2`` units per arm (t-test) and ``sd_unit`` the standard
+    over ``n_1 = w_c k`` control units and ``n_2 = w_v k`` variant units (t-test; ``w_c``
+    the control's share and ``w_v`` the smallest other arm's, :func:`split_arms`; equal
+    arms ``k / 2`` each by default), so the variance of the difference is
+    ``sd_unit^2 (1 / n_1 + 1 / n_2)``, and ``sd_unit`` the standard
     deviation of a unit's value: for users the per-user one, for clusters
     ``sd_member * sqrt(DE / m_bar)``, so that the variance of an arm's member-level mean
     over ``k`` clusters is ``sd_member^2 DE / (k m_bar)``. A negative ICC estimate is
@@ -282,15 +324,19 @@ def measure_power(sums: pd.DataFrame, *, alpha: float = 0.05, power: float = 0.8
         The rows of ``int_experiment_power_sums_aggregated``.
     alpha, power : float
         Two-sided level and power.
+    traffic_split : str, optional
+        The planned split, control first (``'20/80'``, ``'10/45/45'``); equal arms if None.
 
     Returns
     -------
     pandas.DataFrame
         ``metric_name, unit_type, window_start_at, window_end_at, count_units,
         count_members, avg_members_per_unit, cluster_size_cv, icc, design_effect,
-        metric_mean, metric_stddev, pre_post_correlation, alpha, power,
-        mde_standardized, mde_relative, mde_relative_cuped``; one row per input row.
+        metric_mean, metric_stddev, pre_post_correlation, alpha, power, traffic_split,
+        count_units_control, count_units_variant, mde_standardized, mde_relative,
+        mde_relative_cuped``; one row per input row.
     """
+    split, control_share, variant_share = split_arms(traffic_split)
     rows = []
     for row in sums.itertuples(index=False):
         k, n = int(row.count_units), float(row.sum_members)
@@ -315,7 +361,13 @@ def measure_power(sums: pd.DataFrame, *, alpha: float = 0.05, power: float = 0.8
             effect = design_effect(max(icc, 0.0), cv, mean_size) if not math.isnan(icc) else _NAN
         else:
             cv, icc, effect = _NAN, _NAN, 1.0
-        d = standardized_mde(k / 2, alpha=alpha, power=power) if k else _NAN
+        d = (
+            standardized_mde(
+                control_share * k, alpha=alpha, power=power, ratio=variant_share / control_share
+            )
+            if k
+            else _NAN
+        )
         # No spread measured (a constant outcome, or one unit): no honest MDE.
         has_spread = k > 0 and n > 1 and variance > 0
         unit_sd = math.sqrt(variance * effect / mean_size) if has_spread else _NAN
@@ -353,6 +405,9 @@ def measure_power(sums: pd.DataFrame, *, alpha: float = 0.05, power: float = 0.8
                 "pre_post_correlation": rho,
                 "alpha": alpha,
                 "power": power,
+                "traffic_split": split,
+                "count_units_control": control_share * k,
+                "count_units_variant": variant_share * k,
                 "mde_standardized": d,
                 "mde_relative": mde,
                 "mde_relative_cuped": cuped_mde(mde, rho) if not math.isnan(rho) else _NAN,

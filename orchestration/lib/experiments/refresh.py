@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.lib.experiments import design, store
-from orchestration.lib.experiments.power import measure_power
+from orchestration.lib.experiments.power import measure_power, split_arms
 from orchestration.lib.experiments.readout import analyse_experiments
 
 __all__ = [
@@ -117,10 +117,15 @@ class PowerSettings:
     """Two-sided level of the planned test."""
     power: float = 0.8
     """Power at which the minimum detectable effect is given."""
+    traffic_split: str | None = None
+    """Planned split, control first, as the raw ``experiments.traffic_split`` (``'20/80'``,
+    ``'10/45/45'``): the MDE is that of the smallest other arm against control. None:
+    two equal arms."""
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < self.power < 1:
             raise ValueError(f"need 0 < alpha ({self.alpha}) < power ({self.power}) < 1")
+        split_arms(self.traffic_split)  # raises on a malformed split
 
 
 def refresh_power(
@@ -136,7 +141,7 @@ def refresh_power(
     con : duckdb.DuckDBPyConnection
         Writable warehouse connection with :data:`store.POWER_INPUT_MODELS`.
     settings : PowerSettings, optional
-        Level and power (default: 0.05 two-sided, 80%).
+        Level, power and planned split (default: 0.05 two-sided, 80%, equal arms).
     log : logging.Logger, optional
         Where progress goes.
 
@@ -149,7 +154,12 @@ def refresh_power(
     log = log or _log
     settings = settings or PowerSettings()
     started = time.perf_counter()
-    power = measure_power(store.read_power_sums(con), alpha=settings.alpha, power=settings.power)
+    power = measure_power(
+        store.read_power_sums(con),
+        alpha=settings.alpha,
+        power=settings.power,
+        traffic_split=settings.traffic_split,
+    )
     store.write_power(con, power)
     count_with_mde = int(power["mde_relative"].notna().sum()) if len(power) else 0
     log.info("%d power row(s), %d with a detectable effect", len(power), count_with_mde)

@@ -44,8 +44,9 @@ POWER_TABLES: dict[str, str] = {
         window_end_at timestamp, count_units bigint, count_members bigint,
         avg_members_per_unit double, cluster_size_cv double, icc double,
         design_effect double, metric_mean double, metric_stddev double,
-        pre_post_correlation double, alpha double, power double,
-        mde_standardized double, mde_relative double, mde_relative_cuped double""",
+        pre_post_correlation double, alpha double, power double, traffic_split varchar,
+        count_units_control double, count_units_variant double, mde_standardized double,
+        mde_relative double, mde_relative_cuped double""",
 }
 
 TABLES: dict[str, str] = {

@@ -136,6 +136,10 @@ TABLES: tuple[RawTable, ...] = (
             ("ended_at", _TS),
             ("description", _TXT),
         ),
+        # The group (or community) a cross_group_connection connects the target with, of
+        # the target's type; absent or null for other interventions. Attribution leaves
+        # it out of the target's donors: it is treated by the same connection.
+        optional_columns=(("related_target_id", _TXT),),
     ),
 )
 

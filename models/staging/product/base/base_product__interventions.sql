@@ -1,3 +1,10 @@
+{#- related_target_id is an optional column of the contract: null when the file has no
+    such column. -#}
+{%- set source_relation = source('product', 'interventions') -%}
+{%- set source_columns = adapter.get_columns_in_relation(source_relation)
+    | map(attribute='name') | map('lower') | list -%}
+{%- set has_related_target = 'related_target_id' in source_columns -%}
+
 with
 
 source as (
@@ -15,10 +22,16 @@ typed as (
         {{ to_utc_timestamp('source.started_at') }} as started_at,
         {{ to_utc_timestamp('source.ended_at') }} as ended_at,
         {{ clean_text('source.description') }} as description,
+        {% if has_related_target -%}
+            {{ clean_text('cast(source.related_target_id as varchar)') }}
+        {%- else -%}
+            cast(null as varchar)
+        {%- endif %} as related_target_id,
         -- Extra columns beyond the contract pass through unchanged.
         source.* exclude (
             intervention_id, target_type, target_id, intervention_type,
             started_at, ended_at, description
+            {%- if has_related_target %}, related_target_id{% endif %}
         ),
         -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
         to_json(source) as raw_record,
@@ -53,6 +66,11 @@ checked as (
             {{ timestamp_rejection('raw_started_at', 'started_at') }}
             when raw_ended_at is not null and ended_at is null then 'invalid_timestamp'
             when ended_at < started_at then 'ended_before_started'
+            -- Only a connection has a partner, and it is not the target itself.
+            when
+                related_target_id is not null
+                and (intervention_type != 'cross_group_connection' or related_target_id = target_id)
+                then 'invalid_related_target'
         end as rejection_reason,
     from ranked
 ),
