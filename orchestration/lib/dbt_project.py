@@ -99,6 +99,14 @@ def manifest_is_stale(manifest: Path, project_dir: Path = PROJECT_DIR) -> bool:
     return any(path.stat().st_mtime > parsed_at for path in _parsed_files(project_dir))
 
 
+def _run_dbt(args: list[str], target: Path, project_dir: Path) -> None:
+    """Run one quiet dbt command of the project into ``target``; raise when it fails."""
+    # The environment is given to dbt alone: this process's own is left as it is.
+    env = {**os.environ, **load_settings().dbt_env}
+    command = [dbt_executable(), *args, "--quiet", "--profiles-dir", str(project_dir)]
+    subprocess.run([*command, "--target-path", str(target)], cwd=project_dir, env=env, check=True)
+
+
 def parse_dbt_project(target: Path | None = None, project_dir: Path = PROJECT_DIR) -> Path:
     """Run ``dbt parse`` into ``target`` and return the manifest path.
 
@@ -123,22 +131,7 @@ def parse_dbt_project(target: Path | None = None, project_dir: Path = PROJECT_DI
     if not _parsed_here(target, project_dir):
         # dbt's partial parse would keep the other checkout's absolute paths.
         (target / "partial_parse.msgpack").unlink(missing_ok=True)
-    # The environment is given to dbt alone: this process's own is left as it is.
-    env = {**os.environ, **load_settings().dbt_env}
-    subprocess.run(
-        [
-            dbt_executable(),
-            "parse",
-            "--quiet",
-            "--profiles-dir",
-            str(project_dir),
-            "--target-path",
-            str(target),
-        ],
-        cwd=project_dir,
-        env=env,
-        check=True,
-    )
+    _run_dbt(["parse"], target, project_dir)
     (target / _PROJECT_STAMP).write_text(str(project_dir.resolve()), encoding="utf-8")
     return target / "manifest.json"
 
@@ -205,23 +198,7 @@ def generate_docs_site(out_dir: Path, project_dir: Path = PROJECT_DIR) -> Path:
     """
     out_dir = Path(out_dir)
     target = out_dir / "dbt_target"
-    env = {**os.environ, **load_settings().dbt_env}
-    subprocess.run(
-        [
-            dbt_executable(),
-            "docs",
-            "generate",
-            "--static",
-            "--quiet",
-            "--profiles-dir",
-            str(project_dir),
-            "--target-path",
-            str(target),
-        ],
-        cwd=project_dir,
-        env=env,
-        check=True,
-    )
+    _run_dbt(["docs", "generate", "--static"], target, project_dir)
     site = out_dir / "index.html"
     site.write_bytes((target / "static_index.html").read_bytes())
     return site

@@ -183,10 +183,15 @@ naming_overlap as (
     group by all
 ),
 
-naming_declared_match as (
+naming_jaccard as (
     select
         naming_overlap.community_id,
-        substr(naming_overlap.declared_community_id, 7) as group_id,
+        naming_overlap.declared_community_id,
+        naming_overlap.count_shared
+        / (
+            community_sizes.count_members + declared_sizes.count_members
+            - naming_overlap.count_shared
+        ) as jaccard,
     from naming_overlap
     inner join sizes as community_sizes
         on
@@ -198,19 +203,17 @@ naming_declared_match as (
             naming_overlap.declared_community_id = declared_sizes.community_id
             and naming_overlap.snapshot_date = declared_sizes.snapshot_date
             and declared_sizes.group_kind = 'declared'
-    where
-        naming_overlap.count_shared
-        / (community_sizes.count_members + declared_sizes.count_members - naming_overlap.count_shared)
-        >= {{ var('community_label_min_jaccard') }}
+),
+
+naming_declared_match as (
+    select
+        community_id,
+        substr(declared_community_id, 7) as group_id,
+    from naming_jaccard
+    where jaccard >= {{ var('community_label_min_jaccard') }}
     qualify row_number() over (
-        partition by naming_overlap.community_id
-        order by
-            naming_overlap.count_shared
-            / (
-                community_sizes.count_members + declared_sizes.count_members
-                - naming_overlap.count_shared
-            ) desc,
-            naming_overlap.declared_community_id asc
+        partition by community_id
+        order by jaccard desc, declared_community_id asc
     ) = 1
 ),
 
