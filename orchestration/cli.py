@@ -33,11 +33,21 @@ def _ensure_dagster_home() -> None:
 
 def _print_summary() -> int:
     from orchestration.lib.warehouse import connect
+    from orchestration.lib.warehouse.publish import read_publication
     from orchestration.lib.warehouse.summary import format_summary, warehouse_summary
 
     settings = load_settings()
+    with connect(settings.serving_path, read_only=True) as con:
+        publication = read_publication(con)
     with connect(settings.duckdb_path, read_only=True) as con:
-        print(format_summary(warehouse_summary(con), str(settings.duckdb_path)))
+        text = format_summary(
+            warehouse_summary(con), str(settings.duckdb_path), str(settings.serving_path)
+        )
+    print(text.rstrip("\n"))
+    print(
+        f"  snapshot of run {publication['run_id']}: "
+        f"{len(publication['row_counts'])} tables, published {publication['published_at']}\n"
+    )
     return 0
 
 
@@ -61,14 +71,30 @@ def _run(log_level: str, full_refresh: bool) -> int:
     )
     seconds = time.perf_counter() - started
     if not result.success:
-        failed = [event.step_key for event in result.get_step_failure_events()]
-        print(f"\nsmallgroups: run {result.run_id} FAILED in step(s) {failed}", file=sys.stderr)
-        for event in result.get_step_failure_events():
+        failures = result.get_step_failure_events()
+        where = f"in step(s) {[event.step_key for event in failures]}" if failures else ""
+        print(f"\nsmallgroups: run {result.run_id} FAILED {where}", file=sys.stderr)
+        for event in failures:
             error = event.step_failure_data.error
             print(error.message if error else event.message, file=sys.stderr)
+        if not failures:
+            # Failed before any step, e.g. another refresh holds the warehouse's lock.
+            for event in result.all_events:
+                if event.event_type_value in ("RUN_FAILURE", "ENGINE_EVENT") and event.message:
+                    error = getattr(event.event_specific_data, "error", None)
+                    if error is not None:
+                        print(_root_message(error), file=sys.stderr)
+        print("the published snapshot was left as it was", file=sys.stderr)
         return 1
     print(f"\nsmallgroups: run {result.run_id} succeeded in {seconds:.0f} s")
     return _print_summary()
+
+
+def _root_message(error) -> str:
+    """The innermost cause of a Dagster error (the one that names the problem)."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
 
 
 def _design(args: argparse.Namespace) -> int:

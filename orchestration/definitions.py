@@ -3,7 +3,8 @@
 Raw tables -> dbt staging -> Python steps (message enrichment, weekly community
 snapshots, pain points, growth inflections, experiment readout and design help,
 attribution of interventions) between dbt intermediate and marts (with dbt tests as
-asset checks, and an asset check on every Python output), run in-process by default
+asset checks, and an asset check on every Python output), then the published snapshot
+of the marts that readers open, all under one refresh lock, run in-process by default
 (one process, no per-step start-up cost), plus a daily refresh schedule that is
 defined but off until switched on in the UI.
 Importing it changes nothing in the process environment: what dbt needs is passed to
@@ -35,7 +36,12 @@ from orchestration.defs.experiments.spillover import (
     experiment_spillover_is_valid,
 )
 from orchestration.defs.kpi.assets import growth_inflections, growth_inflections_are_valid
+from orchestration.defs.lock import WarehouseLock
 from orchestration.defs.raw.assets import raw_tables
+from orchestration.defs.serving.assets import (
+    published_snapshot,
+    published_snapshot_matches_working,
+)
 from orchestration.defs.text.assets import (
     community_pain_points,
     community_pain_points_are_consistent,
@@ -72,6 +78,7 @@ defs = dg.Definitions(
         experiment_power,
         experiment_spillover,
         intervention_attribution,
+        published_snapshot,
     ],
     asset_checks=[
         community_assignments_account_for_every_user,
@@ -82,9 +89,10 @@ defs = dg.Definitions(
         experiment_power_is_valid,
         experiment_spillover_is_valid,
         intervention_attribution_is_valid,
+        published_snapshot_matches_working,
     ],
     jobs=[refresh_all_job, design_community_experiment_job],
     schedules=[daily_refresh_schedule],
-    resources={"dbt": dbt_resource},
+    resources={"dbt": dbt_resource, "warehouse_lock": WarehouseLock()},
     executor=dg.in_process_executor,
 )

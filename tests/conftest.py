@@ -30,7 +30,7 @@ def _run_pipeline(tmp_path: Path, **env_overrides: str) -> subprocess.CompletedP
         "DBT_TARGET_PATH": str(tmp_path / "dbt_target"),
         **env_overrides,
     }
-    for name in ("SMALLGROUPS_RAW_DIR", "SMALLGROUPS_TRUTH_DIR"):
+    for name in ("SMALLGROUPS_RAW_DIR", "SMALLGROUPS_TRUTH_DIR", "SMALLGROUPS_SERVING_PATH"):
         if name not in env_overrides:
             env.pop(name, None)
     return subprocess.run(

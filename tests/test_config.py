@@ -11,6 +11,29 @@ def test_defaults_are_demo_mode_inside_the_project():
     assert settings.raw_dir == PROJECT_DIR / "data" / "raw"
     assert settings.duckdb_path == PROJECT_DIR / "data" / "smallgroups.duckdb"
     assert (settings.demo_users, settings.demo_days, settings.demo_seed) == (10_000, 120, 42)
+    assert settings.serving_path == PROJECT_DIR / "data" / "smallgroups_serving.duckdb"
+    assert settings.lock_wait_seconds == 600
+
+
+def test_the_serving_file_follows_the_warehouse_and_can_be_set(tmp_path):
+    settings = load_settings({"SMALLGROUPS_DUCKDB_PATH": str(tmp_path / "w.duckdb")})
+    assert settings.serving_path == tmp_path / "w_serving.duckdb"
+    settings = load_settings(
+        {"SMALLGROUPS_SERVING_PATH": "bi/snapshot.duckdb", "SMALLGROUPS_LOCK_WAIT_SECONDS": "0"}
+    )
+    assert settings.serving_path == PROJECT_DIR / "bi" / "snapshot.duckdb"
+    assert settings.lock_wait_seconds == 0
+
+
+def test_serving_on_the_working_warehouse_is_refused(tmp_path):
+    path = str(tmp_path / "w.duckdb")
+    with pytest.raises(ValueError, match="SMALLGROUPS_SERVING_PATH"):
+        load_settings({"SMALLGROUPS_DUCKDB_PATH": path, "SMALLGROUPS_SERVING_PATH": path})
+
+
+def test_a_negative_lock_wait_is_refused():
+    with pytest.raises(ValueError, match="SMALLGROUPS_LOCK_WAIT_SECONDS"):
+        load_settings({"SMALLGROUPS_LOCK_WAIT_SECONDS": "-1"})
 
 
 def test_configured_raw_dir_turns_demo_off_and_relative_paths_resolve(tmp_path):

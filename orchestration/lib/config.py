@@ -34,7 +34,14 @@ class Settings:
     truth_dir : Path
         Ground truth of the demo data set; never read by the pipeline.
     duckdb_path : Path
-        The warehouse file (``SMALLGROUPS_DUCKDB_PATH``).
+        The working warehouse file (``SMALLGROUPS_DUCKDB_PATH``): only the pipeline
+        opens it.
+    serving_path : Path
+        The published snapshot readers open (``SMALLGROUPS_SERVING_PATH``, default
+        ``<warehouse>_serving.duckdb`` beside the working warehouse).
+    lock_wait_seconds : int
+        How long a refresh waits for a running one before it stops
+        (``SMALLGROUPS_LOCK_WAIT_SECONDS``, default 600; 0 stops at once).
     demo_users, demo_days, demo_seed : int
         Size and seed of the demo data set (``SMALLGROUPS_DEMO_USERS``,
         ``SMALLGROUPS_DEMO_DAYS``, ``SMALLGROUPS_DEMO_SEED``).
@@ -50,6 +57,8 @@ class Settings:
     is_demo: bool
     truth_dir: Path
     duckdb_path: Path
+    serving_path: Path
+    lock_wait_seconds: int
     demo_users: int
     demo_days: int
     demo_seed: int
@@ -62,7 +71,7 @@ class Settings:
         return {"SMALLGROUPS_DUCKDB_PATH": str(self.duckdb_path), "DO_NOT_TRACK": "1"}
 
 
-def _int_env(environ: dict[str, str], name: str, default: int) -> int:
+def _int_env(environ: dict[str, str], name: str, default: int, *, allow_zero: bool = False) -> int:
     value = environ.get(name, "").strip()
     if not value:
         return default
@@ -70,8 +79,8 @@ def _int_env(environ: dict[str, str], name: str, default: int) -> int:
         parsed = int(value)
     except ValueError:
         raise ValueError(f"{name}={value!r} is not an integer") from None
-    if parsed <= 0:
-        raise ValueError(f"{name}={value!r} must be positive")
+    if parsed < 0 or (parsed == 0 and not allow_zero):
+        raise ValueError(f"{name}={value!r} must be {'>= 0' if allow_zero else 'positive'}")
     return parsed
 
 
@@ -116,13 +125,26 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         import_path = import_path if import_path.is_absolute() else PROJECT_DIR / import_path
         default_raw = data_dir / "imported" / import_path.stem.lower()
     is_demo = import_kind is None and not environ.get("SMALLGROUPS_RAW_DIR", "").strip()
+    duckdb_path = _path_env(environ, "SMALLGROUPS_DUCKDB_PATH", data_dir / "smallgroups.duckdb")
+    serving_path = _path_env(
+        environ,
+        "SMALLGROUPS_SERVING_PATH",
+        duckdb_path.with_name(f"{duckdb_path.stem}_serving.duckdb"),
+    )
+    if serving_path == duckdb_path:
+        raise ValueError(
+            f"SMALLGROUPS_SERVING_PATH={serving_path} is the working warehouse "
+            "(SMALLGROUPS_DUCKDB_PATH): readers need their own file"
+        )
     return Settings(
         raw_dir=_path_env(environ, "SMALLGROUPS_RAW_DIR", default_raw),
         is_demo=is_demo,
         import_kind=import_kind,
         import_path=import_path,
         truth_dir=_path_env(environ, "SMALLGROUPS_TRUTH_DIR", data_dir / "ground_truth"),
-        duckdb_path=_path_env(environ, "SMALLGROUPS_DUCKDB_PATH", data_dir / "smallgroups.duckdb"),
+        duckdb_path=duckdb_path,
+        serving_path=serving_path,
+        lock_wait_seconds=_int_env(environ, "SMALLGROUPS_LOCK_WAIT_SECONDS", 600, allow_zero=True),
         demo_users=_int_env(environ, "SMALLGROUPS_DEMO_USERS", 10_000),
         demo_days=_int_env(environ, "SMALLGROUPS_DEMO_DAYS", 120),
         demo_seed=_int_env(environ, "SMALLGROUPS_DEMO_SEED", 42),

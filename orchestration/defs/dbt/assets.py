@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.defs.lock import WarehouseLock
 from orchestration.defs.settings import LaunchpadConfig
 from orchestration.lib.config import PROJECT_DIR, dbt_executable
 from orchestration.lib.dbt_project import ensure_manifest, target_path
@@ -74,9 +75,13 @@ def _indirect_selection_args(context: dg.AssetExecutionContext) -> list[str]:
     dagster_dbt_translator=FolderGroupTranslator(),
 )
 def smallgroups_dbt_assets(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    config: DbtBuildConfig,
+    warehouse_lock: WarehouseLock,
 ):
     """Build (run + test) the selected dbt models and seeds."""
+    del warehouse_lock  # held by the run from its first step to its last
     args = ["build", *_indirect_selection_args(context)]
     if config.full_refresh:
         args.append("--full-refresh")

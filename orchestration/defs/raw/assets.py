@@ -5,6 +5,7 @@ import time
 
 import dagster as dg
 
+from orchestration.defs.lock import WarehouseLock
 from orchestration.lib.config import load_settings
 from orchestration.lib.raw import TABLES, register_raw_tables
 from orchestration.lib.raw.demo_cache import ensure_demo_data
@@ -26,9 +27,10 @@ RAW_GROUP = "raw"
     ],
     can_subset=False,
 )
-def raw_tables(context: dg.AssetExecutionContext):
+def raw_tables(context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock):
     """Validate the raw folder (generating the demo data set first in demo mode) and
     register it in the warehouse."""
+    del warehouse_lock  # held by the run from its first step to its last
     settings = load_settings()
     started = time.perf_counter()
     demo = {}

@@ -105,8 +105,11 @@ def warehouse_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     }
 
 
-def format_summary(summary: dict[str, object], duckdb_path: str) -> str:
-    """Render :func:`warehouse_summary` as the text `make run` prints."""
+def format_summary(
+    summary: dict[str, object], duckdb_path: str, serving_path: str | None = None
+) -> str:
+    """Render :func:`warehouse_summary` as the text `make run` prints; the "query it"
+    line opens ``serving_path`` (the published snapshot) when given."""
     lines = ["", "smallgroups: warehouse built", "", "  rows in the main tables:"]
     for table, count in summary["row_counts"].items():
         shown = "not built" if count is None else f"{count:>12,}"
@@ -138,9 +141,14 @@ def format_summary(summary: dict[str, object], duckdb_path: str) -> str:
             )
     lines += [
         "",
-        f"  warehouse: {duckdb_path}",
+        f"  working warehouse (the pipeline's own): {duckdb_path}",
+        *(
+            [f"  published snapshot (for BI tools, the dashboard, notebooks): {serving_path}"]
+            if serving_path
+            else []
+        ),
         "  query it:  .venv/bin/python -c \"import duckdb; duckdb.connect('"
-        + duckdb_path
+        + (serving_path or duckdb_path)
         + "', read_only=True).sql('from dim_users limit 5').show()\"",
         "  open the UI with `make ui`, then http://127.0.0.1:3000 (same run history)",
         "",
