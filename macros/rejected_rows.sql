@@ -7,8 +7,28 @@
         raw_record,
         _source_file as source_file,
         _source_row_number as source_row_number,
+        cast(null as bigint) as source_line_number,
     from {{ ref('base_product__' ~ table_name) }}
     where rejection_reason is not null
+{%- endmacro %}
+
+
+{% macro malformed_lines() -%}
+    {#- The CSV records the raw step could not parse (raw._malformed_lines), as rejects:
+        they never reached a base model, so they have no row number, only a line. -#}
+    select
+        source_table,
+        cast(null as varchar) as source_key,
+        'malformed_line' as rejection_reason,
+        json_object(
+            'raw_line', raw_line,
+            'error_types', error_types,
+            'error_message', error_message
+        ) as raw_record,
+        source_file,
+        cast(null as bigint) as source_row_number,
+        source_line_number,
+    from {{ source('raw_loading', 'malformed_lines') }}
 {%- endmacro %}
 
 

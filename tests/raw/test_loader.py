@@ -110,3 +110,40 @@ def test_csv_keeps_ids_as_text_and_unknown_files_warn(tmp_path, fixture_raw_dir,
     assert types["user_id"] == "VARCHAR"
     assert "expected_rejection_reason" in report["users"]["columns"]
     assert any("0042.csv" in r.message and "ignored" in r.message for r in caplog.records)
+
+
+def test_malformed_csv_lines_are_captured_and_good_lines_load(tmp_path, fixture_raw_dir):
+    raw = tmp_path / "raw"
+    shutil.copytree(fixture_raw_dir, raw)
+    good = (raw / "events.csv").read_bytes()
+    # An unterminated quote, undecodable bytes and a NUL, then a short line.
+    (raw / "events.csv").write_bytes(good + b'e99,u1,"post,2026\x00\xff\xfe broken\ne100,u1,post\n')
+    with connect(tmp_path / "w.duckdb") as con:
+        report = register_raw_tables(con, raw)
+        lines = con.execute(
+            "select source_table, source_line_number, raw_line, error_types "
+            "from raw._malformed_lines order by source_line_number"
+        ).fetchall()
+        (count_events,) = con.execute("select count(*) from raw.events").fetchone()
+    good_records = good.count(b"\n") - 1
+    assert report["events"]["row_count"] == count_events == good_records
+    assert report["events"]["malformed_line_count"] == 2
+    assert report["users"]["malformed_line_count"] == 0
+    # One row per record (DuckDB logs one error per missing column), 1-based lines.
+    assert [(t, n) for t, n, _, _ in lines] == [
+        ("events", good_records + 2),
+        ("events", good_records + 3),
+    ]
+    assert lines[0][2].startswith('e99,u1,"post,2026') and lines[1][2] == "e100,u1,post"
+    assert all(types for *_, types in lines)
+
+
+def test_truncated_parquet_stops_with_the_file_named(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    pq.write_table(_users_table(50), raw / "users.parquet")
+    pq.write_table(_events_table(["e1"]), raw / "events.parquet")
+    data = (raw / "users.parquet").read_bytes()
+    (raw / "users.parquet").write_bytes(data[: len(data) // 2])
+    with connect(tmp_path / "w.duckdb") as con, pytest.raises(RawDataError, match="users.parquet"):
+        register_raw_tables(con, raw)

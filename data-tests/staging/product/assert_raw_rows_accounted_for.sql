@@ -9,7 +9,12 @@ with
     counted_{{ table_name }} as (
         select
             '{{ table_name }}' as source_table,
-            (select count(*) from {{ source('product', table_name) }}) as count_raw_rows,
+            -- Raw records: the parsed rows plus the CSV records that could not be parsed.
+            (select count(*) from {{ source('product', table_name) }})
+            + (
+                select count(*) from {{ source('raw_loading', 'malformed_lines') }}
+                where source_table = '{{ table_name }}'
+            ) as count_raw_rows,
             (select count(*) from {{ ref('stg_product__' ~ table_name) }}) as count_accepted_rows,
             (
                 select count(*) from {{ ref('stg_product__rejected_rows') }}

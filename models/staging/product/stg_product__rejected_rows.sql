@@ -2,7 +2,8 @@
 -- Together with the stg_product__* models it accounts for every raw row
 -- (data-tests/staging/product/assert_raw_rows_accounted_for.sql).
 -- The raw tables come from var('raw_tables'), the list of orchestration/lib/raw/contract.py
--- (tests/raw/test_raw_tables.py checks that they agree).
+-- (tests/raw/test_raw_tables.py checks that they agree). CSV records the raw step could
+-- not parse come from raw._malformed_lines with reason malformed_line.
 with
 
 {% for table_name in var('raw_tables') %}
@@ -11,11 +12,16 @@ with
     ),
 
 {% endfor %}
+malformed_lines as (
+    {{ malformed_lines() }}
+),
+
 final as (
     {% for table_name in var('raw_tables') %}
         select * from rejected_{{ table_name }}
-        {% if not loop.last %}union all{% endif %}
+        union all
     {% endfor %}
+    select * from malformed_lines
 )
 
 select * from final

@@ -24,6 +24,15 @@ RAW_GROUP = "raw"
             kinds={"duckdb", "parquet"},
         )
         for table in TABLES
+    ]
+    + [
+        dg.AssetSpec(
+            key=["raw", "malformed_lines"],
+            group_name=RAW_GROUP,
+            description="CSV records of SMALLGROUPS_RAW_DIR that could not be parsed "
+            "(table raw._malformed_lines; staging rejects them as malformed_line).",
+            kinds={"duckdb"},
+        )
     ],
     can_subset=False,
 )
@@ -52,6 +61,20 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock)
     with connect(settings.duckdb_path) as con:
         report = register_raw_tables(con, settings.raw_dir)
     seconds = time.perf_counter() - started
+    malformed = {
+        n: i["malformed_line_count"] for n, i in report.items() if i["malformed_line_count"]
+    }
+    if malformed:
+        context.log.warning(
+            "malformed CSV records skipped (see raw._malformed_lines): %s", malformed
+        )
+    yield dg.MaterializeResult(
+        asset_key=["raw", "malformed_lines"],
+        metadata={
+            "dagster/row_count": sum(malformed.values()),
+            "per_table": ", ".join(f"{n}: {c}" for n, c in malformed.items()) or "none",
+        },
+    )
     for name, info in report.items():
         yield dg.MaterializeResult(
             asset_key=["raw", name],

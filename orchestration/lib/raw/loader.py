@@ -23,6 +23,14 @@ logger = logging.getLogger(__name__)
 
 RAW_SCHEMA = "raw"
 _LINEAGE = ("_source_file", "_source_row_number")
+MALFORMED_TABLE = "_malformed_lines"
+_CSV_OPTIONS = "header = true, all_varchar = true, filename = true, ignore_errors = true"
+# One row per malformed CSV record: DuckDB's reject_errors holds one row per faulty
+# column, all sharing the record's first line number and raw text.
+_MALFORMED_COLUMNS = (
+    "source_table varchar, source_file varchar, source_line_number bigint, "
+    "raw_line varchar, error_types varchar, error_message varchar"
+)
 
 
 class RawDataError(ValueError):
@@ -71,10 +79,27 @@ class RawTableFile:
                 f"from read_parquet({path}, filename = true, file_row_number = true)"
             )
         # CSV: every column as text so ids keep leading zeros and staging does the typing.
+        # ignore_errors skips malformed lines (captured apart by malformed_lines_sql), so
+        # _source_row_number is the 0-based ordinal among the well-formed records.
         return (
             "select * exclude (filename), filename as _source_file, "
             "row_number() over () - 1 as _source_row_number "
-            f"from read_csv({path}, header = true, all_varchar = true, filename = true)"
+            f"from read_csv({path}, {_CSV_OPTIONS})"
+        )
+
+    def malformed_lines_sql(self) -> str | None:
+        """A scan of a CSV that records its malformed lines in ``reject_errors``.
+
+        DuckDB writes one ``reject_errors`` row per faulty column of a record (a line
+        with 4 of 11 columns yields 7 rows), as temporary tables of the scanning
+        connection; :func:`register_raw_tables` groups them into one row per record.
+        Returns None for Parquet and absent tables.
+        """
+        if self.kind != "csv":
+            return None
+        return (
+            f"select count(*) from read_csv({_sql_str(str(self.path))}, {_CSV_OPTIONS}, "
+            "store_rejects = true)"
         )
 
 
@@ -190,14 +215,55 @@ def register_raw_tables(
     found = discover_raw_tables(raw_dir)
     report: dict[str, dict[str, object]] = {}
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    malformed = f"{RAW_SCHEMA}.{MALFORMED_TABLE}"
+    con.execute(f"create or replace table {malformed} ({_MALFORMED_COLUMNS})")
     for name, raw in found.items():
         columns = _check_columns(con, raw)
         con.execute(f"create or replace view {RAW_SCHEMA}.{name} as {raw.scan_sql()}")
-        (row_count,) = con.execute(f"select count(*) from {RAW_SCHEMA}.{name}").fetchone()
+        try:
+            (row_count,) = con.execute(f"select count(*) from {RAW_SCHEMA}.{name}").fetchone()
+        except duckdb.Error as exc:
+            first_line = str(exc).strip().splitlines()[0]
+            raise RawDataError(
+                f"{raw.path}: cannot read table '{name}' (corrupt file?): {first_line}"
+            ) from exc
+        count_malformed = _capture_malformed_lines(con, raw)
         report[name] = {
             "kind": raw.kind,
             "path": str(raw.path) if raw.path else None,
             "row_count": int(row_count),
+            "malformed_line_count": count_malformed,
             "columns": [c for c in columns if c not in _LINEAGE],
         }
     return report
+
+
+def _capture_malformed_lines(con: duckdb.DuckDBPyConnection, raw: RawTableFile) -> int:
+    """Copy the malformed records of a CSV into the persistent ``raw._malformed_lines``.
+
+    The rejects tables of ``store_rejects`` are temporary and live only in this
+    connection; dbt reads the persistent copy. Returns the number of records.
+    """
+    scan = raw.malformed_lines_sql()
+    if scan is None:
+        return 0
+    # The rejects tables of an earlier scan would otherwise be read again.
+    con.execute("drop table if exists temp.reject_errors")
+    con.execute("drop table if exists temp.reject_scans")
+    con.execute(scan).fetchall()
+    (count,) = con.execute(
+        f"""
+        insert into {RAW_SCHEMA}.{MALFORMED_TABLE}
+        select
+            {_sql_str(raw.table.name)},
+            {_sql_str(str(raw.path))},
+            line,
+            any_value(csv_line),
+            string_agg(distinct error_type, ', ' order by error_type),
+            arg_min(error_message, column_idx),
+        from reject_errors
+        group by line
+        order by line
+        """
+    ).fetchone()
+    return int(count)
