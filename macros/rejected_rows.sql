@@ -13,25 +13,6 @@
 {%- endmacro %}
 
 
-{% macro malformed_lines() -%}
-    {#- The CSV records the raw step could not parse (raw._malformed_lines), as rejects:
-        they never reached a base model, so they have no row number, only a line. -#}
-    select
-        source_table,
-        cast(null as varchar) as source_key,
-        'malformed_line' as rejection_reason,
-        json_object(
-            'raw_line', raw_line,
-            'error_types', error_types,
-            'error_message', error_message
-        ) as raw_record,
-        source_file,
-        cast(null as bigint) as source_row_number,
-        source_line_number,
-    from {{ source('raw_loading', 'malformed_lines') }}
-{%- endmacro %}
-
-
 {% macro backfill_raw_records(table_name) -%}
     {#- Pre-hook of an incremental base model: a table stored before base models kept the
         raw record gets the column, filled for its rejected rows from the raw source, so

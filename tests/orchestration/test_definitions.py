@@ -52,8 +52,10 @@ def test_raw_assets_feed_staging():
     }
     base_events = specs[dg.AssetKey("base_product__events")]
     assert dg.AssetKey(["raw", "events"]) in {dep.asset_key for dep in base_events.deps}
+    malformed = specs[dg.AssetKey("base_product__malformed_lines")]
+    assert dg.AssetKey(["raw", "malformed_lines"]) in {dep.asset_key for dep in malformed.deps}
     rejects = specs[dg.AssetKey("stg_product__rejected_rows")]
-    assert dg.AssetKey(["raw", "malformed_lines"]) in {dep.asset_key for dep in rejects.deps}
+    assert dg.AssetKey("base_product__malformed_lines") in {dep.asset_key for dep in rejects.deps}
 
 
 def test_dbt_assets_are_grouped_by_folder():

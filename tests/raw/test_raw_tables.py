@@ -35,10 +35,13 @@ def test_generator_writes_the_contract_tables() -> None:
 
 
 def test_product_source_declares_the_contract_tables() -> None:
-    """The dbt source `product` has one table per contract table."""
+    """The dbt source `product` has one table per contract table, plus the raw step's
+    table of malformed CSV lines."""
     sources = _yaml("models/staging/product/_product__sources.yml")["sources"]
     product = next(source for source in sources if source["name"] == "product")
-    assert sorted(table["name"] for table in product["tables"]) == sorted(CONTRACT_TABLES)
+    assert sorted(table["name"] for table in product["tables"]) == sorted(
+        [*CONTRACT_TABLES, "malformed_lines"]
+    )
 
 
 def test_rejects_accept_the_contract_tables() -> None:

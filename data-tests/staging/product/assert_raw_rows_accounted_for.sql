@@ -12,7 +12,7 @@ with
             -- Raw records: the parsed rows plus the CSV records that could not be parsed.
             (select count(*) from {{ source('product', table_name) }})
             + (
-                select count(*) from {{ source('raw_loading', 'malformed_lines') }}
+                select count(*) from {{ source('product', 'malformed_lines') }}
                 where source_table = '{{ table_name }}'
             ) as count_raw_rows,
             (select count(*) from {{ ref('stg_product__' ~ table_name) }}) as count_accepted_rows,

@@ -3,7 +3,7 @@
 -- (data-tests/staging/product/assert_raw_rows_accounted_for.sql).
 -- The raw tables come from var('raw_tables'), the list of orchestration/lib/raw/contract.py
 -- (tests/raw/test_raw_tables.py checks that they agree). CSV records the raw step could
--- not parse come from raw._malformed_lines with reason malformed_line.
+-- not parse come from base_product__malformed_lines with reason malformed_line.
 with
 
 {% for table_name in var('raw_tables') %}
@@ -13,7 +13,7 @@ with
 
 {% endfor %}
 malformed_lines as (
-    {{ malformed_lines() }}
+    select * from {{ ref('base_product__malformed_lines') }}
 ),
 
 final as (
