@@ -41,3 +41,11 @@
         '\x{FFFD}|[\x{0000}-\x{0008}\x{000B}\x{000C}\x{000E}-\x{001F}]|[\x{00C2}-\x{00EF}][\x{0080}-\x{00BF}\x{0152}\x{0153}\x{0160}\x{0161}\x{0178}\x{017D}\x{017E}\x{0192}\x{02C6}\x{02DC}\x{2013}\x{2014}\x{2018}-\x{201E}\x{2020}-\x{2022}\x{2026}\x{2030}\x{2039}\x{203A}\x{20AC}\x{2122}]'
     ), false)
 {%- endmacro %}
+
+
+{% macro rank_key(expression) -%}
+    {#- A float score as a ranking key: rounded to 9 decimals, so that two scores equal
+        but for the last bits of a parallel float sum (which differ from run to run)
+        tie, and the ranking's id tie-break decides the same way on every run. -#}
+    round({{ expression }}, 9)
+{%- endmacro %}

@@ -147,7 +147,7 @@
             *,
             row_number() over (
                 partition by snapshot_date, community_id
-                order by similarity desc, lookalike_community_id asc
+                order by {{ rank_key('similarity') }} desc, lookalike_group_kind asc, lookalike_community_id asc
             ) as lookalike_rank,
         from lookalike_combined
     ),

@@ -81,10 +81,12 @@ scored as (
 ranked as (
     select
         *,
-        row_number() over (partition by community_id_a order by affinity desc, community_id_b asc)
-            as rank_for_a,
-        row_number() over (partition by community_id_b order by affinity desc, community_id_a asc)
-            as rank_for_b,
+        row_number() over (
+            partition by community_id_a order by {{ rank_key('affinity') }} desc, community_id_b asc
+        ) as rank_for_a,
+        row_number() over (
+            partition by community_id_b order by {{ rank_key('affinity') }} desc, community_id_a asc
+        ) as rank_for_b,
     from scored
 ),
 

@@ -96,7 +96,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by community_id order by key_member_score desc, user_id asc
+            partition by community_id order by {{ rank_key('key_member_score') }} desc, user_id asc
         ) as key_member_rank,
     from scored
 ),

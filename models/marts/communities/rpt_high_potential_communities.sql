@@ -53,7 +53,9 @@ eligible as (
 
 final as (
     select
-        row_number() over (order by potential_score desc, community_id asc) as potential_rank,
+        row_number() over (
+            order by {{ rank_key('potential_score') }} desc, community_id asc
+        ) as potential_rank,
         snapshot_date,
         group_kind,
         community_id,

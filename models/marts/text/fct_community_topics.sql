@@ -101,7 +101,8 @@ candidates as (
     select
         *,
         row_number() over (
-            partition by snapshot_date, group_kind, community_id order by score desc, term asc
+            partition by snapshot_date, group_kind, community_id
+            order by {{ rank_key('score') }} desc, term asc
         ) as candidate_rank,
     from scored
     qualify candidate_rank <= 3 * {{ var('topic_terms_per_community') }}
@@ -141,7 +142,7 @@ ranked as (
         candidates.*,
         row_number() over (
             partition by candidates.snapshot_date, candidates.group_kind, candidates.community_id
-            order by candidates.score desc, candidates.term asc
+            order by {{ rank_key('candidates.score') }} desc, candidates.term asc
         ) as term_rank,
     from candidates
     anti join absorbed

@@ -88,7 +88,7 @@ ranked as (
         week_share - baseline_share as rise,
         row_number() over (
             partition by snapshot_date, group_kind, community_id
-            order by week_share - baseline_share desc, term asc
+            order by {{ rank_key('week_share - baseline_share') }} desc, term asc
         ) as term_rank,
     from scored
     where week_share - baseline_share > 0
