@@ -28,7 +28,10 @@ tied as (
         member_b.community_id as community_id_b,
         edges.user_id_a,
         edges.user_id_b,
-        edges.edge_weight,
+        -- Exact decimals: the sums below do not depend on the order rows are added in
+        -- (a float sum does, in its last bits, and a day-by-day build adds them in
+        -- another order than a full build).
+        cast(edges.edge_weight as decimal(38, 9)) as edge_weight,
     from edges
     inner join members as member_a on edges.user_id_a = member_a.user_id
     inner join members as member_b on edges.user_id_b = member_b.user_id
@@ -50,7 +53,7 @@ endpoint_weights as (
 volumes as (
     select
         community_id,
-        sum(edge_weight) as volume,
+        cast(sum(edge_weight) as double) as volume,
     from endpoint_weights
     group by community_id
 ),
@@ -60,7 +63,7 @@ cross_pairs as (
         least(community_id_a, community_id_b) as community_id_a,
         greatest(community_id_a, community_id_b) as community_id_b,
         count(*) as count_cross_edges,
-        sum(edge_weight) as cross_weight,
+        cast(sum(edge_weight) as double) as cross_weight,
         count(distinct case when community_id_a < community_id_b then user_id_a else user_id_b end)
         + count(distinct case when community_id_a < community_id_b then user_id_b else user_id_a end)
             as count_members_tied_across,
