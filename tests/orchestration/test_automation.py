@@ -46,7 +46,10 @@ def test_sensor_requests_a_refresh_per_new_state(tmp_path, monkeypatch):
             DagsterRun(job_name="refresh_all", run_id="q1", status=dg.DagsterRunStatus.NOT_STARTED)
         )
         queued = _tick(first.cursor, instance)
-        assert not queued.run_requests and "run q1 of refresh_all is not_started" in queued.skip_message
+        assert (
+            not queued.run_requests
+            and "run q1 of refresh_all is not_started" in queued.skip_message
+        )
     assert new_raw_files.default_status == dg.DefaultSensorStatus.STOPPED
 
 
