@@ -5,8 +5,11 @@ snapshots, pain points, growth inflections, experiment readout and design help,
 attribution of interventions) between dbt intermediate and marts (with dbt tests as
 asset checks, and an asset check on every Python output), then the published snapshot
 of the marts that readers open, all under one refresh lock, run in-process by default
-(one process, no per-step start-up cost), plus a daily refresh schedule that is
-defined but off until switched on in the UI.
+(one process, no per-step start-up cost). Freshness checks: the raw events against
+dbt's source freshness rule, the snapshot and the main marts against their last update.
+Automation, all off until switched on in the UI: the daily refresh schedule, the
+``new_raw_files`` sensor (a refresh when raw files land) and the ``marts_freshness``
+sensor (re-evaluates the mart freshness checks between runs).
 Importing it changes nothing in the process environment: what dbt needs is passed to
 dbt (see `orchestration.defs.dbt.assets`).
 """
@@ -37,11 +40,13 @@ from orchestration.defs.experiments.spillover import (
 )
 from orchestration.defs.kpi.assets import growth_inflections, growth_inflections_are_valid
 from orchestration.defs.lock import WarehouseLock
-from orchestration.defs.raw.assets import raw_tables
+from orchestration.defs.raw.assets import raw_events_are_fresh, raw_tables
+from orchestration.defs.raw.sensors import new_raw_files
 from orchestration.defs.serving.assets import (
     published_snapshot,
     published_snapshot_matches_working,
 )
+from orchestration.defs.serving.freshness import marts_freshness_checks, marts_freshness_sensor
 from orchestration.defs.text.assets import (
     community_pain_points,
     community_pain_points_are_consistent,
@@ -90,9 +95,12 @@ defs = dg.Definitions(
         experiment_spillover_is_valid,
         intervention_attribution_is_valid,
         published_snapshot_matches_working,
+        raw_events_are_fresh,
+        *marts_freshness_checks,
     ],
     jobs=[refresh_all_job, design_community_experiment_job],
     schedules=[daily_refresh_schedule],
+    sensors=[new_raw_files, marts_freshness_sensor],
     resources={"dbt": dbt_resource, "warehouse_lock": WarehouseLock()},
     executor=dg.in_process_executor,
 )

@@ -1,14 +1,20 @@
 """The raw-data asset: generate the demo data set or validate the configured folder,
-then expose each raw table to dbt as a view ``raw.<table>`` (one asset per table)."""
+then expose each raw table to dbt as a view ``raw.<table>`` (one asset per table); and
+the freshness check of the raw events (dbt's freshness rule of source product.events)."""
 
+import json
 import time
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
+import duckdb
 
+from orchestration.defs.dbt.assets import dbt_project
 from orchestration.defs.lock import WarehouseLock
 from orchestration.lib.config import load_settings
-from orchestration.lib.raw import TABLES, register_raw_tables
+from orchestration.lib.raw import TABLES, discover_raw_tables, register_raw_tables
 from orchestration.lib.raw.demo_cache import ensure_demo_data
+from orchestration.lib.raw.freshness import evaluate_freshness, freshness_rule, latest_loaded_at
 from orchestration.lib.warehouse import connect
 
 RAW_GROUP = "raw"
@@ -109,3 +115,61 @@ def _import_source(context: dg.AssetExecutionContext, settings) -> dict:
         summary = import_collegemsg(settings.import_path, settings.raw_dir)
     context.log.info("import summary: %s", summary)
     return {"source": f"{settings.import_kind}:{settings.import_path}"}
+
+
+def _source_node(manifest: dict, source_name: str, table: str) -> dict:
+    for node in manifest["sources"].values():
+        if node["source_name"] == source_name and node["name"] == table:
+            return node
+    raise KeyError(f"{dbt_project.manifest_path}: no source {source_name}.{table}")
+
+
+#: dbt's freshness rule of the raw events (models/staging/product/_product__sources.yml).
+EVENTS_FRESHNESS = freshness_rule(
+    _source_node(
+        json.loads(dbt_project.manifest_path.read_text(encoding="utf-8")), "product", "events"
+    )
+)
+_SEVERITY = {"warn": dg.AssetCheckSeverity.WARN, "error": dg.AssetCheckSeverity.ERROR}
+
+
+def _hours(delta: timedelta | None) -> float | None:
+    return None if delta is None else delta.total_seconds() / 3600
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(["raw", "events"]),
+    description="The newest raw event (dbt's loaded_at_field of source product.events, "
+    "rows passing its freshness filter) is younger than warn_after "
+    f"({_hours(EVENTS_FRESHNESS.warn_after)} h; ERROR severity past error_after, "
+    f"{_hours(EVENTS_FRESHNESS.error_after)} h). Reads the raw files, not the "
+    "warehouse. The demo and imported data sets are historical: WARN at most.",
+)
+def raw_events_are_fresh() -> dg.AssetCheckResult:
+    """Evaluate dbt's freshness rule of the raw events on the files of the raw folder."""
+    settings = load_settings()
+    events = discover_raw_tables(settings.raw_dir)["events"]
+    with duckdb.connect() as con:
+        con.execute(f"create view events as {events.scan_sql()}")
+        latest = latest_loaded_at(con, "events", EVENTS_FRESHNESS)
+    result = evaluate_freshness("raw/events", latest, datetime.now(UTC), EVENTS_FRESHNESS)
+    historical = settings.is_demo or bool(settings.import_kind)
+    severity = _SEVERITY.get(result.status, dg.AssetCheckSeverity.WARN)
+    description = result.message
+    if historical and severity == dg.AssetCheckSeverity.ERROR:
+        severity = dg.AssetCheckSeverity.WARN
+        description += " (historical data set: reported as a warning)"
+    return dg.AssetCheckResult(
+        passed=result.passed,
+        severity=severity,
+        description=description,
+        metadata={
+            "newest_row_at": result.latest.isoformat() if result.latest else "none",
+            "checked_at": result.checked_at.isoformat(),
+            "lag_hours": None if result.lag is None else round(_hours(result.lag), 1),
+            "status": result.status,
+            "warn_after_hours": _hours(EVENTS_FRESHNESS.warn_after),
+            "error_after_hours": _hours(EVENTS_FRESHNESS.error_after),
+            "source": str(events.path),
+        },
+    )

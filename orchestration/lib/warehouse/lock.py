@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["WarehouseBusyError", "lock_path", "warehouse_lock"]
+__all__ = ["WarehouseBusyError", "lock_holder", "lock_path", "warehouse_lock"]
 
 
 class WarehouseBusyError(RuntimeError):
@@ -118,5 +118,44 @@ def warehouse_lock(
             handle.truncate()
             handle.flush()
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    finally:
+        handle.close()
+
+
+def lock_holder(warehouse_path: Path) -> str | None:
+    """Who holds the warehouse's refresh lock right now, without waiting for it.
+
+    Parameters
+    ----------
+    warehouse_path : Path
+        The working warehouse.
+
+    Returns
+    -------
+    str or None
+        The holder (pid, run id, start time) while a refresh runs; None when none does
+        (no lock file, an empty one, or a lock nobody holds: a refresh killed with
+        ``kill -9`` leaves its line behind but not the lock).
+
+    Notes
+    -----
+    A lock file naming a holder is confirmed by taking the lock for an instant; a
+    refresh starting in that instant sees it busy and retries a second later (it waits
+    up to ``SMALLGROUPS_LOCK_WAIT_SECONDS``; with 0 it would stop).
+    """
+    path = lock_path(warehouse_path)
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        return None
+    try:
+        if not handle.read().strip():
+            return None
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _holder(handle)
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return None
     finally:
         handle.close()
