@@ -31,3 +31,44 @@
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
+
+
+{% macro relativize_source_files(table_name) -%}
+    {#- Pre-hook of an incremental base model: a table stored when _source_file was the
+        file's absolute path gets the path relative to the raw folder instead (once:
+        afterwards no stored path is absolute), so the incremental filter does not take
+        every stored file for a new one. A stored path becomes the relative path of the
+        file it ends with in the raw folder now (the longest); one no longer there keeps
+        what follows the last '/<table>/' or its own name. -#}
+    {%- if execute and is_incremental() -%}
+        {%- set query -%}
+            select count(*) from {{ this }} where starts_with(_source_file, '/')
+        {%- endset -%}
+        {%- if run_query(query).columns[0].values()[0] > 0 -%}
+            update {{ this }} as base
+            set _source_file = matched.relative_file
+            from (
+                select
+                    stored.absolute_file,
+                    arg_max(raw_files._source_file, length(raw_files._source_file)) as relative_file,
+                from (
+                    select distinct _source_file as absolute_file from {{ this }}
+                    where starts_with(_source_file, '/')
+                ) as stored
+                inner join (
+                    select distinct _source_file from {{ source('product', table_name) }}
+                ) as raw_files
+                    on ends_with(stored.absolute_file, '/' || raw_files._source_file)
+                group by stored.absolute_file
+            ) as matched
+            where base._source_file = matched.absolute_file;
+            update {{ this }}
+            set _source_file = regexp_replace(
+                _source_file,
+                '^.*/({{ table_name }}/.*|{{ table_name }}\.csv|{{ table_name }}\.parquet)$',
+                '\1'
+            )
+            where starts_with(_source_file, '/')
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

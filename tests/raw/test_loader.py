@@ -147,3 +147,61 @@ def test_truncated_parquet_stops_with_the_file_named(tmp_path):
     (raw / "users.parquet").write_bytes(data[: len(data) // 2])
     with connect(tmp_path / "w.duckdb") as con, pytest.raises(RawDataError, match="users.parquet"):
         register_raw_tables(con, raw)
+
+
+def _source_files(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    query = f"select distinct _source_file from raw.{table} order by 1"
+    return [row[0] for row in con.execute(query).fetchall()]
+
+
+def test_source_file_is_relative_to_the_raw_folder_wherever_it_is(tmp_path, monkeypatch):
+    # A folder name with a space and a quote, nested daily files, given once absolute
+    # and once as a relative path with "." and ".." (DuckDB normalises those).
+    raw = tmp_path / "it's raw"
+    (raw / "events" / "2026").mkdir(parents=True)
+    pq.write_table(_users_table(), raw / "users.parquet")
+    pq.write_table(_events_table(["e1"]), raw / "events" / "2026-01-01.parquet")
+    pq.write_table(_events_table(["e2"]), raw / "events" / "2026" / "01-02.parquet")
+    expected = {
+        "users": ["users.parquet"],
+        "events": ["events/2026-01-01.parquet", "events/2026/01-02.parquet"],
+    }
+    copy = tmp_path / "elsewhere" / "mounted"
+    shutil.copytree(raw, copy)
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    for raw_dir in (raw, "./../elsewhere//mounted/./"):
+        with duckdb.connect() as con:
+            register_raw_tables(con, raw_dir)
+            assert {t: _source_files(con, t) for t in expected} == expected, raw_dir
+            assert _source_files(con, "groups") == []
+
+
+def test_csv_source_file_and_malformed_lines_agree(tmp_path, fixture_raw_dir):
+    raw = tmp_path / "raw"
+    shutil.copytree(fixture_raw_dir, raw)
+    good = (raw / "events.csv").read_bytes()
+    (raw / "events.csv").write_bytes(good + b"e100,u1,post\n")
+    with duckdb.connect() as con:
+        register_raw_tables(con, raw)
+        malformed = con.execute("select distinct source_file from raw._malformed_lines").fetchall()
+        assert _source_files(con, "events") == ["events.csv"]
+        assert _source_files(con, "users") == ["users.csv"]
+    assert malformed == [("events.csv",)]
+
+
+def test_source_file_outside_the_folder_fails_loudly(tmp_path):
+    # DuckDB returns the file names under the glob's folder; should one ever not start
+    # with it, the scan fails naming the file instead of storing a path that would not
+    # match on the next run.
+    pq.write_table(_users_table(), tmp_path / "users.parquet")
+    (tmp_path / "events").mkdir()
+    pq.write_table(_events_table(["e1"]), tmp_path / "events" / "d.parquet")
+    events = discover_raw_tables(tmp_path)["events"]
+    expression = events.source_file_sql("'/somewhere/else/d.parquet'")
+    with duckdb.connect() as con:
+        assert con.execute(
+            f"select {events.source_file_sql(repr(str(tmp_path / 'events' / 'x.parquet')))}"
+        ).fetchone() == ("events/x.parquet",)
+        with pytest.raises(duckdb.Error, match="outside the table's folder: /somewhere/else"):
+            con.execute(f"select {expression}").fetchone()

@@ -3,13 +3,17 @@
 The raw folder is never copied: each table becomes a DuckDB view ``raw.<table>`` over
 its file(s), with two lineage columns, ``_source_file`` and ``_source_row_number``,
 that staging uses to keep the first of duplicated rows and to point a rejected row
-back to where it came from. Absent optional tables become empty views with the
-contract's columns, so every model downstream can rely on them existing.
+back to where it came from. ``_source_file`` is the file's path relative to the raw
+folder (``events/2026-01-01.parquet``, ``users.csv``), so the same file keeps its name
+when the folder is moved, copied or mounted elsewhere (the incremental events model
+reads only the files it has not stored). Absent optional tables become empty views
+with the contract's columns, so every model downstream can rely on them existing.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,18 +67,20 @@ class RawTableFile:
                 f"select {cols}, cast(null as varchar) as _source_file, "
                 "cast(null as bigint) as _source_row_number where false"
             )
-        path = _sql_str(str(self.path))
+        path = _sql_str(self.scan_path)
         if self.kind == "parquet_dir":
-            glob = _sql_str(str(self.path / "**" / "*.parquet"))
+            glob = _sql_str(self.scan_path + "/**/*.parquet")
             return (
-                "select * exclude (filename, file_row_number), filename as _source_file, "
+                "select * exclude (filename, file_row_number), "
+                f"{self.source_file_sql('filename')} as _source_file, "
                 "file_row_number as _source_row_number "
                 f"from read_parquet({glob}, union_by_name = true, filename = true, "
                 "file_row_number = true)"
             )
         if self.kind == "parquet":
             return (
-                "select * exclude (filename, file_row_number), filename as _source_file, "
+                "select * exclude (filename, file_row_number), "
+                f"{self.source_file_sql('filename')} as _source_file, "
                 "file_row_number as _source_row_number "
                 f"from read_parquet({path}, filename = true, file_row_number = true)"
             )
@@ -82,9 +88,52 @@ class RawTableFile:
         # ignore_errors skips malformed lines (captured apart by malformed_lines_sql), so
         # _source_row_number is the 0-based ordinal among the well-formed records.
         return (
-            "select * exclude (filename), filename as _source_file, "
+            "select * exclude (filename), "
+            f"{self.source_file_sql('filename')} as _source_file, "
             "row_number() over () - 1 as _source_row_number "
             f"from read_csv({path}, {_CSV_OPTIONS})"
+        )
+
+    @property
+    def scan_path(self) -> str:
+        """The file or folder as DuckDB is given it: lexically normalised (``.``, ``..``
+        and doubled separators removed), as DuckDB normalises the file names it returns,
+        so they start with this path."""
+        if self.path is None:
+            raise ValueError(f"table '{self.table.name}' is absent: no path")
+        return os.path.normpath(self.path)
+
+    @property
+    def relative_path(self) -> str:
+        """The file or folder relative to the raw folder: its name (``users.csv``,
+        ``events``)."""
+        return Path(self.scan_path).name
+
+    def source_file_sql(self, filename: str) -> str:
+        """The SQL expression for ``_source_file``: the path relative to the raw folder.
+
+        Parameters
+        ----------
+        filename : str
+            The SQL expression of the file name DuckDB returns (``filename = true``).
+
+        Returns
+        -------
+        str
+            For a single file its name (``users.csv``); for a folder
+            ``<table>/`` followed by the file's path inside the folder
+            (``events/2026/01-01.parquet``). A file name outside the folder (which DuckDB
+            does not return) fails the query with an error naming it, rather than
+            storing a path that would not match next time.
+        """
+        if self.kind != "parquet_dir":
+            return _sql_str(self.relative_path)
+        prefix = _sql_str(self.scan_path + "/")
+        message = _sql_str(f"{self.scan_path}: file outside the table's folder: ")
+        return (
+            f"case when starts_with({filename}, {prefix}) "
+            f"then {_sql_str(self.table.name + '/')} || substr({filename}, length({prefix}) + 1) "
+            f"else error({message} || {filename}) end"
         )
 
     def malformed_lines_sql(self) -> str | None:
@@ -98,7 +147,7 @@ class RawTableFile:
         if self.kind != "csv":
             return None
         return (
-            f"select count(*) from read_csv({_sql_str(str(self.path))}, {_CSV_OPTIONS}, "
+            f"select count(*) from read_csv({_sql_str(self.scan_path)}, {_CSV_OPTIONS}, "
             "store_rejects = true)"
         )
 
@@ -256,7 +305,7 @@ def _capture_malformed_lines(con: duckdb.DuckDBPyConnection, raw: RawTableFile) 
         insert into {RAW_SCHEMA}.{MALFORMED_TABLE}
         select
             {_sql_str(raw.table.name)},
-            {_sql_str(str(raw.path))},
+            {_sql_str(raw.relative_path)},
             line,
             any_value(csv_line),
             string_agg(distinct error_type, ', ' order by error_type),

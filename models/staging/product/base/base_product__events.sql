@@ -1,10 +1,14 @@
 -- Incremental: a run reads only event files it has not seen before (raw event files are
 -- immutable once landed, e.g. one per day), and an event_id already stored from an
 -- earlier file counts as a duplicate. `dbt build --full-refresh` re-reads everything.
+-- Files are known by their path relative to the raw folder, so a moved folder is not new.
 {{ config(
     materialized='incremental',
     on_schema_change='append_new_columns',
-    pre_hook="{{ backfill_raw_records('events') }}",
+    pre_hook=[
+        "{{ relativize_source_files('events') }}",
+        "{{ backfill_raw_records('events') }}",
+    ],
 ) }}
 
 with
