@@ -73,6 +73,15 @@ def test_without_enough_donors_or_snapshot_there_is_a_row_without_estimate():
     assert row.status == "no_snapshot_before_start"
 
 
+def test_no_eligible_donor_at_all_gives_too_few_donors():
+    # Found on a 2,000-user x 30-day demo: with no eligible candidate the empty pool
+    # lost its columns and the step failed with KeyError 'community_id'.
+    windows, candidates, panel, kpis = simulate_intervention(np.random.default_rng(1))
+    none = candidates.assign(is_eligible=False)
+    row = attribute_interventions(windows, none, panel, kpis).iloc[0]
+    assert row.status == "too_few_donors" and (row.n_eligible, row.n_donors) == (0, 0)
+
+
 def test_select_donors_takes_the_nearest_on_trend_and_size():
     candidates = pd.DataFrame(
         {

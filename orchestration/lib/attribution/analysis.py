@@ -196,7 +196,9 @@ def _estimate(row, window, eligible, panel, kpis, alpha, max_donors, min_donors,
     )
     if not usable[target]:
         return "target_without_members"
-    pool = eligible[eligible["community_id"].map(index).map(lambda i: i == i and usable[int(i)])]
+    # A numpy mask: an empty object Series would select columns and drop them all.
+    in_pool = eligible["community_id"].map(index).map(lambda i: i == i and usable[int(i)])
+    pool = eligible[in_pool.to_numpy(dtype=bool)]
     pool = pool.assign(
         unit=pool["community_id"].map(index).astype(int),
     )
