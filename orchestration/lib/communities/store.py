@@ -81,12 +81,16 @@ DECLARED_PREFIX = "group:"
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, *, recreate: bool = False) -> None:
-    """Create the output schema and tables (dropping them first when ``recreate``)."""
-    con.execute(f"create schema if not exists {SCHEMA}")
-    for name, columns in TABLES.items():
-        if recreate:
-            con.execute(f"drop table if exists {SCHEMA}.{name}")
-        con.execute(f"create table if not exists {SCHEMA}.{name} ({columns})")
+    """Create the output schema and tables (dropping them first when ``recreate``).
+
+    Everything runs in one transaction: a run killed half-way through a recreation
+    leaves the previous tables whole (none dropped, none half made)."""
+    with transaction(con):
+        con.execute(f"create schema if not exists {SCHEMA}")
+        for name, columns in TABLES.items():
+            if recreate:
+                con.execute(f"drop table if exists {SCHEMA}.{name}")
+            con.execute(f"create table if not exists {SCHEMA}.{name} ({columns})")
 
 
 def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -135,9 +139,16 @@ def stored_snapshots(con: duckdb.DuckDBPyConnection) -> dict[date, bool]:
 
 
 def delete_snapshots(con: duckdb.DuckDBPyConnection, dates: list[date]) -> None:
-    """Remove every row of these snapshot dates from every output table."""
+    """Remove every row of these snapshot dates from every output table, in one
+    transaction (a kill half-way leaves every table as it was)."""
     if not dates:
         return
+    with transaction(con):
+        _delete_rows(con, dates)
+
+
+def _delete_rows(con: duckdb.DuckDBPyConnection, dates: list[date]) -> None:
+    """The deletes of :func:`delete_snapshots`, inside the caller's transaction."""
     for name in TABLES:
         con.executemany(
             f"delete from {SCHEMA}.{name} where snapshot_date = ?", [[d] for d in dates]
@@ -375,6 +386,6 @@ def write_snapshot(
         "community_member_metrics": result.members,
     }
     with transaction(con):
-        delete_snapshots(con, [snapshot_date])
+        _delete_rows(con, [snapshot_date])
         for name, frame in frames.items():
             insert_frame(con, SCHEMA, name, TABLES[name], frame)
