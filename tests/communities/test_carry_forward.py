@@ -142,7 +142,7 @@ def test_carried_forward_snapshots_equal_full_computation_row_by_row(settings):
     copied = flags[flags["is_carried_forward"]]
     assert (copied["count_edges"] == 0).any()
     if settings.half_life_days is None:
-        assert (copied["count_communities"] > 0).sum() >= 5
+        assert (copied["count_communities"] > 0).sum() >= 3
     # Late signups and a declared group changing during quiet weeks do not stop it.
     users = carried.execute(
         f"select count_users, is_carried_forward from {store.SCHEMA}.community_snapshot_runs"
