@@ -84,6 +84,9 @@ class CommunityDetectionConfig(LaunchpadConfig):
     """Seed of the detection (the same seed and data give the same communities)."""
     recompute_all: bool = False
     """Drop every stored snapshot and recompute the whole history (after changing settings)."""
+    carry_forward: bool = True
+    """Copy a quiet snapshot from the previous one when its computation would repeat it
+    (is_carried_forward on its run row); False computes every week in full (same rows)."""
 
 
 @dg.multi_asset(
@@ -107,13 +110,18 @@ def community_snapshots(context: dg.AssetExecutionContext, config: CommunityDete
     settings = settings_from_config(DetectionSettings, config)
     with connect(load_settings().duckdb_path) as con:
         stats = refresh_snapshots(
-            con, settings, recompute_all=config.recompute_all, log=context.log
+            con,
+            settings,
+            recompute_all=config.recompute_all,
+            carry_forward=config.carry_forward,
+            log=context.log,
         )
     latest = stats["latest_run"]
     for name in store.TABLES:
         metadata = {
             "dagster/row_count": stats["row_counts"][name],
             "snapshots_computed": stats["snapshots_computed"],
+            "snapshots_carried_forward": stats["snapshots_carried_forward"],
             "seconds": round(stats["seconds"], 2),
         }
         if latest:

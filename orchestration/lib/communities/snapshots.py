@@ -736,6 +736,7 @@ def recent_splits(
     n_split = 0
     edge_label = labels[a]
     sizes = pd.Series(labels[assigned]).value_counts()
+    both_ways = u_str = v_str = None
     for label in np.unique(edge_label):
         if sizes.get(label, 0) < 2 * min_size:
             continue
@@ -769,17 +770,23 @@ def recent_splits(
             new_of = pd.Series(new, index=user_ids[in_community])
             rest_ids = set(user_ids[rest])
             rest_vertices = set(rest.tolist())
-            frame = edges[["user_id_a", "user_id_b", "edge_weight"]]
-            both = pd.concat(
-                [
-                    frame.rename(columns={"user_id_a": "u", "user_id_b": "v"}),
-                    frame.rename(columns={"user_id_b": "u", "user_id_a": "v"}),
-                ],
-                ignore_index=True,
-            )
-            both = both[both["u"].astype(str).isin(rest_ids)]
-            both = both.assign(part=new_of.reindex(both["v"].astype(str).to_numpy()).to_numpy())
-            both = both[both["part"].notna() & ~both["v"].astype(str).isin(rest_ids)]
+            if both_ways is None:
+                # Every tie from each end, ids as str (once: the same for every label).
+                frame = edges[["user_id_a", "user_id_b", "edge_weight"]]
+                both_ways = pd.concat(
+                    [
+                        frame.rename(columns={"user_id_a": "u", "user_id_b": "v"}),
+                        frame.rename(columns={"user_id_b": "u", "user_id_a": "v"}),
+                    ],
+                    ignore_index=True,
+                )
+                u_str = both_ways["u"].astype(str).to_numpy(dtype=object)
+                v_str = both_ways["v"].astype(str).to_numpy(dtype=object)
+            from_rest = pd.Index(u_str).isin(rest_ids)
+            both = both_ways[from_rest]
+            v_of = v_str[from_rest]
+            both = both.assign(part=new_of.reindex(v_of).to_numpy())
+            both = both[both["part"].notna().to_numpy() & ~pd.Index(v_of).isin(rest_ids)]
             if not both.empty:
                 weight = both.groupby(["u", "part"])["edge_weight"].sum().reset_index()
                 best = weight.sort_values(

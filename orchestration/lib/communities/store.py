@@ -21,7 +21,9 @@ __all__ = [
     "SCHEMA",
     "TABLES",
     "activity_span",
+    "carry_snapshot_forward",
     "delete_snapshots",
+    "drop_staged_co_memberships",
     "ensure_tables",
     "interaction_edges",
     "read_declared_membership",
@@ -31,6 +33,7 @@ __all__ = [
     "read_window_edges",
     "recent_edges",
     "row_counts",
+    "stage_co_memberships",
     "stored_fingerprints",
     "stored_snapshots",
     "write_snapshot",
@@ -56,7 +59,7 @@ TABLES: dict[str, str] = {
         count_split bigint, seconds double, settings_fingerprint varchar,
         count_dormant bigint, count_fringe bigint, count_candidate_communities bigint,
         count_candidates bigint, count_recent_split bigint, count_undone_splits bigint,
-        count_undone_merges bigint""",
+        count_undone_merges bigint, is_carried_forward boolean""",
     "community_assignments": (
         "snapshot_date date, user_id varchar, community_id varchar, membership_status varchar"
     ),
@@ -76,17 +79,29 @@ TABLES: dict[str, str] = {
         top_other_community_id varchar, weight_to_top_other double""",
 }
 
+#: Temporary table of :func:`stage_co_memberships`.
+_STAGED_CO_MEMBERSHIPS = "temp.main._community_co_memberships"
+
 #: Prefix of declared groups' ids when they are scored next to detected communities.
 DECLARED_PREFIX = "group:"
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, *, recreate: bool = False) -> None:
-    """Create the output schema and tables (dropping them first when ``recreate``)."""
-    con.execute(f"create schema if not exists {SCHEMA}")
-    for name, columns in TABLES.items():
-        if recreate:
-            con.execute(f"drop table if exists {SCHEMA}.{name}")
-        con.execute(f"create table if not exists {SCHEMA}.{name} ({columns})")
+    """Create the output schema and tables (dropping them first when ``recreate``).
+
+    Everything runs in one transaction: a run killed half-way through a recreation
+    leaves the previous tables whole (none dropped, none half made)."""
+    with transaction(con):
+        con.execute(f"create schema if not exists {SCHEMA}")
+        for name, columns in TABLES.items():
+            if recreate:
+                con.execute(f"drop table if exists {SCHEMA}.{name}")
+            con.execute(f"create table if not exists {SCHEMA}.{name} ({columns})")
+        # Tables made before the flag existed: their snapshots were all computed in full.
+        con.execute(
+            f"alter table {SCHEMA}.community_snapshot_runs "
+            "add column if not exists is_carried_forward boolean default false"
+        )
 
 
 def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -135,9 +150,16 @@ def stored_snapshots(con: duckdb.DuckDBPyConnection) -> dict[date, bool]:
 
 
 def delete_snapshots(con: duckdb.DuckDBPyConnection, dates: list[date]) -> None:
-    """Remove every row of these snapshot dates from every output table."""
+    """Remove every row of these snapshot dates from every output table, in one
+    transaction (a kill half-way leaves every table as it was)."""
     if not dates:
         return
+    with transaction(con):
+        _delete_rows(con, dates)
+
+
+def _delete_rows(con: duckdb.DuckDBPyConnection, dates: list[date]) -> None:
+    """The deletes of :func:`delete_snapshots`, inside the caller's transaction."""
     for name in TABLES:
         con.executemany(
             f"delete from {SCHEMA}.{name} where snapshot_date = ?", [[d] for d in dates]
@@ -184,6 +206,7 @@ def read_window_edges(
     horizon_days: int | None = None,
     half_life_days: float | None = None,
     recent_days: int = 7,
+    co_memberships: str = "main.int_co_memberships_paired",
 ) -> pd.DataFrame:
     """The graph as of ``snapshot_date``, in one read.
 
@@ -207,6 +230,11 @@ def read_window_edges(
         ``recent_interaction_weight`` sums the weeks that overlap the last
         ``recent_days`` days (on a Sunday, the week that ends with it; on a weekday, the
         week in progress and the last complete one).
+    co_memberships : str, default "main.int_co_memberships_paired"
+        Relation holding ``int_co_memberships_paired``. That model is a view, which
+        re-joins every group membership on each read (8 s on the 30,000-user demo): a
+        refresh reads it once into a temporary table (:func:`stage_co_memberships`)
+        and passes that.
 
     Returns
     -------
@@ -254,7 +282,7 @@ def read_window_edges(
                 0.0 as recent_interaction_weight,
                 co_membership_weight * (select weight from co_membership_weight)
                     as co_membership_weight
-            from main.int_co_memberships_paired
+            from {co_memberships}
             where cast(shared_since as date) <= ?
               and (shared_until is null or cast(shared_until as date) >= ?)
         ),
@@ -286,6 +314,22 @@ def read_window_edges(
             window_start,
         ],
     ).df()
+
+
+def stage_co_memberships(con: duckdb.DuckDBPyConnection) -> str:
+    """Read the view ``int_co_memberships_paired`` once into a temporary table (the
+    columns :func:`read_window_edges` uses) and return its name."""
+    con.execute(
+        f"create or replace temp table {_STAGED_CO_MEMBERSHIPS} as "
+        "select user_id_a, user_id_b, co_membership_weight, shared_since, shared_until "
+        "from main.int_co_memberships_paired"
+    )
+    return _STAGED_CO_MEMBERSHIPS
+
+
+def drop_staged_co_memberships(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the table of :func:`stage_co_memberships`."""
+    con.execute(f"drop table if exists {_STAGED_CO_MEMBERSHIPS}")
 
 
 def _week_decay(horizon_days: int, window_days: int, half_life_days: float | None) -> str:
@@ -365,7 +409,14 @@ def write_snapshot(
     """Replace one snapshot's rows in every output table, in one transaction."""
     snapshot_date = result.run["snapshot_date"]
     run = pd.DataFrame(
-        [{**result.run, "is_provisional": is_provisional, "window_start_date": window_start}]
+        [
+            {
+                **result.run,
+                "is_provisional": is_provisional,
+                "window_start_date": window_start,
+                "is_carried_forward": False,
+            }
+        ]
     )
     frames = {
         "community_snapshot_runs": run,
@@ -375,6 +426,86 @@ def write_snapshot(
         "community_member_metrics": result.members,
     }
     with transaction(con):
-        delete_snapshots(con, [snapshot_date])
+        _delete_rows(con, [snapshot_date])
         for name, frame in frames.items():
             insert_frame(con, SCHEMA, name, TABLES[name], frame)
+
+
+def carry_snapshot_forward(
+    con: duckdb.DuckDBPyConnection,
+    source_date: date,
+    snapshot_date: date,
+    *,
+    is_provisional: bool,
+    window_start: date,
+    count_users: int,
+    declared_stats: pd.DataFrame | None,
+    seconds: float,
+) -> None:
+    """Write the snapshot ``snapshot_date`` as a copy of the stored ``source_date``.
+
+    For a snapshot whose computation would repeat the source's step for step (see
+    :mod:`orchestration.lib.communities.refresh`): every row of the source is copied
+    under the new date, in one transaction after deleting any rows of that date. The
+    run row takes the new ``is_provisional``, ``window_start_date``, ``seconds``,
+    ``count_users`` (users signed up since have no tie, so they only add to the
+    unassigned) and ``is_carried_forward`` true.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Writable warehouse connection.
+    source_date : date
+        The stored snapshot to copy (the latest one before ``snapshot_date``).
+    snapshot_date : date
+        The snapshot written.
+    is_provisional : bool
+        Whether the new snapshot is the week in progress.
+    window_start : date
+        First day of its window.
+    count_users : int
+        Its users (the run's ``count_users``).
+    declared_stats : pandas.DataFrame or None
+        The declared groups' rows of ``community_stats`` (``group_kind`` declared,
+        without ``snapshot_date``) when the declared membership changed since the
+        source; None copies the source's.
+    seconds : float
+        Time the snapshot took.
+    """
+    with transaction(con):
+        _delete_rows(con, [snapshot_date])
+        for name in ("community_assignments", "community_events", "community_member_metrics"):
+            con.execute(
+                f"insert into {SCHEMA}.{name} select * replace (?::date as snapshot_date) "
+                f"from {SCHEMA}.{name} where snapshot_date = ?",
+                [snapshot_date, source_date],
+            )
+        kinds = "" if declared_stats is None else "and group_kind = 'detected'"
+        con.execute(
+            f"insert into {SCHEMA}.community_stats select * replace "
+            f"(?::date as snapshot_date) from {SCHEMA}.community_stats "
+            f"where snapshot_date = ? {kinds}",
+            [snapshot_date, source_date],
+        )
+        if declared_stats is not None and not declared_stats.empty:
+            frame = declared_stats.assign(snapshot_date=snapshot_date)
+            insert_frame(con, SCHEMA, "community_stats", TABLES["community_stats"], frame)
+        con.execute(
+            f"""
+            insert into {SCHEMA}.community_snapshot_runs select * replace (
+                ?::date as snapshot_date, ?::boolean as is_provisional,
+                ?::date as window_start_date, ?::bigint as count_users,
+                ?::bigint - count_assigned as count_unassigned, ?::double as seconds,
+                true as is_carried_forward)
+            from {SCHEMA}.community_snapshot_runs where snapshot_date = ?
+            """,
+            [
+                snapshot_date,
+                is_provisional,
+                window_start,
+                count_users,
+                count_users,
+                seconds,
+                source_date,
+            ],
+        )

@@ -45,28 +45,35 @@ def _internal_edges(edges: pd.DataFrame, membership: pd.DataFrame) -> pd.DataFra
 
 def _clustering_by_community(internal: pd.DataFrame, is_partition: bool) -> pd.Series:
     """Mean local clustering of each community's internal subgraph (members with >= 2
-    internal neighbours; others count as 0, as networkx does)."""
+    internal neighbours; others count as 0, as networkx does).
+
+    Every (member, community) pair is one vertex of a single graph whose edges are the
+    internal edges, so the communities are its disconnected pieces and one igraph call
+    measures them all (an overlapping membership, ``is_partition`` False, gives a user
+    one vertex per community)."""
     if internal.empty:
         return pd.Series(dtype=float)
-    pieces = [internal] if is_partition else [g for _, g in internal.groupby("community_id")]
-    out = []
-    for piece in pieces:
-        codes, uniques = pd.factorize(
-            np.concatenate([piece["user_id_a"].to_numpy(), piece["user_id_b"].to_numpy()])
-        )
-        n_e = len(piece)
-        graph = ig.Graph(n=len(uniques), edges=np.column_stack([codes[:n_e], codes[n_e:]]))
-        graph.simplify()
-        local = np.nan_to_num(np.asarray(graph.transitivity_local_undirected(mode="zero")))
-        owner = pd.concat(
-            [
-                piece[["user_id_a", "community_id"]].set_axis(["user_id", "community_id"], axis=1),
-                piece[["user_id_b", "community_id"]].set_axis(["user_id", "community_id"], axis=1),
-            ]
-        ).drop_duplicates("user_id" if is_partition else ["user_id", "community_id"])
-        frame = pd.DataFrame({"user_id": uniques, "clustering": local})
-        out.append(owner.merge(frame, on="user_id").groupby("community_id")["clustering"].mean())
-    return pd.concat(out)
+    n_e = len(internal)
+    users = np.concatenate(
+        [internal["user_id_a"].to_numpy(dtype=object), internal["user_id_b"].to_numpy(dtype=object)]
+    )
+    community_codes, communities = pd.factorize(internal["community_id"].to_numpy(dtype=object))
+    community_codes = np.concatenate([community_codes, community_codes]).astype(np.int64)
+    user_codes, user_uniques = pd.factorize(users)
+    if is_partition:
+        key = user_codes.astype(np.int64)
+    else:
+        key = community_codes * max(len(user_uniques), 1) + user_codes
+    vertex, keys = pd.factorize(key)
+    graph = ig.Graph(n=len(keys))
+    graph.add_edges(np.column_stack([vertex[:n_e], vertex[n_e:]]))
+    graph.simplify()
+    local = np.nan_to_num(np.asarray(graph.transitivity_local_undirected(mode="zero")))
+    owner = np.empty(len(keys), dtype=np.int64)
+    owner[vertex] = community_codes
+    total = np.bincount(owner, weights=local, minlength=len(communities))
+    count = np.bincount(owner, minlength=len(communities))
+    return pd.Series(total / count, index=pd.Index(communities, dtype=object), name="clustering")
 
 
 def community_stats(
