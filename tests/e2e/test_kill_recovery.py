@@ -20,7 +20,10 @@ Two lanes run side by side to keep the test short:
   reference's tables and removes the temporary.
 
 Each run after a kill starts although the killed run's Dagster record still says
-STARTED, and takes the lock the kernel released.
+STARTED, and takes the lock the kernel released. Taking it, it finds the killed run's
+line in the lock file, sees that process dead and reports the killed run failed
+(orchestration/defs/lock.py): afterwards every killed run is FAILURE, with a message
+naming its pid, instead of STARTED forever.
 """
 
 from __future__ import annotations
@@ -154,6 +157,7 @@ def _kill_when(home: Path, raw_dir: Path, name: str, reached, timeout: float = 6
     assert not survivors, f"a process of the killed run survived: {survivors}"
     return {
         "run_id": run_id,
+        "pid": process.pid,
         "seconds": time.monotonic() - started,
         "processes": group,
         "events": _events(instance, run_id),
@@ -272,12 +276,26 @@ def test_killed_runs_recover_to_the_uninterrupted_state(tmp_path, fixture_raw_di
     assert publish_kill["serving_run"] == reference_lane["reference_run"]
     assert publish_kill["serving_after_kill"] == reference[0]
 
-    # The next run was not blocked by the killed one (its record still says STARTED).
-    for kill in (dbt_kill, python_kill, publish_kill):
+    # The next run was not blocked by the killed one (its record still said STARTED),
+    # and marked it failed, naming the dead process.
+    fresh_home, reference_home = tmp_path / "fresh", tmp_path / "reference"
+    for kill, home in (
+        (dbt_kill, fresh_home),
+        (python_kill, fresh_home),
+        (publish_kill, reference_home),
+    ):
         assert kill["status"] == dg.DagsterRunStatus.STARTED
+        instance = _instance(home)
+        assert instance.get_run_by_id(kill["run_id"]).status == dg.DagsterRunStatus.FAILURE
+        failures = [
+            entry.dagster_event.message
+            for entry in instance.all_logs(kill["run_id"])
+            if entry.dagster_event is not None
+            and entry.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
+        ]
+        assert len(failures) == 1 and f"pid {kill['pid']}" in failures[0], failures
 
     # Every table equals the uninterrupted run's; no temporary is left.
-    fresh_home, reference_home = tmp_path / "fresh", tmp_path / "reference"
     assert not _differences(_state(fresh_home), reference), _differences(
         _state(fresh_home), reference
     )

@@ -1,17 +1,27 @@
 """The refresh lock: a second holder waits or stops with a message naming the first, and a
-holder killed with SIGKILL leaves no stale lock."""
+holder killed with SIGKILL leaves no stale lock, only its line, which the next holder
+reports as a dead holder."""
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from orchestration.lib.warehouse.lock import WarehouseBusyError, lock_path, warehouse_lock
+from orchestration.lib.warehouse.lock import (
+    WarehouseBusyError,
+    holder_is_dead,
+    lock_path,
+    warehouse_lock,
+)
 
 _HOLD = textwrap.dedent(
     """
@@ -94,3 +104,76 @@ def test_threads_of_one_process_exclude_each_other(tmp_path):
     finally:
         release.set()
         thread.join()
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_the_lock_file_records_pid_run_id_and_host(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    with warehouse_lock(warehouse, run_id="r-1"):
+        info = json.loads(lock_path(warehouse).read_text())
+    assert info["pid"] == os.getpid() and info["run_id"] == "r-1"
+    assert info["host"] == socket.gethostname() and info["since"]
+
+
+def test_a_holder_killed_with_sigkill_is_handed_to_on_dead_holder(tmp_path, caplog):
+    warehouse = tmp_path / "w.duckdb"
+    holder = _hold(warehouse, 60)
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.wait()
+    seen = []
+    with warehouse_lock(warehouse, run_id="after-kill", on_dead_holder=seen.append):
+        assert len(seen) == 1, "called before the block runs"
+    assert seen[0]["pid"] == holder.pid and seen[0]["run_id"] == "holder-run"
+    assert any(
+        f"pid {holder.pid}, run holder-run" in r.message and "died holding the lock" in r.message
+        for r in caplog.records
+    )
+    # Released normally: the next holder finds an empty file and nothing to report.
+    with warehouse_lock(warehouse, run_id="next", on_dead_holder=seen.append):
+        pass
+    assert len(seen) == 1
+
+
+def test_a_failing_on_dead_holder_does_not_stop_the_refresh(tmp_path, caplog):
+    warehouse = tmp_path / "w.duckdb"
+    lock_path(warehouse).write_text(json.dumps({"pid": _dead_pid(), "run_id": "gone"}))
+
+    def broken(holder):
+        raise RuntimeError("instance unreachable")
+
+    entered = False
+    with warehouse_lock(warehouse, run_id="r", on_dead_holder=broken):
+        entered = True
+    assert entered
+    assert any("on_dead_holder failed" in r.message for r in caplog.records)
+
+
+def test_holder_is_dead():
+    since = datetime.now(UTC).isoformat(timespec="seconds")
+    me = {"pid": os.getpid(), "run_id": "r", "since": since, "host": socket.gethostname()}
+    assert not holder_is_dead(me), "this process runs"
+    assert holder_is_dead({**me, "pid": _dead_pid()})
+    assert holder_is_dead({"pid": _dead_pid(), "run_id": "older line without host"})
+    assert not holder_is_dead({**me, "pid": _dead_pid(), "host": "another-host"}), "unknowable"
+    assert not holder_is_dead({**me, "pid": None}) and not holder_is_dead({**me, "pid": "12"})
+    # This pid now belongs to a process started long after that holder took the lock.
+    assert holder_is_dead({**me, "since": "2001-01-01T00:00:00+00:00"})
+
+
+def test_a_zombie_holder_is_dead(tmp_path):
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        for _ in range(200):  # ended, not reaped: state Z
+            if Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+            time.sleep(0.01)
+        since = datetime.now(UTC).isoformat(timespec="seconds")
+        assert holder_is_dead({"pid": zombie.pid, "since": since})
+    finally:
+        zombie.wait()

@@ -8,6 +8,10 @@ folder (``events/2026-01-01.parquet``, ``users.csv``), so the same file keeps it
 when the folder is moved, copied or mounted elsewhere (the incremental events model
 reads only the files it has not stored). Absent optional tables become empty views
 with the contract's columns, so every model downstream can rely on them existing.
+
+Every table is checked before any view is (re)created: its required columns, and for
+Parquet the type of each contract column in each file (``PARQUET_COMPATIBLE_TYPES``),
+so a file whose schema changed stops the run before the warehouse is touched.
 """
 
 from __future__ import annotations
@@ -19,7 +23,12 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.raw.contract import TABLES, RawTable
+from orchestration.lib.raw.contract import (
+    PARQUET_COMPATIBLE_TYPES,
+    TABLES,
+    TYPE_DESCRIPTIONS,
+    RawTable,
+)
 
 __all__ = ["RawDataError", "RawTableFile", "discover_raw_tables", "register_raw_tables"]
 
@@ -31,6 +40,8 @@ MALFORMED_TABLE = "_malformed_lines"
 _CSV_OPTIONS = "header = true, all_varchar = true, filename = true, ignore_errors = true"
 # One row per malformed CSV record: DuckDB's reject_errors holds one row per faulty
 # column, all sharing the record's first line number and raw text.
+#: The most type problems an error lists (a folder of daily files can repeat one).
+_MAX_TYPE_PROBLEMS = 20
 _MALFORMED_COLUMNS = (
     "source_table varchar, source_file varchar, source_line_number bigint, "
     "raw_line varchar, error_types varchar, error_message varchar"
@@ -93,6 +104,17 @@ class RawTableFile:
             "row_number() over () - 1 as _source_row_number "
             f"from read_csv({path}, {_CSV_OPTIONS})"
         )
+
+    def parquet_files(self, con: duckdb.DuckDBPyConnection) -> list[str]:
+        """The Parquet files the scan reads, in name order (the same glob as
+        :meth:`scan_sql`); empty for CSV and absent tables."""
+        if self.kind == "parquet":
+            return [self.scan_path]
+        if self.kind != "parquet_dir":
+            return []
+        glob = _sql_str(self.scan_path + "/**/*.parquet")
+        query = f"select file from glob({glob}) order by file"
+        return [row[0] for row in con.execute(query).fetchall()]
 
     @property
     def scan_path(self) -> str:
@@ -239,6 +261,83 @@ def _check_columns(con: duckdb.DuckDBPyConnection, raw: RawTableFile) -> list[st
     return present
 
 
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _unparsed_timestamps(con: duckdb.DuckDBPyConnection, file: str, column: str) -> str | None:
+    """Why a text column of a Parquet file is not a timestamp column, or None when every
+    value parses as one (as staging parses it: ``try_cast(value as timestamptz)``)."""
+    value = _quote(column)
+    bad = f"{value} is not null and try_cast({value} as timestamptz) is null"
+    count_bad, count_values, first_row, first_value = con.execute(
+        f"""
+        select
+            count(*) filter (where {bad}),
+            count({value}),
+            min(file_row_number) filter (where {bad}),
+            arg_min({value}, file_row_number) filter (where {bad}),
+        from read_parquet({_sql_str(file)}, file_row_number = true)
+        """
+    ).fetchone()
+    if not count_bad:
+        return None
+    shown = first_value if len(first_value) <= 40 else first_value[:40] + "..."
+    return (
+        f"VARCHAR with {count_bad} of {count_values} value(s) that do not parse as a "
+        f"timestamp (first: row {first_row}, {shown!r})"
+    )
+
+
+def _check_types(con: duckdb.DuckDBPyConnection, raw: RawTableFile) -> None:
+    """Stop when a contract column of a Parquet file has an incompatible type.
+
+    Each file of the table is checked on its own (a folder's scan unions the files'
+    types, which would hide the one that changed): every required column, and every
+    optional one it has, must have a type of ``PARQUET_COMPATIBLE_TYPES`` for its
+    contract type; a text column standing for a timestamp must hold only values that
+    parse. Extra columns are not checked. CSV files are read as text: staging types and
+    rejects their values row by row.
+
+    Raises
+    ------
+    RawDataError
+        Naming, per problem, the file, the column, the type found and the type expected.
+    """
+    contract = {**dict(raw.table.columns), **dict(raw.table.optional_columns)}
+    problems = []
+    for file in raw.parquet_files(con):
+        try:
+            relation = con.sql(f"select * from read_parquet({_sql_str(file)})")
+            types = dict(zip(relation.columns, relation.types, strict=True))
+        except duckdb.Error as exc:
+            first_line = str(exc).strip().splitlines()[0]
+            raise RawDataError(
+                f"{file}: cannot read table '{raw.table.name}': {first_line}"
+            ) from exc
+        for column, expected in contract.items():
+            found = types.get(column)
+            if found is None:
+                continue  # a required one missing from every file is _check_columns' error
+            if found.id not in PARQUET_COMPATIBLE_TYPES[expected]:
+                why = str(found)
+            elif expected == "timestamptz" and found.id == "varchar":
+                why = _unparsed_timestamps(con, file, column)
+            else:
+                why = None
+            if why is not None:
+                problems.append(
+                    f"{file}: column '{column}' of table '{raw.table.name}' has an "
+                    f"incompatible type: found {why}, expected {TYPE_DESCRIPTIONS[expected]}"
+                )
+    if problems:
+        more = len(problems) - _MAX_TYPE_PROBLEMS
+        raise RawDataError(
+            "\n".join(problems[:_MAX_TYPE_PROBLEMS])
+            + (f"\n... and {more} more problem(s)" if more > 0 else "")
+        )
+
+
 def register_raw_tables(
     con: duckdb.DuckDBPyConnection, raw_dir: Path | str
 ) -> dict[str, dict[str, object]]:
@@ -259,15 +358,23 @@ def register_raw_tables(
     Raises
     ------
     RawDataError
-        On any violation of the contract, naming the file and the problem.
+        On any violation of the contract, naming the file and the problem: a missing
+        required column, a Parquet column of an incompatible type (file, column, type
+        found and expected), an unreadable file. The columns and types of every table
+        are checked before any view is created or replaced.
     """
     found = discover_raw_tables(raw_dir)
+    # Every table is checked before anything in the warehouse changes.
+    checked = {}
+    for name, raw in found.items():
+        checked[name] = _check_columns(con, raw)
+        _check_types(con, raw)
     report: dict[str, dict[str, object]] = {}
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     malformed = f"{RAW_SCHEMA}.{MALFORMED_TABLE}"
     con.execute(f"create or replace table {malformed} ({_MALFORMED_COLUMNS})")
     for name, raw in found.items():
-        columns = _check_columns(con, raw)
+        columns = checked[name]
         con.execute(f"create or replace view {RAW_SCHEMA}.{name} as {raw.scan_sql()}")
         try:
             (row_count,) = con.execute(f"select count(*) from {RAW_SCHEMA}.{name}").fetchone()
