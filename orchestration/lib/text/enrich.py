@@ -25,6 +25,7 @@ from orchestration.lib.text.painpoints import find_need_messages
 from orchestration.lib.text.sentiment import score_sentiment, sentiment_data_files
 from orchestration.lib.text.tokenize import (
     DEFAULT_DOMAIN_TERMS,
+    is_cjk_token,
     resolve_language,
     tokens_and_segments,
 )
@@ -178,8 +179,20 @@ def content_terms(enriched: pd.DataFrame, ngram_max: int = 2) -> pd.DataFrame:
     """
     ids, terms, counts = [], [], []
     for cid, toks in zip(enriched["content_id"], enriched["tokens"], strict=True):
+        if toks is None:
+            continue
+        toks = list(toks)
+        if ngram_max == 2:
+            # document_terms(toks, 2) without its per-bigram join_tokens calls.
+            cjk = [is_cjk_token(t) for t in toks]
+            items = toks + [
+                a + b if ca and cb else a + " " + b
+                for a, b, ca, cb in zip(toks, toks[1:], cjk, cjk[1:], strict=False)
+            ]
+        else:
+            items = document_terms(toks, ngram_max)
         seen: dict[str, int] = {}
-        for term in document_terms(list(toks) if toks is not None else None, ngram_max):
+        for term in items:
             seen[term] = seen.get(term, 0) + 1
         ids.extend([cid] * len(seen))
         terms.extend(seen)

@@ -246,6 +246,7 @@ def _segmenter() -> jieba.Tokenizer:
                 seg.initialize()
                 _state["jieba"] = seg
                 _state.setdefault("en_terms", {})
+                _state.setdefault("zh_blocks", {})
                 if "seed_loaded" not in _state and DEFAULT_DOMAIN_TERMS.exists():
                     _state["seed_loaded"] = True
                     _add_terms(seg, _read_terms(DEFAULT_DOMAIN_TERMS))
@@ -266,6 +267,8 @@ def _read_terms(path: Path) -> list[tuple[str, str]]:
 def _add_terms(seg: jieba.Tokenizer, terms: Iterable[tuple[str, str]]) -> int:
     """Add domain terms: Chinese ones to jieba, English multi-word ones to the joiner."""
     en_terms: dict[tuple[str, ...], str] = _state.setdefault("en_terms", {})  # type: ignore[assignment]
+    # Cached tokens were cut with the old dictionary.
+    _state.setdefault("zh_blocks", {}).clear()  # type: ignore[union-attr]
     n = 0
     for term, language in terms:
         if language == "zh":
@@ -325,19 +328,47 @@ def add_terms(terms: Iterable[str], language: str = "zh") -> int:
         return _add_terms(seg, ((t, language) for t in terms))
 
 
-def _raw_zh(text: str) -> list[str | None]:
-    """jieba tokens of a text; punctuation/space become ``None`` (phrase breaks)."""
+# jieba cuts a text block by block (runs of its "han" characters, and the rest), each
+# block on its own: the pieces of a block are cached, which gives the same tokens.
+_JIEBA_BLOCK_RE = jieba.re_han_default
+_BLOCK_CACHE_MAX = 500_000
+
+
+def _zh_block(block: str) -> tuple[str | None, ...]:
+    """Tokens of one jieba block, ``None`` at each punctuation/space token (uncollapsed)."""
+    cache: dict[str, tuple[str | None, ...]] = _state["zh_blocks"]  # type: ignore[assignment]
+    hit = cache.get(block)
+    if hit is not None:
+        return hit
     out: list[str | None] = []
-    for tok in _segmenter().lcut(text, HMM=True):
+    for tok in _segmenter().lcut(block, HMM=True):
         tok = tok.strip()
         if not tok or not _WORD_CHAR_RE.search(tok):
-            if out and out[-1] is not None:
-                out.append(None)
-            continue
-        if _CJK_TOKEN_RE.search(tok):
+            out.append(None)
+        elif _CJK_TOKEN_RE.search(tok):
             out.append(tok)
         else:
             out.extend(_raw_en(tok))
+    if len(cache) >= _BLOCK_CACHE_MAX:
+        cache.clear()
+    hit = cache[block] = tuple(out)
+    return hit
+
+
+def _raw_zh(text: str) -> list[str | None]:
+    """jieba tokens of a text; punctuation/space become ``None`` (phrase breaks)."""
+    _segmenter()
+    out: list[str | None] = []
+    append = out.append
+    for block in _JIEBA_BLOCK_RE.split(text):
+        if not block:
+            continue
+        for tok in _zh_block(block):
+            if tok is None:
+                if out and out[-1] is not None:
+                    append(None)
+            else:
+                append(tok)
     return out
 
 
