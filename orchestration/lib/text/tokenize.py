@@ -108,8 +108,7 @@ def _detect(text: str | None) -> tuple[str, bool]:
         # the whole enrichment above 5,000 messages/s on one core; ASCII text without
         # a single function word of another language (keyword lists such as "Day 3
         # log: espresso shot, moka pot") is English too: langid misreads it.
-        other = _other_function_words()
-        other_hits = max(sum(w in words_ for w in lowered) for words_ in other.values())
+        other_hits = _max_other_hits(lowered)
         if other_hits == 0:
             return "en", False
         en_stop = stopwords("en")
@@ -120,6 +119,30 @@ def _detect(text: str | None) -> tuple[str, bool]:
         return ("en" if latin else "other"), False
     code, _ = _langid().classify(text)
     return code, True
+
+
+def _max_other_hits(words: list[str]) -> int:
+    """Most words of `words` that are function words of one language of
+    `_other_function_words` (0 when none is)."""
+    index = _other_function_word_index()
+    hits = [index[w] for w in words if w in index]
+    if not hits:
+        return 0
+    counts = [0] * len(_other_function_words())
+    for languages in hits:
+        for k in languages:
+            counts[k] += 1
+    return max(counts)
+
+
+@lru_cache(maxsize=1)
+def _other_function_word_index() -> dict[str, tuple[int, ...]]:
+    """Each word of `_other_function_words`: the positions of the languages it belongs to."""
+    index: dict[str, list[int]] = {}
+    for k, words in enumerate(_other_function_words().values()):
+        for w in words:
+            index.setdefault(w, []).append(k)
+    return {w: tuple(ks) for w, ks in index.items()}
 
 
 @lru_cache(maxsize=1)
@@ -269,6 +292,7 @@ def _add_terms(seg: jieba.Tokenizer, terms: Iterable[tuple[str, str]]) -> int:
     en_terms: dict[tuple[str, ...], str] = _state.setdefault("en_terms", {})  # type: ignore[assignment]
     # Cached tokens were cut with the old dictionary.
     _state.setdefault("zh_blocks", {}).clear()  # type: ignore[union-attr]
+    _state.setdefault("en_chunks", {}).clear()  # type: ignore[union-attr]
     n = 0
     for term, language in terms:
         if language == "zh":
@@ -376,13 +400,19 @@ def _raw_en(text: str) -> list[str | None]:
     """English word tokens; punctuation becomes ``None`` (phrase breaks)."""
     text = text.lower().replace("\u2019", "'")
     out: list[str | None] = []
+    cache: dict[str, tuple[str, ...]] = _state.setdefault("en_chunks", {})  # type: ignore[assignment]
     for chunk in _EN_SPLIT_RE.split(text):
-        words = _EN_WORD_RE.findall(chunk)
+        words = cache.get(chunk)
+        if words is None:
+            # Chunks (text between punctuation) repeat across messages: cached.
+            if len(cache) >= _BLOCK_CACHE_MAX:
+                cache.clear()
+            words = cache[chunk] = tuple(_join_en_terms(_EN_WORD_RE.findall(chunk)))
         if not words:
             continue
         if out:
             out.append(None)
-        out.extend(_join_en_terms(words))
+        out.extend(words)
     return out
 
 
