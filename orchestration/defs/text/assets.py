@@ -45,6 +45,10 @@ class ContentEnrichmentConfig(LaunchpadConfig):
 
     recompute_all: bool = False
     """Drop every enriched message and enrich all of them again."""
+    workers: int = 0
+    """Worker processes enriching batches of messages in parallel; 0 = every core this
+    process may use (os.sched_getaffinity), 1 = no pool. Small inputs (fewer than
+    POOL_MIN_MESSAGES new messages) always run in the step's own process."""
 
 
 @dg.multi_asset(
@@ -74,10 +78,13 @@ def contents_enriched(context: dg.AssetExecutionContext, config: ContentEnrichme
     """Enrich every accepted message not enriched yet (all of them after a model change)."""
     started = time.perf_counter()
     with connect(load_settings().duckdb_path) as con:
-        stats = enrich_new_messages(con, recompute_all=config.recompute_all, log=context.log)
+        stats = enrich_new_messages(
+            con, recompute_all=config.recompute_all, workers=config.workers, log=context.log
+        )
     common = {
         "messages_enriched_this_run": stats["messages_enriched_this_run"],
         "messages_per_second": stats["messages_per_second"] or 0.0,
+        "workers": stats["workers"],
         "orphans_removed": stats["orphans_removed"],
         "recomputed_all": stats["recomputed_all"],
         "enrichment_fingerprint": stats["enrichment_fingerprint"],

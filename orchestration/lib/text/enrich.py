@@ -10,6 +10,11 @@ instead of mixing old and new results. Pure and deterministic.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +25,7 @@ from orchestration.lib.text.painpoints import find_need_messages
 from orchestration.lib.text.sentiment import score_sentiment, sentiment_data_files
 from orchestration.lib.text.tokenize import (
     DEFAULT_DOMAIN_TERMS,
+    is_cjk_token,
     resolve_language,
     tokens_and_segments,
 )
@@ -30,8 +36,12 @@ __all__ = [
     "ENRICHMENT_VERSION",
     "TERM_COLUMNS",
     "content_terms",
+    "default_workers",
+    "enrich_and_terms",
     "enrich_contents",
+    "enrich_in_batches",
     "enrichment_fingerprint",
+    "warm_up",
 ]
 
 ENRICHMENT_VERSION = "3"
@@ -169,8 +179,20 @@ def content_terms(enriched: pd.DataFrame, ngram_max: int = 2) -> pd.DataFrame:
     """
     ids, terms, counts = [], [], []
     for cid, toks in zip(enriched["content_id"], enriched["tokens"], strict=True):
+        if toks is None:
+            continue
+        toks = list(toks)
+        if ngram_max == 2:
+            # document_terms(toks, 2) without its per-bigram join_tokens calls.
+            cjk = [is_cjk_token(t) for t in toks]
+            items = toks + [
+                a + b if ca and cb else a + " " + b
+                for a, b, ca, cb in zip(toks, toks[1:], cjk, cjk[1:], strict=False)
+            ]
+        else:
+            items = document_terms(toks, ngram_max)
         seen: dict[str, int] = {}
-        for term in document_terms(list(toks) if toks is not None else None, ngram_max):
+        for term in items:
             seen[term] = seen.get(term, 0) + 1
         ids.extend([cid] * len(seen))
         terms.extend(seen)
@@ -179,3 +201,111 @@ def content_terms(enriched: pd.DataFrame, ngram_max: int = 2) -> pd.DataFrame:
         {"content_id": ids, "term": terms, "term_count": np.asarray(counts, dtype=np.int64)},
         columns=TERM_COLUMNS,
     )
+
+
+def enrich_and_terms(contents: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`enrich_contents` and `content_terms` of one batch (what a worker computes).
+
+    Parameters
+    ----------
+    contents : DataFrame
+        ``content_id``, ``body`` and ``language``.
+
+    Returns
+    -------
+    enriched : DataFrame
+        `ENRICHED_COLUMNS`, one row per message in input order.
+    terms : DataFrame
+        `TERM_COLUMNS` of those messages.
+    """
+    enriched = enrich_contents(contents)
+    return enriched, content_terms(enriched)
+
+
+def default_workers() -> int:
+    """Number of CPU cores this process may run on (``os.sched_getaffinity``).
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_WARM_UP = pd.DataFrame(
+    {
+        "content_id": ["w1", "w2", "w3", "w4"],
+        "body": [
+            "希望能不能修一下夜景噪点，太差了",
+            "Please add dark mode, the app doesn't work :( 👍",
+            "Bonjour, je ne suis pas venu avec mes amis pour le dîner",
+            "",
+        ],
+        "language": ["zh", None, "en", None],
+    }
+)
+
+
+def warm_up() -> None:
+    """Load every model, lexicon and dictionary once (jieba, langid, weights, patterns).
+
+    Run in the parent before the worker processes are forked, so they inherit them
+    instead of loading them again each.
+    """
+    enrich_and_terms(_WARM_UP)
+
+
+def _start_method() -> str:
+    """``fork`` where the platform has it (workers inherit the loaded models), else spawn."""
+    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def enrich_in_batches(
+    contents: pd.DataFrame, *, batch_size: int, workers: int = 1
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """`enrich_and_terms` of consecutive batches of messages, in input order.
+
+    With more than one worker and more than one batch, the batches are computed by a
+    pool of worker processes (pure computations: nothing is written there); at most
+    ``workers + 1`` batches are in flight, so memory stays bounded by a few batches
+    whatever the number of messages. Results are yielded in batch order, so they do not
+    depend on scheduling and equal those of one worker exactly. One worker (or one
+    batch) runs in this process, without a pool.
+
+    Parameters
+    ----------
+    contents : DataFrame
+        ``content_id``, ``body`` and ``language``.
+    batch_size : int
+        Messages per batch (>= 1).
+    workers : int, default 1
+        Worker processes.
+
+    Yields
+    ------
+    (enriched, terms) : tuple of DataFrame
+        As `enrich_and_terms`, one pair per batch.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be >= 1")
+    starts = range(0, len(contents), batch_size)
+    batches = (contents.iloc[s : s + batch_size].reset_index(drop=True) for s in starts)
+    workers = min(max(1, workers), len(starts))
+    if workers <= 1:
+        for batch in batches:
+            yield enrich_and_terms(batch)
+        return
+    warm_up()
+    context = multiprocessing.get_context(_start_method())
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque = deque()
+        for batch in batches:
+            pending.append(pool.submit(enrich_and_terms, batch))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

@@ -17,13 +17,21 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 from orchestration.lib.text import store
-from orchestration.lib.text.enrich import content_terms, enrich_contents, enrichment_fingerprint
+from orchestration.lib.text.enrich import (
+    default_workers,
+    enrich_in_batches,
+    enrichment_fingerprint,
+)
 from orchestration.lib.text.snapshots import TextSettings, pain_points_at
 
-__all__ = ["BATCH_SIZE", "enrich_new_messages", "refresh_pain_points"]
+__all__ = ["BATCH_SIZE", "POOL_MIN_MESSAGES", "enrich_new_messages", "refresh_pain_points"]
 
 BATCH_SIZE = 50_000
 """Messages enriched and written per transaction."""
+
+POOL_MIN_MESSAGES = 2 * BATCH_SIZE
+"""Fewer new messages than this are enriched in this process, without a worker pool
+(starting workers would cost more than it saves)."""
 
 _log = logging.getLogger(__name__)
 
@@ -32,9 +40,14 @@ def enrich_new_messages(
     con: duckdb.DuckDBPyConnection,
     *,
     recompute_all: bool = False,
+    workers: int | None = None,
     log: logging.Logger | None = None,
 ) -> dict:
     """Enrich every accepted message not enriched yet.
+
+    Batches of `BATCH_SIZE` messages are computed by `workers` processes and written
+    here, one transaction per batch, in message order (the stored rows do not depend on
+    the number of workers).
 
     Parameters
     ----------
@@ -42,6 +55,10 @@ def enrich_new_messages(
         Writable warehouse connection (``main.stg_product__contents`` must exist).
     recompute_all : bool, default False
         Drop the stored results first.
+    workers : int, optional
+        Worker processes; default (None or 0) the cores this process may use
+        (`orchestration.lib.text.enrich.default_workers`). With 1, or fewer than
+        `POOL_MIN_MESSAGES` new messages, everything runs in this process.
     log : logging.Logger, optional
         Where progress goes.
 
@@ -49,7 +66,9 @@ def enrich_new_messages(
     -------
     dict
         ``messages_enriched_this_run``, ``orphans_removed``, ``recomputed_all``,
-        ``seconds_enriching``, ``enrichment_fingerprint`` and the table totals
+        ``seconds_enriching`` (enriching and writing the new messages, wall clock),
+        ``messages_per_second``, ``workers`` (processes used), ``enrichment_fingerprint``
+        and the table totals
         (``count_messages``, ``count_terms``, shares of languages, labels and need
         messages, ``mean_sentiment``).
     """
@@ -68,15 +87,18 @@ def enrich_new_messages(
     removed = store.delete_orphans(con)
     todo = store.read_unenriched(con)
     log.info("%d new message(s) to enrich, %d orphan(s) removed", len(todo), removed)
-    seconds = 0.0
-    for start in range(0, len(todo), BATCH_SIZE):
-        batch = todo.iloc[start : start + BATCH_SIZE]
-        t0 = time.perf_counter()
-        enriched = enrich_contents(batch)
-        terms = content_terms(enriched)
-        seconds += time.perf_counter() - t0
+    wanted = workers or default_workers()
+    used = wanted if len(todo) >= POOL_MIN_MESSAGES else 1
+    used = max(1, min(used, -(-len(todo) // BATCH_SIZE)))
+    log.info("enriching with %d worker process(es)", used)
+    t0 = time.perf_counter()
+    done = 0
+    for enriched, terms in enrich_in_batches(todo, batch_size=BATCH_SIZE, workers=used):
         store.write_enriched(con, enriched, terms, fingerprint)
-        log.info("enriched %d of %d", start + len(batch), len(todo))
+        done += len(enriched)
+        log.info("enriched %d of %d", done, len(todo))
+    del todo
+    seconds = time.perf_counter() - t0 if done else 0.0
     totals = con.execute(
         f"""
         select
@@ -104,11 +126,12 @@ def enrich_new_messages(
         ).fetchall()
     )
     return {
-        "messages_enriched_this_run": len(todo),
+        "messages_enriched_this_run": done,
         "orphans_removed": removed,
         "recomputed_all": recreate,
         "seconds_enriching": round(seconds, 3),
-        "messages_per_second": round(len(todo) / seconds, 1) if seconds else None,
+        "messages_per_second": round(done / seconds, 1) if seconds else None,
+        "workers": used,
         "enrichment_fingerprint": fingerprint,
         "count_messages": int(totals[0]),
         "count_terms": int(count_terms[0][0]),

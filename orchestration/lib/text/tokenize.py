@@ -108,8 +108,7 @@ def _detect(text: str | None) -> tuple[str, bool]:
         # the whole enrichment above 5,000 messages/s on one core; ASCII text without
         # a single function word of another language (keyword lists such as "Day 3
         # log: espresso shot, moka pot") is English too: langid misreads it.
-        other = _other_function_words()
-        other_hits = max(sum(w in words_ for w in lowered) for words_ in other.values())
+        other_hits = _max_other_hits(lowered)
         if other_hits == 0:
             return "en", False
         en_stop = stopwords("en")
@@ -120,6 +119,30 @@ def _detect(text: str | None) -> tuple[str, bool]:
         return ("en" if latin else "other"), False
     code, _ = _langid().classify(text)
     return code, True
+
+
+def _max_other_hits(words: list[str]) -> int:
+    """Most words of `words` that are function words of one language of
+    `_other_function_words` (0 when none is)."""
+    index = _other_function_word_index()
+    hits = [index[w] for w in words if w in index]
+    if not hits:
+        return 0
+    counts = [0] * len(_other_function_words())
+    for languages in hits:
+        for k in languages:
+            counts[k] += 1
+    return max(counts)
+
+
+@lru_cache(maxsize=1)
+def _other_function_word_index() -> dict[str, tuple[int, ...]]:
+    """Each word of `_other_function_words`: the positions of the languages it belongs to."""
+    index: dict[str, list[int]] = {}
+    for k, words in enumerate(_other_function_words().values()):
+        for w in words:
+            index.setdefault(w, []).append(k)
+    return {w: tuple(ks) for w, ks in index.items()}
 
 
 @lru_cache(maxsize=1)
@@ -246,6 +269,7 @@ def _segmenter() -> jieba.Tokenizer:
                 seg.initialize()
                 _state["jieba"] = seg
                 _state.setdefault("en_terms", {})
+                _state.setdefault("zh_blocks", {})
                 if "seed_loaded" not in _state and DEFAULT_DOMAIN_TERMS.exists():
                     _state["seed_loaded"] = True
                     _add_terms(seg, _read_terms(DEFAULT_DOMAIN_TERMS))
@@ -266,6 +290,9 @@ def _read_terms(path: Path) -> list[tuple[str, str]]:
 def _add_terms(seg: jieba.Tokenizer, terms: Iterable[tuple[str, str]]) -> int:
     """Add domain terms: Chinese ones to jieba, English multi-word ones to the joiner."""
     en_terms: dict[tuple[str, ...], str] = _state.setdefault("en_terms", {})  # type: ignore[assignment]
+    # Cached tokens were cut with the old dictionary.
+    _state.setdefault("zh_blocks", {}).clear()  # type: ignore[union-attr]
+    _state.setdefault("en_chunks", {}).clear()  # type: ignore[union-attr]
     n = 0
     for term, language in terms:
         if language == "zh":
@@ -325,19 +352,47 @@ def add_terms(terms: Iterable[str], language: str = "zh") -> int:
         return _add_terms(seg, ((t, language) for t in terms))
 
 
-def _raw_zh(text: str) -> list[str | None]:
-    """jieba tokens of a text; punctuation/space become ``None`` (phrase breaks)."""
+# jieba cuts a text block by block (runs of its "han" characters, and the rest), each
+# block on its own: the pieces of a block are cached, which gives the same tokens.
+_JIEBA_BLOCK_RE = jieba.re_han_default
+_BLOCK_CACHE_MAX = 500_000
+
+
+def _zh_block(block: str) -> tuple[str | None, ...]:
+    """Tokens of one jieba block, ``None`` at each punctuation/space token (uncollapsed)."""
+    cache: dict[str, tuple[str | None, ...]] = _state["zh_blocks"]  # type: ignore[assignment]
+    hit = cache.get(block)
+    if hit is not None:
+        return hit
     out: list[str | None] = []
-    for tok in _segmenter().lcut(text, HMM=True):
+    for tok in _segmenter().lcut(block, HMM=True):
         tok = tok.strip()
         if not tok or not _WORD_CHAR_RE.search(tok):
-            if out and out[-1] is not None:
-                out.append(None)
-            continue
-        if _CJK_TOKEN_RE.search(tok):
+            out.append(None)
+        elif _CJK_TOKEN_RE.search(tok):
             out.append(tok)
         else:
             out.extend(_raw_en(tok))
+    if len(cache) >= _BLOCK_CACHE_MAX:
+        cache.clear()
+    hit = cache[block] = tuple(out)
+    return hit
+
+
+def _raw_zh(text: str) -> list[str | None]:
+    """jieba tokens of a text; punctuation/space become ``None`` (phrase breaks)."""
+    _segmenter()
+    out: list[str | None] = []
+    append = out.append
+    for block in _JIEBA_BLOCK_RE.split(text):
+        if not block:
+            continue
+        for tok in _zh_block(block):
+            if tok is None:
+                if out and out[-1] is not None:
+                    append(None)
+            else:
+                append(tok)
     return out
 
 
@@ -345,13 +400,19 @@ def _raw_en(text: str) -> list[str | None]:
     """English word tokens; punctuation becomes ``None`` (phrase breaks)."""
     text = text.lower().replace("\u2019", "'")
     out: list[str | None] = []
+    cache: dict[str, tuple[str, ...]] = _state.setdefault("en_chunks", {})  # type: ignore[assignment]
     for chunk in _EN_SPLIT_RE.split(text):
-        words = _EN_WORD_RE.findall(chunk)
+        words = cache.get(chunk)
+        if words is None:
+            # Chunks (text between punctuation) repeat across messages: cached.
+            if len(cache) >= _BLOCK_CACHE_MAX:
+                cache.clear()
+            words = cache[chunk] = tuple(_join_en_terms(_EN_WORD_RE.findall(chunk)))
         if not words:
             continue
         if out:
             out.append(None)
-        out.extend(_join_en_terms(words))
+        out.extend(words)
     return out
 
 
