@@ -258,12 +258,14 @@ def phrase_occurrences(
     token_ids: np.ndarray,
     flags: tuple[np.ndarray, np.ndarray, np.ndarray],
     max_n: int,
-) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray] | None]:
     """Every candidate phrase occurrence of a set of word runs, vectorised.
 
     The same phrases as `_run_candidates` (a phrase of 2 to `max_n` consecutive words
     of one run, or one word that may stand alone; see `token_flags`), each named by an
-    integer id.
+    integer id: the token ids as the digits of a number in base ``n_tokens + 1``
+    (digits 1 to ``n_tokens``, so phrases of different lengths never share an id), or,
+    when such numbers would not fit in 63 bits, dense ids per length.
 
     Parameters
     ----------
@@ -283,12 +285,14 @@ def phrase_occurrences(
         The position of each occurrence's first word.
     phrase_ids : ndarray of int64
         Each occurrence's phrase id, the same for the same token sequence.
-    levels : list of ndarray of int64
-        Decoding table (see `decode_phrase`): for ``n`` words, ``levels[n - 1]`` holds
-        ``prefix_id * n_tokens + last_token`` of each phrase of ``n`` words.
+    levels : list of ndarray of int64, or None
+        None for base-``n_tokens + 1`` ids; else the decoding table of the dense ids:
+        ``levels[n - 1]`` holds ``prefix_id * n_tokens + last_token`` of each phrase of
+        ``n`` words. See `decode_phrase`.
     """
     may_start, may_end, alone = flags
     n_tokens = max(len(may_start), 1)
+    packed = (n_tokens + 1) ** max_n < 2**62
     tok = np.asarray(token_ids, dtype=np.int64)
     run = np.asarray(run_ids, dtype=np.int64)
     size = len(tok)
@@ -296,13 +300,12 @@ def phrase_occurrences(
     ids: list[np.ndarray] = []
     levels: list[np.ndarray] = [np.arange(n_tokens, dtype=np.int64)]
     offset = n_tokens
-    # Phrases of one word: their id is the token id.
-    start = may_start[tok] if size else np.zeros(0, dtype=bool)
-    one = np.flatnonzero(start & alone[tok]) if size else np.zeros(0, dtype=np.int64)
+    # Phrases of one word.
+    one = np.flatnonzero(may_start[tok] & alone[tok])
     positions.append(one)
-    ids.append(tok[one])
+    ids.append(tok[one] + 1 if packed else tok[one])
     idx = np.arange(size, dtype=np.int64)
-    prefix = tok
+    prefix = tok + 1 if packed else tok
     for n in range(2, max_n + 1):
         # Positions whose n-word phrase stays inside their run.
         keep = idx + n - 1 < size
@@ -311,28 +314,53 @@ def phrase_occurrences(
         same = run[idx + n - 1] == run[idx]
         idx = idx[same]
         prefix = prefix[same]
-        if not len(idx):
-            levels.append(np.zeros(0, dtype=np.int64))
-            continue
         last = tok[idx + n - 1]
-        table, inverse = np.unique(prefix * n_tokens + last, return_inverse=True)
-        levels.append(table)
-        prefix = inverse.astype(np.int64).reshape(-1)
+        if packed:
+            prefix = prefix * (n_tokens + 1) + last + 1
+            gram = prefix
+        else:
+            table, inverse = np.unique(prefix * n_tokens + last, return_inverse=True)
+            levels.append(table)
+            prefix = inverse.astype(np.int64).reshape(-1)
+            gram = prefix + offset
+            offset += len(table)
         ok = np.flatnonzero(may_start[tok[idx]] & may_end[last])
         positions.append(idx[ok])
-        ids.append(prefix[ok] + offset)
-        offset += len(table)
-    return np.concatenate(positions), np.concatenate(ids), levels
+        ids.append(gram[ok])
+    return np.concatenate(positions), np.concatenate(ids), None if packed else levels
 
 
-def decode_phrase(phrase_id: int, levels: list[np.ndarray]) -> tuple[int, ...]:
-    """The token ids of a phrase id of `phrase_occurrences`."""
-    n_tokens = len(levels[0])
+def decode_phrase(
+    phrase_id: int, n_tokens: int, levels: list[np.ndarray] | None = None
+) -> tuple[int, ...]:
+    """The token ids of a phrase id of `phrase_occurrences`.
+
+    Parameters
+    ----------
+    phrase_id : int
+        The id.
+    n_tokens : int
+        Size of the vocabulary (``len(flags[0])``).
+    levels : list of ndarray, optional
+        The decoding table `phrase_occurrences` returned (None: base-``n_tokens + 1``
+        ids).
+
+    Returns
+    -------
+    tuple of int
+    """
+    n_tokens = max(n_tokens, 1)
+    out: list[int] = []
+    if levels is None:
+        rest = int(phrase_id)
+        while rest:
+            rest, digit = divmod(rest, n_tokens + 1)
+            out.append(digit - 1)
+        return tuple(reversed(out))
     n, local = 1, int(phrase_id)
     while n < len(levels) and local >= len(levels[n - 1]):
         local -= len(levels[n - 1])
         n += 1
-    out: list[int] = []
     while n > 1:
         code = int(levels[n - 1][local])
         out.append(code % n_tokens)
@@ -448,15 +476,17 @@ def _contains(big: tuple, small: tuple) -> bool:
     return any(big[i : i + n] == small for i in range(len(big) - n + 1))
 
 
-def _select(cand: pd.DataFrame, top_n: int, absorb: float, stop: frozenset[str]) -> list[dict]:
-    """Absorb sub-phrases into longer ones and greedily pick non-overlapping phrases."""
-    rows = cand.sort_values(
-        ["score", "count_messages", "key"], ascending=[False, False, True], kind="mergesort"
-    )
-    grams = list(rows["gram"])
-    counts = dict(zip(rows["gram"], rows["count_messages"], strict=True))
+def _select(cand: list[dict], top_n: int, absorb: float, stop: frozenset[str]) -> list[dict]:
+    """Absorb sub-phrases into longer ones and greedily pick non-overlapping phrases.
+
+    `cand` holds one community's candidates (``gram, key, score, count_messages``...)
+    in their (community, gram) order; ties of score, count and phrase keep it.
+    """
+    rows = sorted(cand, key=lambda r: (-r["score"], -r["count_messages"], r["key"]))
+    counts = {r["gram"]: r["count_messages"] for r in rows}
     absorbed: set[tuple] = set()
-    for g in grams:
+    for r in rows:
+        g = r["gram"]
         if len(g) < 2:
             continue
         for n in range(1, len(g)):
@@ -467,7 +497,7 @@ def _select(cand: pd.DataFrame, top_n: int, absorb: float, stop: frozenset[str])
     picked: list[dict] = []
     picked_words: set[str] = set()
     picked_phrases: set[str] = set()
-    for row in rows.to_dict("records"):
+    for row in rows:
         g = row["gram"]
         if g in absorbed:
             continue
@@ -696,9 +726,16 @@ def rank_pain_points(
     agg["examples"] = [ids[: s.n_examples] for ids in agg["content_ids"]]
     agg["key"] = [join_tokens(g) for g in agg["gram"]]
     stop = stopwords("zh") | stopwords("en")
+    # Plain lists from here: a few thousand small groups, where pandas costs per call.
+    cols = ["community_id", "gram", "key", "score", "count_messages", "count_authors"]
+    cols += ["examples", "content_ids"]
+    by_community: dict[object, list[dict]] = {}
+    for values in zip(*(agg[c].tolist() for c in cols), strict=True):
+        rec = dict(zip(cols, values, strict=True))
+        by_community.setdefault(rec["community_id"], []).append(rec)
     rows = []
-    for cid, cand in agg.groupby("community_id", sort=True):
-        picked = _select(cand, s.top_pain_points, s.pain_absorb_share, stop)
+    for cid in sorted(by_community):
+        picked = _select(by_community[cid], s.top_pain_points, s.pain_absorb_share, stop)
         for rank, row in enumerate(picked, start=1):
             rows.append(
                 {

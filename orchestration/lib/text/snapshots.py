@@ -252,9 +252,10 @@ def pain_points_from_warehouse(
     if cand.empty:
         return _empty(PAIN_POINT_COLUMNS), summary
     tokens = index.tokens
-    levels = list(index.levels)
+    levels = list(index.levels) if index.levels is not None else None
     decoded = {
-        g: tuple(tokens[t] for t in decode_phrase(g, levels)) for g in set(cand["gram"].tolist())
+        g: tuple(tokens[t] for t in decode_phrase(g, len(tokens), levels))
+        for g in set(cand["gram"].tolist())
     }
     sizes = counts["sizes"]
     frames = []

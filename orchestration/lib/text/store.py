@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from orchestration.lib.communities.store import DECLARED_PREFIX, SCHEMA as COMMUNITY_SCHEMA
 from orchestration.lib.text.enrich import ENRICHED_COLUMNS
@@ -306,8 +307,9 @@ class PhraseIndex:
     """Day after the period."""
     tokens: tuple[str, ...]
     """The vocabulary: token id -> token."""
-    levels: tuple[np.ndarray, ...]
-    """Decoding table of the phrase ids (`orchestration.lib.text.painpoints.decode_phrase`)."""
+    levels: tuple[np.ndarray, ...] | None
+    """Decoding table of the phrase ids, if any
+    (`orchestration.lib.text.painpoints.decode_phrase`)."""
     count_messages: int
     """Enriched messages of the period."""
     count_occurrences: int
@@ -368,58 +370,46 @@ def build_phrase_index(
         """,
         {"first": first, "end": end, "threshold": negative_threshold},
     )
-    tokens = tuple(
-        r[0]
-        for r in con.execute(
-            "select distinct token from (select unnest(flatten(segments)) as token "
-            "from _pp_source) where token is not null order by token"
-        ).fetchall()
-    )
-    con.register(
-        "_pp_vocab", pd.DataFrame({"token": list(tokens), "tok_id": np.arange(len(tokens))})
-    )
-    try:
-        pos = con.execute(
-            """
-            with runs as (
-                select msg_idx, unnest(segments) as run, generate_subscripts(segments, 1) as run_no
-                from _pp_source
-            ),
-            words as (
-                select msg_idx, run_no, unnest(run) as token, generate_subscripts(run, 1) as pos
-                from runs
-            )
-            select words.msg_idx, words.run_no, vocab.tok_id
-            from words inner join _pp_vocab as vocab on vocab.token = words.token
-            order by words.msg_idx, words.run_no, words.pos
-            """
-        ).fetchnumpy()
-    finally:
-        con.unregister("_pp_vocab")
-    complaint = con.execute("select complaint from _pp_source order by msg_idx").fetchnumpy()[
-        "complaint"
-    ]
-    msg = np.asarray(pos["msg_idx"], dtype=np.int64)
-    run_no = np.asarray(pos["run_no"], dtype=np.int64)
-    new_run = np.ones(len(msg), dtype=bool)
-    new_run[1:] = (msg[1:] != msg[:-1]) | (run_no[1:] != run_no[:-1])
-    run_ids = np.cumsum(new_run)
+    # The word runs as arrow arrays: one row per message, runs and words by offsets.
+    table = con.sql("select msg_idx, complaint, segments from _pp_source").to_arrow_table()
+    messages = table["msg_idx"].to_numpy().astype(np.int64)
+    complaint = np.zeros(len(messages), dtype=bool)
+    complaint[messages] = table["complaint"].to_numpy(zero_copy_only=False).astype(bool)
+    nested = table["segments"].combine_chunks()
+    runs_per_message = pc.fill_null(pc.list_value_length(nested), 0).to_numpy()
+    runs = nested.flatten()
+    words_per_run = pc.fill_null(pc.list_value_length(runs), 0).to_numpy()
+    words = runs.flatten()
+    if words.null_count:
+        raise ValueError("a word run of text.contents_enriched.segments holds a null word")
+    vocab = pc.unique(words)
+    vocab = vocab.take(pc.sort_indices(vocab))
+    tokens = tuple(vocab.to_pylist())
+    token_ids = pc.index_in(words, value_set=vocab).to_numpy().astype(np.int64)
+    run_ids = np.repeat(np.arange(len(words_per_run), dtype=np.int64), words_per_run)
+    msg = np.repeat(np.repeat(messages, runs_per_message), words_per_run)
     flags = token_flags(list(tokens))
-    starts, grams, levels = phrase_occurrences(run_ids, pos["tok_id"], flags, max_words)
+    starts, grams, levels = phrase_occurrences(run_ids, token_ids, flags, max_words)
     owner = msg[starts]
-    # Occurrences in complaint messages bound the complaint messages of a phrase.
-    support = np.bincount(grams[np.asarray(complaint, dtype=bool)[owner]])
-    kept = np.zeros(int(grams.max()) + 1 if len(grams) else 0, dtype=bool)
-    kept[: len(support)] = support >= min_messages
-    keep = kept[grams] if len(grams) else np.zeros(0, dtype=bool)
-    con.register("_pp_pairs", pd.DataFrame({"msg_idx": owner[keep], "gram": grams[keep]}))
+    pairs = pd.DataFrame({"msg_idx": owner, "gram": grams, "complaint": complaint[owner]})
+    con.register("_pp_pairs", pairs)
     try:
+        # Occurrences in complaint messages bound the complaint messages of a phrase.
         con.execute(
-            "create or replace temp table _pp_grams as "
-            "select distinct msg_idx, gram from _pp_pairs order by msg_idx, gram"
+            """
+            create or replace temp table _pp_grams as
+            select distinct msg_idx, gram from _pp_pairs
+            where gram in (
+                select gram from _pp_pairs where complaint
+                group by gram having count(*) >= $min_messages
+            )
+            order by msg_idx, gram
+            """,
+            {"min_messages": min_messages},
         )
     finally:
         con.unregister("_pp_pairs")
+    del pairs, owner, grams, starts, msg, run_ids, token_ids
     con.execute(
         "create or replace temp table _pp_msgs as select * exclude (segments) from _pp_source"
     )
@@ -430,7 +420,7 @@ def build_phrase_index(
         first=first,
         end=end,
         tokens=tokens,
-        levels=tuple(levels),
+        levels=tuple(levels) if levels is not None else None,
         count_messages=int(n_msgs),
         count_occurrences=int(n_occ),
     )
@@ -520,12 +510,13 @@ def read_phrase_counts(
         group by all order by all
         """
     ).df()
+    # The complaint messages of a group with their phrases (the candidates' messages).
     con.execute(
         """
         create or replace temp table _pp_wg as
-        select w.group_kind, w.community_id, w.msg_idx, w.author_idx, w.complaint, g.gram
+        select w.group_kind, w.community_id, w.msg_idx, w.author_idx, g.gram
         from _pp_w as w inner join _pp_grams as g on g.msg_idx = w.msg_idx
-        where w.community_id is not null
+        where w.community_id is not null and w.complaint
         """
     )
     con.execute(
@@ -533,7 +524,7 @@ def read_phrase_counts(
         create or replace temp table _pp_cand as
         select group_kind, community_id, gram, count(*) as count_messages,
             count(distinct author_idx) as count_authors
-        from _pp_wg where complaint
+        from _pp_wg
         group by all
         having count(*) >= $min_messages and count(distinct author_idx) >= $min_authors
         """,
@@ -542,12 +533,13 @@ def read_phrase_counts(
     out["candidates"] = con.execute(
         """
         with other as (
-            select wg.group_kind, wg.community_id, wg.gram, count(*) as count_other
-            from _pp_wg as wg
+            select w.group_kind, w.community_id, g.gram, count(*) as count_other
+            from _pp_w as w
+            inner join _pp_grams as g on g.msg_idx = w.msg_idx
             inner join _pp_cand as cand
-                on cand.group_kind = wg.group_kind and cand.community_id = wg.community_id
-                and cand.gram = wg.gram
-            where not wg.complaint
+                on cand.group_kind = w.group_kind and cand.community_id = w.community_id
+                and cand.gram = g.gram
+            where not w.complaint and w.community_id is not null
             group by all
         ),
         corpus as (
@@ -583,7 +575,6 @@ def read_phrase_content_ids(con: duckdb.DuckDBPyConnection, kept: pd.DataFrame) 
                 on kept.group_kind = wg.group_kind and kept.community_id = wg.community_id
                 and kept.gram = wg.gram
             inner join _pp_msgs as msgs on msgs.msg_idx = wg.msg_idx
-            where wg.complaint
             group by all
             """
         ).df()
