@@ -18,7 +18,9 @@ drop out, and it is more frequent in the community's complaints than in its othe
 messages (`PainPointSettings.pain_min_group_lift`), so the words of the community's own
 subject drop out too; phrases are ranked by ``count_authors x ln(lift)``. Longer phrases
 absorb their parts when they cover most of their messages, overlapping phrases are
-dropped. Pure pandas, deterministic.
+dropped. Pure pandas, deterministic. The warehouse step counts the same candidates in
+DuckDB (`phrase_occurrences` cuts them with array code, `rank_pain_points` is the shared
+ranking; see `orchestration.lib.text.snapshots.pain_points_from_warehouse`).
 """
 
 from __future__ import annotations

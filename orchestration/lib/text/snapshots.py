@@ -8,8 +8,9 @@ see `orchestration.lib.text.painpoints`) with counts, their trend (rate in the
 snapshot's week against the earlier weeks of the window), average sentiment and example
 content ids. Topics and trending terms are set-based and live in SQL (dbt models
 ``fct_community_topics`` and ``fct_community_trending_terms``). Pure pandas,
-deterministic; the Dagster asset ``text/community_pain_points`` reads and writes the
-warehouse around it.
+deterministic. The Dagster asset ``text/community_pain_points`` uses
+`pain_points_from_warehouse` instead: the same rows, counted in DuckDB over a phrase
+index of the stored word runs (`orchestration.lib.text.store.build_phrase_index`).
 """
 
 from __future__ import annotations

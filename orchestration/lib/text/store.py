@@ -2,8 +2,14 @@
 
 ``text.contents_enriched`` and ``text.content_terms`` grow by the messages not enriched
 yet; ``text.pain_point_runs`` and ``text.community_pain_points`` are replaced one
-snapshot at a time in a transaction, like the community snapshots. All are dbt sources
-(see ``models/staging/text``).
+snapshot at a time in a transaction, like the community snapshots. Every destructive
+write (dropping the tables, removing orphans, deleting snapshots) is one transaction: an
+interrupted step leaves the previous state. All are dbt sources (see
+``models/staging/text``).
+
+The pain points of the warehouse are counted here in DuckDB: `build_phrase_index` cuts
+the stored word runs of a period into candidate phrases once (temp tables), and
+`read_phrase_counts` counts them per group for each snapshot's window.
 """
 
 from __future__ import annotations
