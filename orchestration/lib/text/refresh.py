@@ -144,8 +144,10 @@ def refresh_pain_points(
     Returns
     -------
     dict
-        ``snapshots_computed``, ``snapshots_stored``, ``settings_fingerprint`` and
-        ``count_pain_points`` (rows in the table).
+        ``snapshots_computed``, ``snapshots_stored``, ``settings_fingerprint``,
+        ``count_pain_points`` (rows in the table) and ``seconds_phrase_index`` (cutting
+        the word runs of every window into candidate phrases, once; the per-snapshot
+        ``seconds`` of ``text.pain_point_runs`` exclude it).
     """
     log = log or _log
     settings = settings or TextSettings()
@@ -169,6 +171,7 @@ def refresh_pain_points(
         ):
             todo.append((day, bool(r.is_provisional), r.community_fingerprint))
     log.info("%d snapshot(s), %d stored, computing %d", len(wanted), len(stored), len(todo))
+    seconds_index = 0.0
     if todo:
         # The candidate phrases of every message are cut once for all the windows.
         t0 = time.perf_counter()
@@ -180,11 +183,12 @@ def refresh_pain_points(
             max_words=settings.pain_max_words,
             min_messages=settings.pain_min_messages,
         )
+        seconds_index = time.perf_counter() - t0
         log.info(
             "phrase index: %d message(s), %d phrase occurrence(s), %.1f s",
             index.count_messages,
             index.count_occurrences,
-            time.perf_counter() - t0,
+            seconds_index,
         )
     try:
         for day, provisional, community_fingerprint in todo:
@@ -222,4 +226,5 @@ def refresh_pain_points(
         "snapshots_stored": len(wanted),
         "settings_fingerprint": fingerprint,
         "count_pain_points": int(count[0][0]),
+        "seconds_phrase_index": round(seconds_index, 3),
     }
