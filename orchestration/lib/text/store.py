@@ -394,6 +394,7 @@ def build_phrase_index(
     token_ids = pc.index_in(words, value_set=vocab).to_numpy().astype(np.int64)
     run_ids = np.repeat(np.arange(len(words_per_run), dtype=np.int64), words_per_run)
     msg = np.repeat(np.repeat(messages, runs_per_message), words_per_run)
+    del table, nested, runs, words  # the arrow copies of the word runs
     flags = token_flags(list(tokens))
     starts, grams, levels = phrase_occurrences(run_ids, token_ids, flags, max_words)
     owner = msg[starts]
