@@ -257,3 +257,47 @@ def test_phrase_as_common_outside_complaints_is_no_pain_point():
     assert "simulator memory leak" not in phrases(pain_min_group_lift=0.0)
     assert "simulator memory leak" not in phrases(pain_min_lift=0.5)
     assert "simulator memory leak" in phrases(pain_min_lift=0.5, pain_min_group_lift=0.0)
+
+
+@pytest.mark.parametrize("max_n", [4, 20])
+def test_vectorised_candidates_are_the_message_candidates(max_n):
+    # phrase_occurrences (array code, over every message at once) must find exactly the
+    # phrases _run_candidates finds message by message: base-(V+1) ids for max_n=4,
+    # dense ids per length when those would overflow (max_n=20).
+    from orchestration.lib.text.painpoints import (
+        _banned_words,
+        _run_candidates,
+        complaint_lexicon,
+        decode_phrase,
+        phrase_occurrences,
+        token_flags,
+    )
+    from orchestration.lib.text.tokenize import segments
+
+    bodies = list(_tiny()["body"]) + list(_site()["body"])
+    bodies += ["没有自行车道，证明题不会", "no signal at all, can't sync", "听不懂 听 不懂 卡顿"]
+    runs_of = [
+        [tuple(r) for r in segments(b, "zh" if any("\u4e00" <= c <= "\u9fff" for c in b) else "en")]
+        for b in bodies
+    ]
+    runs_of[0] = runs_of[0] + [(), runs_of[0][0]]  # an empty run, a repeated run
+    tokens = sorted({w for runs in runs_of for r in runs for w in r})
+    tok_id = {t: i for i, t in enumerate(tokens)}
+    flat_runs = [r for runs in runs_of for r in runs]
+    owner = np.repeat(np.arange(len(runs_of)), [len(runs) for runs in runs_of])
+    words_per_run = np.array([len(r) for r in flat_runs])
+    run_ids = np.repeat(np.arange(len(flat_runs)), words_per_run)
+    token_ids = np.array([tok_id[w] for r in flat_runs for w in r], dtype=np.int64)
+    starts, ids, levels = phrase_occurrences(run_ids, token_ids, token_flags(tokens), max_n)
+    assert (levels is None) == (max_n == 4)
+    msg_of_pos = np.repeat(owner, words_per_run)
+    found: list[set] = [set() for _ in runs_of]
+    for pos, pid in zip(starts, ids, strict=True):
+        gram = tuple(tokens[t] for t in decode_phrase(pid, len(tokens), levels))
+        assert gram == tuple(tokens[t] for t in token_ids[pos : pos + len(gram)])
+        found[msg_of_pos[pos]].add(gram)
+    banned, singles = _banned_words(None), complaint_lexicon(None)
+    expected = [set(_run_candidates(tuple(runs), max_n, banned, singles)) for runs in runs_of]
+    assert found == expected
+    assert any(len(g) == 1 for g in set().union(*expected))
+    assert any(len(g) >= 3 for g in set().union(*expected))

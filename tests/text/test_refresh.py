@@ -203,3 +203,91 @@ def test_the_fingerprint_follows_the_domain_dictionary(tmp_path):
     assert enrichment_fingerprint(extended) != enrichment_fingerprint()
     with pytest.raises(FileNotFoundError, match="missing.csv"):
         enrichment_fingerprint(tmp_path / "missing.csv")
+
+
+def test_warehouse_counts_give_the_rows_of_the_message_frames(con):
+    # pain_points_from_warehouse (phrase index + SQL counts) against pain_points_at on
+    # the window's messages, for both group kinds, several windows and an empty one.
+    from orchestration.lib.text.snapshots import pain_points_at, pain_points_from_warehouse
+
+    con.execute("drop table main.stg_product__contents")
+    more = _contents(120).assign(group_id=lambda f: [("g1", None, "g2")[i % 3] for i in f.index])
+    con.register("_c", more)
+    con.execute("create table main.stg_product__contents as select * from _c")
+    con.unregister("_c")
+    refresh.enrich_new_messages(con)
+    days = [date(2026, 1, 11), date(2026, 1, 18), date(2026, 1, 25), date(2026, 3, 29)]
+    _snapshot_tables(con, days, provisional_last=False)
+    settings = TextSettings(pain_min_messages=2, pain_min_authors=2, window_days=10)
+    index = store.build_phrase_index(
+        con,
+        date(2026, 1, 2),
+        date(2026, 3, 30),
+        negative_threshold=settings.negative_threshold,
+        max_words=settings.pain_max_words,
+        min_messages=settings.pain_min_messages,
+    )
+    keys = ["group_kind", "community_id", "rank"]
+    seen_kinds = set()
+    for day in days:
+        messages = store.read_snapshot_messages(con, day, settings.window_days)
+        expected = pain_points_at(messages, day, settings).sort_values(keys)
+        found, counts = pain_points_from_warehouse(con, day, index, settings)
+        found = found.sort_values(keys)
+        assert len(found) == len(expected)
+        for column in expected.columns:
+            assert found[column].tolist() == expected[column].tolist(), column
+        detected = messages[messages["group_kind"] == "detected"]
+        assert counts["count_messages"] == len(detected)
+        seen_kinds |= set(found["group_kind"])
+    assert seen_kinds == {"declared", "detected"}
+    assert found.empty and counts["count_messages"] == 0  # 2026-03-29: no messages
+    with pytest.raises(ValueError, match="not inside"):
+        pain_points_from_warehouse(con, date(2026, 4, 12), index, settings)
+
+
+class _FailingOn:
+    """A connection whose `execute` fails on the n-th statement starting with `prefix`."""
+
+    def __init__(self, con, prefix: str, n: int):
+        self._con, self._prefix, self._n = con, prefix, n
+
+    def execute(self, sql, *args):
+        if sql.strip().lower().startswith(self._prefix):
+            self._n -= 1
+            if self._n == 0:
+                raise RuntimeError("killed")
+        return self._con.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+
+def test_destructive_writes_are_all_or_nothing(con):
+    refresh.enrich_new_messages(con)
+    _snapshot_tables(con, [date(2026, 1, 11)], provisional_last=False)
+    refresh.refresh_pain_points(con, TextSettings(pain_min_messages=2, pain_min_authors=2))
+
+    def counts():
+        return [
+            con.execute(f"select count(*) from text.{name}").fetchall()[0][0]
+            for name in (*store.CONTENT_TABLES, *store.SNAPSHOT_TABLES)
+        ]
+
+    before = counts()
+    assert all(before)
+    # Dropping the snapshot tables fails after the first one: both keep their rows.
+    with pytest.raises(RuntimeError):
+        store.ensure_tables(_FailingOn(con, "drop table", 2), recreate_snapshots=True)
+    assert counts() == before
+    # Removing orphans fails after the first table: no table loses a row.
+    con.execute("delete from main.stg_product__contents where content_id < 'c00005'")
+    with pytest.raises(RuntimeError):
+        store.delete_orphans(_FailingOn(con, "delete from", 2))
+    assert counts() == before
+    assert store.delete_orphans(con) == 5
+    # Deleting gone snapshots fails half-way: both tables keep them.
+    after = counts()
+    with pytest.raises(RuntimeError):
+        store.delete_snapshots(_FailingOn(con, "delete from", 2), [date(2026, 1, 11)])
+    assert counts() == after

@@ -191,6 +191,7 @@ def community_pain_points(context: dg.AssetExecutionContext, config: PainPointCo
                 "snapshots_computed": stats["snapshots_computed"],
                 "snapshots_stored": stats["snapshots_stored"],
                 "settings_fingerprint": stats["settings_fingerprint"],
+                "seconds_phrase_index": stats["seconds_phrase_index"],
                 "seconds": round(time.perf_counter() - started, 2),
             },
         )

@@ -18,12 +18,15 @@ drop out, and it is more frequent in the community's complaints than in its othe
 messages (`PainPointSettings.pain_min_group_lift`), so the words of the community's own
 subject drop out too; phrases are ranked by ``count_authors x ln(lift)``. Longer phrases
 absorb their parts when they cover most of their messages, overlapping phrases are
-dropped. Pure pandas, deterministic.
+dropped. Pure pandas, deterministic. The warehouse step counts the same candidates in
+DuckDB (`phrase_occurrences` cuts them with array code, `rank_pain_points` is the shared
+ranking; see `orchestration.lib.text.snapshots.pain_points_from_warehouse`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -48,6 +51,9 @@ __all__ = [
     "find_need_messages",
     "is_complaint_word",
     "load_need_patterns",
+    "phrase_occurrences",
+    "rank_pain_points",
+    "token_flags",
 ]
 
 
@@ -205,6 +211,167 @@ def find_need_messages(
     return out
 
 
+@lru_cache(maxsize=4)
+def _banned_words(patterns_path: str | Path | None = None) -> frozenset[str]:
+    """Words no phrase ends with (nor starts with, unless a negation): the need-pattern
+    words and the stop words."""
+    return _need_words(patterns_path) | stopwords("zh") | stopwords("en")
+
+
+def token_flags(
+    tokens: list[str], *, patterns_path: str | Path | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each token may stand in a candidate phrase (the rules of `_run_candidates`).
+
+    Parameters
+    ----------
+    tokens : list of str
+        A vocabulary (the distinct tokens of some word runs).
+    patterns_path : str or Path, optional
+        Alternative need-pattern file.
+
+    Returns
+    -------
+    tuple of ndarray of bool
+        ``(may_start, may_end, may_stand_alone)``, aligned with `tokens`: whether it
+        may be the first word of a phrase, the last word of a phrase of two or more
+        words, and a phrase of one word.
+    """
+    banned = _banned_words(patterns_path)
+    singles = complaint_lexicon(patterns_path)
+    may_start = np.fromiter(
+        (t not in banned or t in _NEGATIONS for t in tokens), dtype=bool, count=len(tokens)
+    )
+    may_end = np.fromiter(
+        (t not in banned or _is_negated_predicate(t) for t in tokens),
+        dtype=bool,
+        count=len(tokens),
+    )
+    alone = np.fromiter(
+        (t not in banned and is_complaint_word(t, singles) for t in tokens),
+        dtype=bool,
+        count=len(tokens),
+    )
+    return may_start, may_end, alone
+
+
+def phrase_occurrences(
+    run_ids: np.ndarray,
+    token_ids: np.ndarray,
+    flags: tuple[np.ndarray, np.ndarray, np.ndarray],
+    max_n: int,
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray] | None]:
+    """Every candidate phrase occurrence of a set of word runs, vectorised.
+
+    The same phrases as `_run_candidates` (a phrase of 2 to `max_n` consecutive words
+    of one run, or one word that may stand alone; see `token_flags`), each named by an
+    integer id: the token ids as the digits of a number in base ``n_tokens + 1``
+    (digits 1 to ``n_tokens``, so phrases of different lengths never share an id), or,
+    when such numbers would not fit in 63 bits, dense ids per length.
+
+    Parameters
+    ----------
+    run_ids : ndarray of int
+        One entry per token position: the run it belongs to. The positions of a run are
+        contiguous and in reading order.
+    token_ids : ndarray of int
+        The token at each position, an index into the arrays of `flags`.
+    flags : tuple of ndarray of bool
+        `token_flags` of the vocabulary.
+    max_n : int
+        Longest phrase in words.
+
+    Returns
+    -------
+    positions : ndarray of int64
+        The position of each occurrence's first word.
+    phrase_ids : ndarray of int64
+        Each occurrence's phrase id, the same for the same token sequence.
+    levels : list of ndarray of int64, or None
+        None for base-``n_tokens + 1`` ids; else the decoding table of the dense ids:
+        ``levels[n - 1]`` holds ``prefix_id * n_tokens + last_token`` of each phrase of
+        ``n`` words. See `decode_phrase`.
+    """
+    may_start, may_end, alone = flags
+    n_tokens = max(len(may_start), 1)
+    packed = (n_tokens + 1) ** max_n < 2**62
+    tok = np.asarray(token_ids, dtype=np.int64)
+    run = np.asarray(run_ids, dtype=np.int64)
+    size = len(tok)
+    positions: list[np.ndarray] = []
+    ids: list[np.ndarray] = []
+    levels: list[np.ndarray] = [np.arange(n_tokens, dtype=np.int64)]
+    offset = n_tokens
+    # Phrases of one word.
+    one = np.flatnonzero(may_start[tok] & alone[tok])
+    positions.append(one)
+    ids.append(tok[one] + 1 if packed else tok[one])
+    idx = np.arange(size, dtype=np.int64)
+    prefix = tok + 1 if packed else tok
+    for n in range(2, max_n + 1):
+        # Positions whose n-word phrase stays inside their run.
+        keep = idx + n - 1 < size
+        idx = idx[keep]
+        prefix = prefix[keep]
+        same = run[idx + n - 1] == run[idx]
+        idx = idx[same]
+        prefix = prefix[same]
+        last = tok[idx + n - 1]
+        if packed:
+            prefix = prefix * (n_tokens + 1) + last + 1
+            gram = prefix
+        else:
+            table, inverse = np.unique(prefix * n_tokens + last, return_inverse=True)
+            levels.append(table)
+            prefix = inverse.astype(np.int64).reshape(-1)
+            gram = prefix + offset
+            offset += len(table)
+        ok = np.flatnonzero(may_start[tok[idx]] & may_end[last])
+        positions.append(idx[ok])
+        ids.append(gram[ok])
+    return np.concatenate(positions), np.concatenate(ids), None if packed else levels
+
+
+def decode_phrase(
+    phrase_id: int, n_tokens: int, levels: list[np.ndarray] | None = None
+) -> tuple[int, ...]:
+    """The token ids of a phrase id of `phrase_occurrences`.
+
+    Parameters
+    ----------
+    phrase_id : int
+        The id.
+    n_tokens : int
+        Size of the vocabulary (``len(flags[0])``).
+    levels : list of ndarray, optional
+        The decoding table `phrase_occurrences` returned (None: base-``n_tokens + 1``
+        ids).
+
+    Returns
+    -------
+    tuple of int
+    """
+    n_tokens = max(n_tokens, 1)
+    out: list[int] = []
+    if levels is None:
+        rest = int(phrase_id)
+        while rest:
+            rest, digit = divmod(rest, n_tokens + 1)
+            out.append(digit - 1)
+        return tuple(reversed(out))
+    n, local = 1, int(phrase_id)
+    while n < len(levels) and local >= len(levels[n - 1]):
+        local -= len(levels[n - 1])
+        n += 1
+    while n > 1:
+        code = int(levels[n - 1][local])
+        out.append(code % n_tokens)
+        local = code // n_tokens
+        n -= 1
+    out.append(local)
+    return tuple(reversed(out))
+
+
 def _candidates(
     body: str, lang: str, max_n: int, banned: frozenset[str], singles: frozenset[str]
 ) -> frozenset[tuple]:
@@ -311,15 +478,17 @@ def _contains(big: tuple, small: tuple) -> bool:
     return any(big[i : i + n] == small for i in range(len(big) - n + 1))
 
 
-def _select(cand: pd.DataFrame, top_n: int, absorb: float, stop: frozenset[str]) -> list[dict]:
-    """Absorb sub-phrases into longer ones and greedily pick non-overlapping phrases."""
-    rows = cand.sort_values(
-        ["score", "count_messages", "key"], ascending=[False, False, True], kind="mergesort"
-    )
-    grams = list(rows["gram"])
-    counts = dict(zip(rows["gram"], rows["count_messages"], strict=True))
+def _select(cand: list[dict], top_n: int, absorb: float, stop: frozenset[str]) -> list[dict]:
+    """Absorb sub-phrases into longer ones and greedily pick non-overlapping phrases.
+
+    `cand` holds one community's candidates (``gram, key, score, count_messages``...)
+    in their (community, gram) order; ties of score, count and phrase keep it.
+    """
+    rows = sorted(cand, key=lambda r: (-r["score"], -r["count_messages"], r["key"]))
+    counts = {r["gram"]: r["count_messages"] for r in rows}
     absorbed: set[tuple] = set()
-    for g in grams:
+    for r in rows:
+        g = r["gram"]
         if len(g) < 2:
             continue
         for n in range(1, len(g)):
@@ -330,7 +499,7 @@ def _select(cand: pd.DataFrame, top_n: int, absorb: float, stop: frozenset[str])
     picked: list[dict] = []
     picked_words: set[str] = set()
     picked_phrases: set[str] = set()
-    for row in rows.to_dict("records"):
+    for row in rows:
         g = row["gram"]
         if g in absorbed:
             continue
@@ -389,10 +558,20 @@ def extract_pain_points(
     out_cols = _OUT_COLS + (["content_ids"] if with_content_ids else [])
     if m.empty:
         return pd.DataFrame(columns=out_cols)
-    langs = [resolve_language(lang, b) for lang, b in zip(m["language"], m["body"], strict=True)]
+    # Languages are needed only to match the patterns or to cut the bodies into word runs.
+    needs_langs = (
+        patterns_path is not None
+        or "is_need_message" not in m.columns
+        or "segments" not in m.columns
+    )
+    langs = (
+        [resolve_language(lang, b) for lang, b in zip(m["language"], m["body"], strict=True)]
+        if needs_langs
+        else None
+    )
     need = complaint_messages(m, s.negative_threshold, langs=langs, patterns_path=patterns_path)
     comm = m["community_id"].astype(object).where(m["community_id"].notna(), "__none__")
-    banned = _need_words(patterns_path) | stopwords("zh") | stopwords("en")
+    banned = _banned_words(patterns_path)
     singles = complaint_lexicon(patterns_path)
     max_n = s.pain_max_words
     if "segments" in m.columns:
@@ -445,29 +624,98 @@ def extract_pain_points(
         .agg(count_messages=("row", "size"), count_authors=("author", "nunique"))
         .reset_index()
     )
-    n_all = comm.value_counts()
-    n_need = comm[need].value_counts()
     agg = agg[
         (agg["count_messages"] >= s.pain_min_messages)
         & (agg["count_authors"] >= s.pain_min_authors)
     ].reset_index(drop=True)
     if agg.empty:
         return pd.DataFrame(columns=out_cols)
-    rate_in_complaints = agg["count_messages"].to_numpy() / n_need.reindex(
-        agg["community_id"]
-    ).to_numpy(dtype=float)
-    rate_in_corpus = np.fromiter(
-        (corpus_counts[g] for g in agg["gram"]), dtype=float, count=len(agg)
-    ) / max(n_corpus, 1)
-    n_other = (n_all - n_need.reindex(n_all.index).fillna(0)).reindex(agg["community_id"])
-    rate_in_others = np.fromiter(
+    agg["count_corpus"] = np.fromiter(
+        (corpus_counts[g] for g in agg["gram"]), dtype=np.int64, count=len(agg)
+    )
+    agg["count_other"] = np.fromiter(
         (
             other_counts.get((c, g), 0)
             for c, g in zip(agg["community_id"], agg["gram"], strict=True)
         ),
-        dtype=float,
+        dtype=np.int64,
         count=len(agg),
-    ) / np.maximum(n_other.to_numpy(dtype=float), 1)
+    )
+
+    def content_ids(kept_keys: pd.DataFrame) -> list[list]:
+        # Message ids only for the phrases with enough support (most candidates have not).
+        kept = nx.merge(kept_keys, on=keys).sort_values(keys + ["content_id"], kind="mergesort")
+        ids = kept.groupby(keys, sort=True)["content_id"].agg(list)
+        return ids.reindex(pd.MultiIndex.from_frame(kept_keys)).to_list()
+
+    return rank_pain_points(
+        agg,
+        comm.value_counts(),
+        comm[need].value_counts(),
+        n_corpus,
+        s,
+        content_ids,
+        with_content_ids=with_content_ids,
+    )
+
+
+def rank_pain_points(
+    candidates: pd.DataFrame,
+    n_all: pd.Series,
+    n_need: pd.Series,
+    n_corpus: int,
+    settings: PainPointSettings,
+    content_ids: Callable[[pd.DataFrame], list[list]],
+    *,
+    with_content_ids: bool = False,
+) -> pd.DataFrame:
+    """Score the counted candidate phrases and pick each community's pain points.
+
+    The part of `extract_pain_points` after the counting, shared with the warehouse
+    path (`orchestration.lib.text.snapshots.pain_points_from_warehouse`), which counts
+    in DuckDB: both give the same rows for the same counts.
+
+    Parameters
+    ----------
+    candidates : DataFrame
+        One row per (community, phrase) with enough support (``count_messages >=
+        pain_min_messages``, ``count_authors >= pain_min_authors``), sorted by
+        ``community_id`` then ``gram``: ``community_id``, ``gram`` (token tuple),
+        ``count_messages`` and ``count_authors`` (the community's complaint messages
+        holding the phrase and their distinct authors), ``count_corpus`` (messages of
+        the whole corpus holding it) and ``count_other`` (the community's other,
+        not complaint, messages holding it).
+    n_all, n_need : Series
+        Messages and complaint messages per community id (int).
+    n_corpus : int
+        Distinct messages of the corpus.
+    settings : PainPointSettings
+        Thresholds and sizes.
+    content_ids : callable
+        Given a frame of kept ``community_id, gram`` rows, returns for each row the
+        content ids of its complaint messages holding the phrase, sorted.
+    with_content_ids : bool, default False
+        Add the ``content_ids`` column.
+
+    Returns
+    -------
+    DataFrame
+        As `extract_pain_points`.
+    """
+    s = settings
+    out_cols = _OUT_COLS + (["content_ids"] if with_content_ids else [])
+    keys = ["community_id", "gram"]
+    agg = candidates.reset_index(drop=True)
+    if agg.empty:
+        return pd.DataFrame(columns=out_cols)
+    rate_in_complaints = agg["count_messages"].to_numpy() / n_need.reindex(
+        agg["community_id"]
+    ).to_numpy(dtype=float)
+    rate_in_corpus = agg["count_corpus"].to_numpy(dtype=float) / max(n_corpus, 1)
+    n_other = (n_all - n_need.reindex(n_all.index).fillna(0)).reindex(agg["community_id"])
+    rate_in_others = agg["count_other"].to_numpy(dtype=float) / np.maximum(
+        n_other.to_numpy(dtype=float), 1
+    )
     agg["lift"] = rate_in_complaints / rate_in_corpus
     agg = agg[
         (agg["lift"] >= s.pain_min_lift)
@@ -476,16 +724,20 @@ def extract_pain_points(
     if agg.empty:
         return pd.DataFrame(columns=out_cols)
     agg["score"] = agg["count_authors"].to_numpy() * np.log(agg["lift"].to_numpy())
-    # Message ids only for the phrases with enough support (most candidates have not).
-    kept = nx.merge(agg[keys], on=keys).sort_values(keys + ["content_id"], kind="mergesort")
-    ids = kept.groupby(keys, sort=True)["content_id"].agg(list)
-    agg["content_ids"] = ids.reindex(pd.MultiIndex.from_frame(agg[keys])).to_list()
+    agg["content_ids"] = content_ids(agg[keys])
     agg["examples"] = [ids[: s.n_examples] for ids in agg["content_ids"]]
     agg["key"] = [join_tokens(g) for g in agg["gram"]]
     stop = stopwords("zh") | stopwords("en")
+    # Plain lists from here: a few thousand small groups, where pandas costs per call.
+    cols = ["community_id", "gram", "key", "score", "count_messages", "count_authors"]
+    cols += ["examples", "content_ids"]
+    by_community: dict[object, list[dict]] = {}
+    for values in zip(*(agg[c].tolist() for c in cols), strict=True):
+        rec = dict(zip(cols, values, strict=True))
+        by_community.setdefault(rec["community_id"], []).append(rec)
     rows = []
-    for cid, cand in agg.groupby("community_id", sort=True):
-        picked = _select(cand, s.top_pain_points, s.pain_absorb_share, stop)
+    for cid in sorted(by_community):
+        picked = _select(by_community[cid], s.top_pain_points, s.pain_absorb_share, stop)
         for rank, row in enumerate(picked, start=1):
             rows.append(
                 {

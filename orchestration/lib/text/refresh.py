@@ -22,7 +22,7 @@ from orchestration.lib.text.enrich import (
     enrich_in_batches,
     enrichment_fingerprint,
 )
-from orchestration.lib.text.snapshots import TextSettings, pain_points_at
+from orchestration.lib.text.snapshots import TextSettings, pain_points_from_warehouse
 
 __all__ = ["BATCH_SIZE", "POOL_MIN_MESSAGES", "enrich_new_messages", "refresh_pain_points"]
 
@@ -167,8 +167,10 @@ def refresh_pain_points(
     Returns
     -------
     dict
-        ``snapshots_computed``, ``snapshots_stored``, ``settings_fingerprint`` and
-        ``count_pain_points`` (rows in the table).
+        ``snapshots_computed``, ``snapshots_stored``, ``settings_fingerprint``,
+        ``count_pain_points`` (rows in the table) and ``seconds_phrase_index`` (cutting
+        the word runs of every window into candidate phrases, once; the per-snapshot
+        ``seconds`` of ``text.pain_point_runs`` exclude it).
     """
     log = log or _log
     settings = settings or TextSettings()
@@ -192,40 +194,60 @@ def refresh_pain_points(
         ):
             todo.append((day, bool(r.is_provisional), r.community_fingerprint))
     log.info("%d snapshot(s), %d stored, computing %d", len(wanted), len(stored), len(todo))
-    for day, provisional, community_fingerprint in todo:
+    seconds_index = 0.0
+    if todo:
+        # The candidate phrases of every message are cut once for all the windows.
         t0 = time.perf_counter()
-        messages = store.read_snapshot_messages(con, day, settings.window_days)
-        found = pain_points_at(messages, day, settings)
-        detected = messages[messages["group_kind"] == "detected"]
-        complaints = detected["is_need_message"].astype(bool) | (
-            detected["sentiment_score"] <= settings.negative_threshold
+        index = store.build_phrase_index(
+            con,
+            min(day for day, _, _ in todo) - timedelta(days=settings.window_days - 1),
+            max(day for day, _, _ in todo) + timedelta(days=1),
+            negative_threshold=settings.negative_threshold,
+            max_words=settings.pain_max_words,
+            min_messages=settings.pain_min_messages,
         )
-        run = {
-            "snapshot_date": day,
-            "is_provisional": provisional,
-            "window_start_date": day - timedelta(days=settings.window_days - 1),
-            "count_messages": len(detected),
-            "count_need_messages": int(complaints.sum()),
-            "count_groups": int(found[["group_kind", "community_id"]].drop_duplicates().shape[0]),
-            "count_pain_points": len(found),
-            "seconds": round(time.perf_counter() - t0, 3),
-            "settings_fingerprint": fingerprint,
-            "community_fingerprint": community_fingerprint,
-            "computed_at": datetime.now(UTC).replace(tzinfo=None),
-        }
-        store.write_snapshot(con, run, found)
+        seconds_index = time.perf_counter() - t0
         log.info(
-            "snapshot %s: %d pain points in %d groups from %d messages, %.1f s",
-            day,
-            run["count_pain_points"],
-            run["count_groups"],
-            run["count_messages"],
-            run["seconds"],
+            "phrase index: %d message(s), %d phrase occurrence(s), %.1f s",
+            index.count_messages,
+            index.count_occurrences,
+            seconds_index,
         )
+    try:
+        for day, provisional, community_fingerprint in todo:
+            t0 = time.perf_counter()
+            found, counts = pain_points_from_warehouse(con, day, index, settings)
+            run = {
+                "snapshot_date": day,
+                "is_provisional": provisional,
+                "window_start_date": day - timedelta(days=settings.window_days - 1),
+                "count_messages": counts["count_messages"],
+                "count_need_messages": counts["count_need_messages"],
+                "count_groups": int(
+                    found[["group_kind", "community_id"]].drop_duplicates().shape[0]
+                ),
+                "count_pain_points": len(found),
+                "seconds": round(time.perf_counter() - t0, 3),
+                "settings_fingerprint": fingerprint,
+                "community_fingerprint": community_fingerprint,
+                "computed_at": datetime.now(UTC).replace(tzinfo=None),
+            }
+            store.write_snapshot(con, run, found)
+            log.info(
+                "snapshot %s: %d pain points in %d groups from %d messages, %.1f s",
+                day,
+                run["count_pain_points"],
+                run["count_groups"],
+                run["count_messages"],
+                run["seconds"],
+            )
+    finally:
+        store.drop_phrase_index(con)
     count = con.execute(f"select count(*) from {store.SCHEMA}.community_pain_points").fetchall()
     return {
         "snapshots_computed": len(todo),
         "snapshots_stored": len(wanted),
         "settings_fingerprint": fingerprint,
         "count_pain_points": int(count[0][0]),
+        "seconds_phrase_index": round(seconds_index, 3),
     }

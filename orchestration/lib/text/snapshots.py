@@ -8,8 +8,9 @@ see `orchestration.lib.text.painpoints`) with counts, their trend (rate in the
 snapshot's week against the earlier weeks of the window), average sentiment and example
 content ids. Topics and trending terms are set-based and live in SQL (dbt models
 ``fct_community_topics`` and ``fct_community_trending_terms``). Pure pandas,
-deterministic; the Dagster asset ``text/community_pain_points`` reads and writes the
-warehouse around it.
+deterministic. The Dagster asset ``text/community_pain_points`` uses
+`pain_points_from_warehouse` instead: the same rows, counted in DuckDB over a phrase
+index of the stored word runs (`orchestration.lib.text.store.build_phrase_index`).
 """
 
 from __future__ import annotations
@@ -19,11 +20,18 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 from orchestration.lib.config import dbt_project_var
-from orchestration.lib.text.painpoints import PainPointSettings, extract_pain_points
+from orchestration.lib.text import store
+from orchestration.lib.text.painpoints import (
+    PainPointSettings,
+    decode_phrase,
+    extract_pain_points,
+    rank_pain_points,
+)
 from orchestration.lib.text.sentiment import NEUTRAL_BAND
 
 __all__ = [
@@ -31,6 +39,7 @@ __all__ = [
     "PAIN_POINT_COLUMNS",
     "TextSettings",
     "pain_points_at",
+    "pain_points_from_warehouse",
     "week_start",
 ]
 
@@ -94,11 +103,19 @@ def _pain_points(
     found = extract_pain_points(window, s, with_content_ids=True)
     if found.empty:
         return _empty(PAIN_POINT_COLUMNS)
+    info = window.drop_duplicates("content_id")[["content_id", "created_at", "sentiment_score"]]
+    return _with_trend(found, info, snapshot_date, kind, s)
+
+
+def _with_trend(
+    found: pd.DataFrame, info: pd.DataFrame, snapshot_date: date, kind: str, s: TextSettings
+) -> pd.DataFrame:
+    """`PAIN_POINT_COLUMNS` of extracted pain points (with ``content_ids``), given the
+    ``content_id, created_at, sentiment_score`` of (at least) their messages."""
     monday = pd.Timestamp(week_start(snapshot_date))
     first_day = pd.Timestamp(snapshot_date - timedelta(days=s.window_days - 1))
     days_this = (pd.Timestamp(snapshot_date) - max(monday, first_day)).days + 1
     days_earlier = max((monday - first_day).days, 0)
-    info = window.drop_duplicates("content_id")[["content_id", "created_at", "sentiment_score"]]
     lengths = np.fromiter((len(ids) for ids in found["content_ids"]), dtype=np.int64)
     hits = pd.DataFrame(
         {
@@ -186,3 +203,128 @@ def pain_points_at(
     ]
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else _empty(PAIN_POINT_COLUMNS)
+
+
+def pain_points_from_warehouse(
+    con: duckdb.DuckDBPyConnection,
+    snapshot_date: date,
+    index: store.PhraseIndex,
+    settings: TextSettings | None = None,
+) -> tuple[pd.DataFrame, dict]:
+    """`pain_points_at` of a snapshot, counted in DuckDB over a phrase index.
+
+    The candidate phrases of every message are cut once (`store.build_phrase_index`);
+    each snapshot then only counts them per group in SQL, and Python ranks the few
+    candidates with enough support (`rank_pain_points`, the code of
+    `extract_pain_points`): the same rows as `pain_points_at` on the window's messages
+    (`store.read_snapshot_messages`). A window without messages costs one count.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Warehouse connection holding `index`.
+    snapshot_date : date
+        The snapshot; its window must lie inside the index's period.
+    index : store.PhraseIndex
+        Built with the settings' threshold, phrase length and least support.
+    settings : TextSettings, optional
+        Thresholds and sizes; defaults to `TextSettings()`.
+
+    Returns
+    -------
+    found : DataFrame
+        `PAIN_POINT_COLUMNS`, ranked per (group_kind, community_id).
+    counts : dict
+        ``count_messages`` and ``count_need_messages`` of the detected kind's rows.
+    """
+    s = settings or TextSettings()
+    first = snapshot_date - timedelta(days=s.window_days - 1)
+    if first < index.first or snapshot_date + timedelta(days=1) > index.end:
+        raise ValueError(f"the window of {snapshot_date} is not inside the phrase index")
+    counts = store.read_phrase_counts(
+        con,
+        snapshot_date,
+        s.window_days,
+        min_messages=s.pain_min_messages,
+        min_authors=s.pain_min_authors,
+    )
+    summary = {k: counts[k] for k in ("count_messages", "count_need_messages")}
+    cand = counts["candidates"]
+    if cand.empty:
+        return _empty(PAIN_POINT_COLUMNS), summary
+    tokens = index.tokens
+    levels = list(index.levels) if index.levels is not None else None
+    decoded = {
+        g: tuple(tokens[t] for t in decode_phrase(g, len(tokens), levels))
+        for g in set(cand["gram"].tolist())
+    }
+    sizes = counts["sizes"]
+    frames = []
+    for kind in sorted(set(cand["group_kind"])):
+        rows = cand[cand["group_kind"] == kind]
+        comm = rows["community_id"].astype(object).to_numpy()
+        grams = [decoded[g] for g in rows["gram"].tolist()]
+        order = sorted(range(len(rows)), key=lambda i: (comm[i], grams[i]))
+        agg = pd.DataFrame(
+            {
+                "community_id": comm[order],
+                "gram": pd.Series([grams[i] for i in order], dtype=object),
+                "phrase_id": rows["gram"].to_numpy(dtype=np.int64)[order],
+                "count_messages": rows["count_messages"].to_numpy(dtype=np.int64)[order],
+                "count_authors": rows["count_authors"].to_numpy(dtype=np.int64)[order],
+                "count_corpus": rows["count_corpus"].to_numpy(dtype=np.int64)[order],
+                "count_other": rows["count_other"].to_numpy(dtype=np.int64)[order],
+            }
+        )
+        size = sizes[sizes["group_kind"] == kind]
+        index_ = pd.Index(size["community_id"].astype(object).to_numpy(), dtype=object)
+        n_all = pd.Series(size["count_messages"].to_numpy(dtype=np.int64), index=index_)
+        n_need = pd.Series(size["count_need_messages"].to_numpy(dtype=np.int64), index=index_)
+        n_need = n_need[n_need > 0]
+
+        phrase_of = dict(
+            zip(
+                zip(agg["community_id"], agg["gram"], strict=True),
+                agg["phrase_id"].tolist(),
+                strict=True,
+            )
+        )
+
+        def content_ids(kept: pd.DataFrame, kind: str = kind, phrase_of: dict = phrase_of) -> list:
+            comms = kept["community_id"].tolist()
+            phrase_ids = [phrase_of[k] for k in zip(comms, kept["gram"], strict=True)]
+            ids = store.read_phrase_content_ids(
+                con,
+                pd.DataFrame(
+                    {
+                        "group_kind": kind,
+                        "community_id": pd.Series(comms, dtype=object),
+                        "gram": np.asarray(phrase_ids, dtype=np.int64),
+                    }
+                ),
+            )
+            lookup = {
+                (c, int(g)): sorted(v)
+                for c, g, v in zip(
+                    ids["community_id"], ids["gram"], ids["content_ids"], strict=True
+                )
+            }
+            return [lookup[k] for k in zip(comms, phrase_ids, strict=True)]
+
+        found = rank_pain_points(
+            agg.drop(columns="phrase_id"),
+            n_all,
+            n_need,
+            counts["count_corpus"],
+            s,
+            content_ids,
+            with_content_ids=True,
+        )
+        if found.empty:
+            continue
+        info = store.read_content_info(
+            con, sorted({c for ids in found["content_ids"] for c in ids})
+        )
+        frames.append(_with_trend(found, info, snapshot_date, kind, s))
+    found = pd.concat(frames, ignore_index=True) if frames else _empty(PAIN_POINT_COLUMNS)
+    return found, summary
