@@ -58,15 +58,38 @@ todo as (
     {% endif %}
 ),
 
-message_terms as (
+window_terms as (
+    -- One row per message, group and term of the snapshots to build: only the columns
+    -- the counts need, the snapshots filtered before the join with the terms.
     select
-        messages.*,
-        todo.settings_fingerprint,
+        messages.snapshot_date,
+        messages.group_kind,
+        messages.community_id,
+        messages.is_in_window,
+        messages.is_in_snapshot_week,
+        messages.is_in_baseline,
         terms.term,
         terms.term_count,
     from messages
-    inner join todo on messages.snapshot_date = todo.snapshot_date
     inner join terms on messages.content_id = terms.content_id
+    where messages.snapshot_date in (select todo.snapshot_date from todo)
+),
+
+week_terms as (
+    -- The same for the snapshot's week alone (a fifth of the rows): the distinct
+    -- authors, the costly part, are counted over these only. A second join rather than
+    -- a filter of window_terms, so that no 60M-row intermediate is materialised.
+    select
+        messages.snapshot_date,
+        messages.group_kind,
+        messages.community_id,
+        messages.author_user_id,
+        terms.term,
+    from messages
+    inner join terms on messages.content_id = terms.content_id
+    where
+        messages.is_in_snapshot_week
+        and messages.snapshot_date in (select todo.snapshot_date from todo)
 ),
 
 counts as (
@@ -79,21 +102,18 @@ counts as (
         count(*) filter (where is_in_window) as count_window_messages,
         count(*) filter (where is_in_snapshot_week) as count_week_messages,
         count(*) filter (where is_in_baseline) as count_baseline_messages,
-        any_value(settings_fingerprint) as community_fingerprint,
-    from message_terms
+    from window_terms
     group by all
 ),
 
 week_authors as (
-    -- Distinct authors only over the week's rows (a distinct count is the costly part).
     select
         snapshot_date,
         group_kind,
         community_id,
         term,
         count(distinct author_user_id) as count_week_authors,
-    from message_terms
-    where is_in_snapshot_week
+    from week_terms
     group by all
 ),
 
@@ -108,9 +128,10 @@ final as (
         counts.count_week_messages,
         coalesce(week_authors.count_week_authors, 0) as count_week_authors,
         counts.count_baseline_messages,
-        counts.community_fingerprint,
+        todo.settings_fingerprint as community_fingerprint,
         current_localtimestamp() as built_at,
     from counts
+    inner join todo on counts.snapshot_date = todo.snapshot_date
     left join week_authors
         on
             counts.snapshot_date = week_authors.snapshot_date
