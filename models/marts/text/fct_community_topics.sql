@@ -20,16 +20,36 @@
 -- rebuilt are recomputed.
 with
 
+{% if is_incremental() %}
+    rebuilt as (
+        {{ snapshots_to_rebuild(ref('int_community_terms_weekly')) }}
+    ),
+{% endif %}
+
 term_counts as (
     select * from {{ ref('int_community_terms_weekly') }}
     {% if is_incremental() %}
-        where snapshot_date in ({{ snapshots_to_rebuild(ref('int_community_terms_weekly')) }})
+        where snapshot_date in (select rebuilt.snapshot_date from rebuilt)
     {% endif %}
 ),
 
 messages as (
-    select * from {{ ref('int_group_messages_weekly') }}
-    where snapshot_date in (select distinct term_counts.snapshot_date from term_counts)
+    -- The messages of the same snapshots (all of them on a full build: every snapshot
+    -- of the runs has term counts), filtered on the small list of snapshots rather than
+    -- on the term counts themselves, which would then be materialised for the filter.
+    -- Only the window's messages and the columns used here.
+    select
+        snapshot_date,
+        group_kind,
+        community_id,
+        content_id,
+        created_at,
+    from {{ ref('int_group_messages_weekly') }}
+    where
+        is_in_window
+        {% if is_incremental() %}
+            and snapshot_date in (select rebuilt.snapshot_date from rebuilt)
+        {% endif %}
 ),
 
 terms as (
@@ -108,7 +128,6 @@ group_messages as (
         community_id,
         count(*) as count_group_messages,
     from messages
-    where is_in_window
     group by all
 ),
 
@@ -223,7 +242,6 @@ examples as (
             and messages.group_kind = top_terms.group_kind
             and messages.community_id = top_terms.community_id
             and top_term_contents.term = top_terms.term
-    where messages.is_in_window
     group by all
 ),
 
