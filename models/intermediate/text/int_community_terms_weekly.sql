@@ -23,15 +23,15 @@
 {%- set batches = 9 %}
 with
 
-messages as (
-    select * from {{ ref('int_group_messages_weekly') }}
-),
-
 runs as (
     select * from {{ ref('stg_communities__snapshot_runs') }}
 ),
 
 {% if is_incremental() %}
+    messages as (
+        select * from {{ ref('int_group_messages_weekly') }}
+    ),
+
     stored as (
         select
             snapshot_date,
@@ -81,7 +81,8 @@ todo as (
         from {{ ref('int_group_messages_weekly') }} as messages
         inner join {{ ref('stg_text__content_terms') }} as terms
             on messages.content_id = terms.content_id
-        where messages.snapshot_date in (select todo.snapshot_date from todo where todo.batch = {{ batch }})
+        inner join todo
+            on messages.snapshot_date = todo.snapshot_date and todo.batch = {{ batch }}
         group by all
     ),
 
@@ -96,9 +97,9 @@ todo as (
         from {{ ref('int_group_messages_weekly') }} as messages
         inner join {{ ref('stg_text__content_terms') }} as terms
             on messages.content_id = terms.content_id
-        where
-            messages.is_in_snapshot_week
-            and messages.snapshot_date in (select todo.snapshot_date from todo where todo.batch = {{ batch }})
+        inner join todo
+            on messages.snapshot_date = todo.snapshot_date and todo.batch = {{ batch }}
+        where messages.is_in_snapshot_week
         group by all
     ),
 

@@ -47,9 +47,9 @@ messages as (
     from {{ ref('int_group_messages_weekly') }}
     where
         is_in_window
-        {% if is_incremental() %}
-            and snapshot_date in (select rebuilt.snapshot_date from rebuilt)
-        {% endif %}
+    {% if is_incremental() %}
+        and snapshot_date in (select rebuilt.snapshot_date from rebuilt)
+    {% endif %}
 ),
 
 terms as (
