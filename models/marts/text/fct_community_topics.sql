@@ -20,49 +20,88 @@
 -- rebuilt are recomputed.
 with
 
+{% if is_incremental() %}
+    rebuilt as (
+        {{ snapshots_to_rebuild(ref('int_community_terms_weekly')) }}
+    ),
+{% endif %}
+
 term_counts as (
     select * from {{ ref('int_community_terms_weekly') }}
     {% if is_incremental() %}
-        where snapshot_date in ({{ snapshots_to_rebuild(ref('int_community_terms_weekly')) }})
+        where snapshot_date in (select rebuilt.snapshot_date from rebuilt)
     {% endif %}
 ),
 
 messages as (
-    select * from {{ ref('int_group_messages_weekly') }}
-    where snapshot_date in (select distinct term_counts.snapshot_date from term_counts)
+    -- The messages of the same snapshots (all of them on a full build: every snapshot
+    -- of the runs has term counts), filtered on the small list of snapshots rather than
+    -- on the term counts themselves, which would then be materialised for the filter.
+    -- Only the window's messages and the columns used here.
+    select
+        snapshot_date,
+        group_kind,
+        community_id,
+        content_id,
+        created_at,
+    from {{ ref('int_group_messages_weekly') }}
+    where
+        is_in_window
+    {% if is_incremental() %}
+        and snapshot_date in (select rebuilt.snapshot_date from rebuilt)
+    {% endif %}
 ),
 
 terms as (
     select * from {{ ref('stg_text__content_terms') }}
 ),
 
-kept as (
-    -- Terms of at least var('topic_min_messages') messages over all groups of the kind.
-    select * from term_counts
-    where count_window_messages > 0
-    qualify
-        sum(count_window_messages) over (partition by snapshot_date, group_kind, term)
-        >= {{ var('topic_min_messages') }}
-),
-
-with_totals as (
+window_counts as (
     select
-        *,
-        sum(window_term_frequency) over (partition by snapshot_date, group_kind, community_id)
-            as class_total,
-        sum(window_term_frequency) over (partition by snapshot_date, group_kind, term)
-            as term_total,
-        max(built_at) over (partition by snapshot_date) as terms_built_at,
-    from kept
-),
-
-class_totals as (
-    select distinct
         snapshot_date,
         group_kind,
         community_id,
-        class_total,
-    from with_totals
+        term,
+        window_term_frequency,
+        count_window_messages,
+        built_at,
+    from term_counts
+    where count_window_messages > 0
+),
+
+term_totals as (
+    -- Terms of at least var('topic_min_messages') messages over all groups of the kind,
+    -- with their occurrences in all groups (one aggregate, not windows over every row).
+    select
+        snapshot_date,
+        group_kind,
+        term,
+        sum(window_term_frequency) as term_total,
+    from window_counts
+    group by all
+    having sum(count_window_messages) >= {{ var('topic_min_messages') }}
+),
+
+kept as (
+    select
+        window_counts.*,
+        term_totals.term_total,
+    from window_counts
+    inner join term_totals
+        on
+            window_counts.snapshot_date = term_totals.snapshot_date
+            and window_counts.group_kind = term_totals.group_kind
+            and window_counts.term = term_totals.term
+),
+
+class_totals as (
+    select
+        snapshot_date,
+        group_kind,
+        community_id,
+        sum(window_term_frequency) as class_total,
+    from kept
+    group by all
 ),
 
 class_sizes as (
@@ -74,6 +113,14 @@ class_sizes as (
     group by all
 ),
 
+snapshots_built as (
+    select
+        snapshot_date,
+        max(built_at) as terms_built_at,
+    from kept
+    group by all
+),
+
 group_messages as (
     select
         snapshot_date,
@@ -81,20 +128,27 @@ group_messages as (
         community_id,
         count(*) as count_group_messages,
     from messages
-    where is_in_window
     group by all
 ),
 
 scored as (
     select
-        with_totals.*,
-        with_totals.window_term_frequency / with_totals.class_total
-        * ln(1 + class_sizes.avg_class_total / with_totals.term_total) as score,
-    from with_totals
+        kept.*,
+        class_totals.class_total,
+        snapshots_built.terms_built_at,
+        kept.window_term_frequency / class_totals.class_total
+        * ln(1 + class_sizes.avg_class_total / kept.term_total) as score,
+    from kept
+    inner join class_totals
+        on
+            kept.snapshot_date = class_totals.snapshot_date
+            and kept.group_kind = class_totals.group_kind
+            and kept.community_id = class_totals.community_id
     inner join class_sizes
         on
-            with_totals.snapshot_date = class_sizes.snapshot_date
-            and with_totals.group_kind = class_sizes.group_kind
+            kept.snapshot_date = class_sizes.snapshot_date
+            and kept.group_kind = class_sizes.group_kind
+    inner join snapshots_built on kept.snapshot_date = snapshots_built.snapshot_date
 ),
 
 candidates as (
@@ -158,27 +212,36 @@ top_terms as (
     where term_rank <= {{ var('topic_terms_per_community') }}
 ),
 
+top_term_contents as (
+    -- Only the message terms that are someone's top term: the terms are filtered
+    -- before they meet the messages.
+    select
+        terms.content_id,
+        terms.term,
+    from terms
+    where terms.term in (select distinct top_terms.term from top_terms)
+),
+
 examples as (
     -- The most recent window messages using each kept term (ties: the larger id).
     select
         messages.snapshot_date,
         messages.group_kind,
         messages.community_id,
-        terms.term,
+        top_term_contents.term,
         max_by(
             messages.content_id,
             strftime(messages.created_at, '%Y%m%d%H%M%S%f') || messages.content_id,
             {{ var('topic_examples') }}
         ) as example_content_ids,
     from messages
-    inner join terms on messages.content_id = terms.content_id
+    inner join top_term_contents on messages.content_id = top_term_contents.content_id
     semi join top_terms
         on
             messages.snapshot_date = top_terms.snapshot_date
             and messages.group_kind = top_terms.group_kind
             and messages.community_id = top_terms.community_id
-            and terms.term = top_terms.term
-    where messages.is_in_window
+            and top_term_contents.term = top_terms.term
     group by all
 ),
 

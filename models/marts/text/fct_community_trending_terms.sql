@@ -16,16 +16,27 @@
 -- Incremental: only snapshots whose term counts were rebuilt are recomputed.
 with
 
+{% if is_incremental() %}
+    rebuilt as (
+        {{ snapshots_to_rebuild(ref('int_community_terms_weekly')) }}
+    ),
+{% endif %}
+
 all_term_counts as (
     select * from {{ ref('int_community_terms_weekly') }}
     {% if is_incremental() %}
-        where snapshot_date in ({{ snapshots_to_rebuild(ref('int_community_terms_weekly')) }})
+        where snapshot_date in (select rebuilt.snapshot_date from rebuilt)
     {% endif %}
 ),
 
 messages as (
+    -- The messages of the same snapshots (all of them on a full build: every snapshot
+    -- of the runs has term counts), filtered on the small list of snapshots rather than
+    -- on the term counts themselves, which would then be materialised for the filter.
     select * from {{ ref('int_group_messages_weekly') }}
-    where snapshot_date in (select distinct all_term_counts.snapshot_date from all_term_counts)
+    {% if is_incremental() %}
+        where snapshot_date in (select rebuilt.snapshot_date from rebuilt)
+    {% endif %}
 ),
 
 term_counts as (
