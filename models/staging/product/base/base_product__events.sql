@@ -91,7 +91,11 @@ checked as (
             when ranked.user_id is null then 'missing_user_id'
             when event_types.event_type is null then 'unknown_event_type'
             {{ timestamp_rejection('ranked.raw_occurred_at', 'ranked.occurred_at') }}
-            when ranked.raw_amount is not null and ranked.amount is null then 'invalid_amount'
+            -- NaN and infinity too: NaN orders above every number, so `< 0` lets it pass.
+            when
+                ranked.raw_amount is not null
+                and (ranked.amount is null or not isfinite(ranked.amount))
+                then 'invalid_amount'
             when ranked.amount < 0 then 'negative_amount'
             when ranked.event_type = 'purchase' and ranked.amount is null then 'missing_amount'
             when ranked.currency is not null and currencies.currency is null then 'unknown_currency'
