@@ -170,17 +170,18 @@ _INTEGERS = frozenset(
 
 #: The DuckDB types (``DuckDBPyType.id``) a Parquet column may have for each contract
 #: type: the ones staging casts to the contract type without loss or guesswork. ``null``
-#: is a column pyarrow wrote with no values at all. A ``varchar`` timestamp column is
-#: compatible only when every value parses as a timestamp (the loader checks the
-#: values); any other type stops the run (``docs/raw_contract.md``, "Parquet types").
+#: is a column pyarrow wrote with no values at all. ``varchar`` is compatible with every
+#: contract type: staging types text row by row and rejects a value that does not parse
+#: with its reason, as for CSV files. Any other type stops the run
+#: (``docs/raw_contract.md``, "Parquet types").
 PARQUET_COMPATIBLE_TYPES: dict[str, frozenset[str]] = {
     # Text: strings (dictionary-encoded ones too), enums, UUIDs and integers (numeric
     # ids, read as their decimal digits). Floats (1e+16, 1.0), booleans, bytes, dates
     # and nested types would become a different or made-up text.
     _TXT: frozenset({"varchar", "enum", "uuid", "null"}) | _INTEGERS,
     # Timestamps of any precision, with or without a time zone (without: taken as UTC),
-    # dates (midnight UTC), and ISO strings that parse. Integers are not: an epoch's
-    # unit (s, ms, us) would be a guess.
+    # dates (midnight UTC), and text (typed and rejected row by row by staging, as in a
+    # CSV file). Integers are not: an epoch's unit (s, ms, us) would be a guess.
     _TS: frozenset(
         {
             "timestamp with time zone",
@@ -193,15 +194,14 @@ PARQUET_COMPATIBLE_TYPES: dict[str, frozenset[str]] = {
             "null",
         }
     ),
-    # Numbers of any width or precision. Strings are not: a typed file whose amount
-    # became text changed its schema.
-    "double": frozenset({"double", "float", "decimal", "null"}) | _INTEGERS,
+    # Numbers of any width or precision, and text (typed and rejected row by row by
+    # staging, `invalid_amount`, as in a CSV file).
+    "double": frozenset({"double", "float", "decimal", "varchar", "null"}) | _INTEGERS,
 }
 
 #: How an error names each contract type.
 TYPE_DESCRIPTIONS = {
     _TXT: "text (VARCHAR, or an integer, UUID or enum)",
-    _TS: "a timestamp (TIMESTAMP [WITH TIME ZONE] of any precision, DATE, or text that "
-    "parses as a timestamp)",
-    "double": "a number (DOUBLE, FLOAT, DECIMAL or an integer)",
+    _TS: "a timestamp (TIMESTAMP [WITH TIME ZONE] of any precision, DATE, or text)",
+    "double": "a number (DOUBLE, FLOAT, DECIMAL, an integer, or text)",
 }

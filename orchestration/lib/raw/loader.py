@@ -265,39 +265,15 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _unparsed_timestamps(con: duckdb.DuckDBPyConnection, file: str, column: str) -> str | None:
-    """Why a text column of a Parquet file is not a timestamp column, or None when every
-    value parses as one (as staging parses it: ``try_cast(value as timestamptz)``)."""
-    value = _quote(column)
-    bad = f"{value} is not null and try_cast({value} as timestamptz) is null"
-    count_bad, count_values, first_row, first_value = con.execute(
-        f"""
-        select
-            count(*) filter (where {bad}),
-            count({value}),
-            min(file_row_number) filter (where {bad}),
-            arg_min({value}, file_row_number) filter (where {bad}),
-        from read_parquet({_sql_str(file)}, file_row_number = true)
-        """
-    ).fetchone()
-    if not count_bad:
-        return None
-    shown = first_value if len(first_value) <= 40 else first_value[:40] + "..."
-    return (
-        f"VARCHAR with {count_bad} of {count_values} value(s) that do not parse as a "
-        f"timestamp (first: row {first_row}, {shown!r})"
-    )
-
-
 def _check_types(con: duckdb.DuckDBPyConnection, raw: RawTableFile) -> None:
     """Stop when a contract column of a Parquet file has an incompatible type.
 
     Each file of the table is checked on its own (a folder's scan unions the files'
     types, which would hide the one that changed): every required column, and every
     optional one it has, must have a type of ``PARQUET_COMPATIBLE_TYPES`` for its
-    contract type; a text column standing for a timestamp must hold only values that
-    parse. Extra columns are not checked. CSV files are read as text: staging types and
-    rejects their values row by row.
+    contract type. Text is compatible with every contract type: like a CSV file's values,
+    staging types it row by row and rejects a value that does not parse with its reason
+    (one bad value must not stop the night). Extra columns are not checked.
 
     Raises
     ------
@@ -319,12 +295,7 @@ def _check_types(con: duckdb.DuckDBPyConnection, raw: RawTableFile) -> None:
             found = types.get(column)
             if found is None:
                 continue  # a required one missing from every file is _check_columns' error
-            if found.id not in PARQUET_COMPATIBLE_TYPES[expected]:
-                why = str(found)
-            elif expected == "timestamptz" and found.id == "varchar":
-                why = _unparsed_timestamps(con, file, column)
-            else:
-                why = None
+            why = str(found) if found.id not in PARQUET_COMPATIBLE_TYPES[expected] else None
             if why is not None:
                 problems.append(
                     f"{file}: column '{column}' of table '{raw.table.name}' has an "
