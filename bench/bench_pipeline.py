@@ -41,8 +41,9 @@ AIM_SECONDS, AIM_MIB, AIM_QUIET_SECONDS = 600.0, 4096.0, 60.0
 QUIET = {"users": 2_500, "days": 182, "start": "2014-01-01", "burst_days": 14, "gap_days": 280}
 
 
-def _run_stats(dagster_home: Path) -> tuple[dict[str, float], dict[str, float]]:
-    """Seconds per step and per dbt model of the latest run recorded in ``dagster_home``."""
+def _run_stats(dagster_home: Path) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
+    """Seconds per step and per dbt model of the latest run recorded in ``dagster_home``,
+    and a readable label of each dbt step (its model count and slowest model)."""
     import dagster as dg
 
     previous = os.environ.get("DAGSTER_HOME")
@@ -64,16 +65,25 @@ def _run_stats(dagster_home: Path) -> tuple[dict[str, float], dict[str, float]]:
         else:
             os.environ["DAGSTER_HOME"] = previous
     models: dict[str, float] = {}
+    step_models: dict[str, list[str]] = {}
     for record in records:
         materialization = record.event_log_entry.dagster_event.event_specific_data.materialization
         duration = materialization.metadata.get("Execution Duration")
         if duration is not None:
-            models[materialization.asset_key.to_user_string()] = float(duration.value)
-    return steps, models
+            name = materialization.asset_key.to_user_string()
+            models[name] = float(duration.value)
+            step_models.setdefault(record.event_log_entry.step_key or "", []).append(name)
+    labels = {
+        step: f"dbt, {len(names)} models, slowest {max(names, key=models.__getitem__)}"
+        for step, names in step_models.items()
+        if step
+    }
+    return steps, models, labels
 
 
-def _pipeline(work: Path, raw_dir: Path) -> tuple[float, float, dict, dict]:
-    """One fresh `smallgroups run` on ``raw_dir``: seconds, peak MiB, step and model seconds."""
+def _pipeline(work: Path, raw_dir: Path) -> tuple[float, float, dict, dict, dict]:
+    """One fresh `smallgroups run` on ``raw_dir``: seconds, peak MiB, step and model
+    seconds, dbt step labels."""
     shutil.rmtree(work, ignore_errors=True)
     home = work / "dagster_home"
     home.mkdir(parents=True)
@@ -90,8 +100,8 @@ def _pipeline(work: Path, raw_dir: Path) -> tuple[float, float, dict, dict]:
     env.pop("SMALLGROUPS_TRUTH_DIR", None)
     cmd = [sys.executable, "-m", "orchestration.cli", "run", "--log-level", "WARNING"]
     measured = measure(cmd, env=env, cwd=str(PROJECT_DIR))
-    steps, models = _run_stats(home)
-    return measured.seconds, measured.peak_rss_mb, steps, models
+    steps, models, labels = _run_stats(home)
+    return measured.seconds, measured.peak_rss_mb, steps, models, labels
 
 
 def _demo(users: int, days: int, seed: int) -> Path:
@@ -139,17 +149,26 @@ def _case(name: str, raw_dir: Path, repeat: int) -> dict:
     steps = {key: statistics.median(run[2].get(key, 0.0) for run in runs) for key in step_keys}
     model_keys = sorted({key for run in runs for key in run[3]})
     models = {key: statistics.median(run[3].get(key, 0.0) for run in runs) for key in model_keys}
+    labels = {key: label for run in runs for key, label in run[4].items()}
     print(f"\n{name}: median of {repeat} run(s)")
     print(f"{'step':<60} {'seconds':>9}")
     for key, value in sorted(steps.items(), key=lambda item: -item[1]):
         if value >= 0.5:
-            print(f"{key:<60} {value:>9.1f}")
+            label = f"  ({labels[key]})" if key in labels else ""
+            print(f"{key:<60} {value:>9.1f}{label}")
     print(f"{'slowest dbt models':<60}")
     for key, value in sorted(models.items(), key=lambda item: -item[1])[:8]:
         print(f"  {key:<58} {value:>9.1f}")
     print(f"{'whole run (process wall time)':<60} {seconds:>9.1f}")
     print(f"{'peak memory of the run, MiB':<60} {peak:>9.0f}")
-    return {"seconds": seconds, "peak_mib": peak, "steps": steps, "models": models, "runs": repeat}
+    return {
+        "seconds": seconds,
+        "peak_mib": peak,
+        "steps": steps,
+        "models": models,
+        "dbt_steps": labels,
+        "runs": repeat,
+    }
 
 
 def _exponent(sizes: list[int], values: list[float]) -> float | None:
