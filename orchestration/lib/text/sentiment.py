@@ -48,8 +48,10 @@ __all__ = [
     "MODEL_EVIDENCE",
     "NEUTRAL_BAND",
     "NO_EVIDENCE_DAMPING",
+    "OBJECTIVE_MARKS",
     "en_features",
     "en_opinion_features",
+    "en_register",
     "is_chinese",
     "label_scores",
     "score_sentiment",
@@ -481,6 +483,72 @@ def _en_style(text: str) -> list[str]:
     return out
 
 
+# The register of an English message (see `en_register`): marks of a personal post
+# (first / second person, "!", @mentions, #hashtags, lol) and of a news report (a wire
+# service or an upper-case dateline, a reporting verb, a weekday, a number, names).
+# Written from the conventions of the two genres, not fitted: the share of training
+# texts each flags is in docs/text.md.
+_PERSONAL = re.compile(
+    r"\b(?:i|i'm|i've|i'd|i'll|me|my|mine|myself|we|we're|we've|us|our|you|your|you're"
+    r"|you've|u|ur|lol|lmao|omg)\b|[!@#]"
+)
+_WIRE = re.compile(
+    r"\b(?:Reuters|AFP|AP|Associated Press|Bloomberg|CNN|BBC|Xinhua|UPI|PRNewswire"
+    r"|Business Wire)\b|^[A-Z]{3,}(?:[ ,]+[A-Z]{2,})*\s*[-(]"
+)
+_REPORTING = re.compile(
+    r"\b(?:said|says|told|reported|reports|announced|announces|according to|officials?"
+    r"|spokes(?:man|woman|person)|statement|confirmed|unveiled)\b"
+)
+_WEEKDAY = re.compile(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+OBJECTIVE_MARKS = 1
+"""Marks besides a reporting verb (`en_register`) that make a message a report."""
+
+
+def en_register(text: str) -> str:
+    """Register of an English message: ``"personal"``, ``"report"`` or ``""``.
+
+    A report carries a wire-service name or an upper-case dateline (``LONDON
+    (Reuters) -``), or a reporting verb (said, announced, according to) with at least
+    `OBJECTIVE_MARKS` of: a weekday, a number, two or more capitalised words inside a
+    sentence (names); and no personal mark unless it names a wire service. A personal
+    post says I / we / you, or has ``!``, an @mention, a #hashtag or lol.
+
+    Parameters
+    ----------
+    text : str
+        An English message.
+
+    Returns
+    -------
+    str
+        ``"report"`` (news: sentiment words describe events, not an opinion),
+        ``"personal"`` (a post: its sentiment words are the writer's), or ``""``.
+
+    Examples
+    --------
+    >>> en_register("LONDON (Reuters) - Oil prices rose 3% on Monday, traders said.")
+    'report'
+    >>> en_register("I love this phone!")
+    'personal'
+    """
+    wire = _WIRE.search(text) is not None
+    if wire:
+        return "report"
+    if _PERSONAL.search(text.lower()) is not None:
+        return "personal"
+    if _REPORTING.search(text.lower()) is None:
+        # Names, numbers and dates alone are also the matter of reviews ("the best
+        # film since 1998's Safe"): a report says who said or announced it.
+        return ""
+    marks = (
+        (_WEEKDAY.search(text) is not None)
+        + (_DIGIT.search(text) is not None)
+        + (len(_NAME_INSIDE.findall(text)) >= 2)
+    )
+    return "report" if marks >= OBJECTIVE_MARKS else ""
+
+
 def en_opinion_features(text: str) -> list[str]:
     """Features of the English opinion-or-not model: `en_features` and style marks.
 
@@ -736,11 +804,18 @@ def _score_en(text: str) -> float:
     score = math.tanh((meta["stack_lr"] * lr + meta["stack_lexicon"] * lex) / 2.0)
     if cue:
         return _finish(score, True, True)
+    register = en_register(text)
+    if register == "report":
+        return NO_EVIDENCE_DAMPING * score
+    may_commit = known >= _MODEL_MIN_FEATURES and "?" not in text
+    if register == "personal":
+        # The writer's own words: no opinion model to pass.
+        return _finish(score, evidence, may_commit)
     subj_w, subj_meta = _model("en_subjectivity")
     opinion = _linear_logit(feats + _en_style(text), subj_w, subj_meta["bias"])
     if opinion < subj_meta["threshold"]:
         return NO_EVIDENCE_DAMPING * score
-    return _finish(score, evidence, known >= _MODEL_MIN_FEATURES and "?" not in text)
+    return _finish(score, evidence, may_commit)
 
 
 def _score_zh(text: str) -> float:
