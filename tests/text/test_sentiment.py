@@ -84,6 +84,9 @@ def _label(text: str, lang: str) -> str:
         # contrast: the clause after "but" weighs more
         ("The plot is thin but the acting is great", "en", "positive"),
         ("The screen is nice but the battery is terrible", "en", "negative"),
+        ("Although the plot is thin, the acting is great", "en", "positive"),
+        ("The acting is great, though the plot is a mess", "en", "positive"),
+        ("The screen is nice. However, the battery is terrible", "en", "negative"),
         # intensity does not flip a sign
         ("GREAT!!!", "en", "positive"),
         ("very very bad", "en", "negative"),
@@ -270,3 +273,11 @@ def test_news_reports_are_neutral(text):
 def test_personal_posts_commit(text, expected):
     scores, labels = score_sentiment([text], ["en"])
     assert labels[0] == expected, (text, scores[0])
+
+
+def test_the_conceded_part_weighs_less():
+    # the same clauses; only which one is conceded changes the sign of the lexicon score
+    lead_good = sm._en_analyse("although the food was awful, the view was wonderful")
+    lead_bad = sm._en_analyse("the food was awful, although the view was wonderful")
+    assert lead_good[1] > 0 > lead_bad[1]
+    assert lead_good[5] is True and lead_bad[5] is False

@@ -224,6 +224,9 @@ _EN_FUNCTION_WORDS = frozenset(
         "also",
     ]
 )
+# Contrast: the part after these words leads; the part these concede weighs less.
+_CONTRAST = frozenset(["but", "however", "nevertheless", "nonetheless"])
+_CONCESSIVE = frozenset(["although", "though"])
 _EN_DAMPERS = frozenset(
     ["kinda", "kindof", "somewhat", "slightly", "little", "bit", "fairly", "quite", "marginally"]
 )
@@ -328,15 +331,20 @@ def _collapse(word: str, known) -> tuple[str, bool]:
     return _ELONGATED.sub(r"\1", word), True
 
 
-def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int]:
-    """English tokens for the model, lexicon score in [-1, 1], evidence, cue, "but".
+def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int, bool]:
+    """English tokens, lexicon score in [-1, 1], evidence, cue and the contrast.
 
     Tokens are lower-cased words (elongation undone), emoticons and emoji, with a
     ``NOT_`` prefix after a negator up to the next punctuation. Evidence: a lexicon
     word, emoji or emoticon with a valence (weak words in a question do not count).
     A cue is the mark of informal opinion writing: an emoji, an emoticon, a slang
-    word with a valence, or an elongated or ALL-CAPS lexicon word. Last, the index of
-    the first token after the last "but" (-1 without one).
+    word with a valence, or an elongated or ALL-CAPS lexicon word. Last, the contrast:
+    the index of the first token after the last contrast point (-1 without one) and
+    whether the part after it leads. "but", "however", "nevertheless" and
+    "nonetheless" start the leading part; "although" or "though" start a conceded
+    part: up to the next punctuation when the sentence begins with it ("although
+    the plot is thin, the acting is great"), else to the end ("great acting, though
+    the plot is thin").
     """
     words, emoticons = _en_lexicon()
     slang = _slang("en")
@@ -351,6 +359,9 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int]:
     sentence_start = 0
     but_at = -1
     but_tok = -1
+    after_leads = True
+    sentence_words = 0
+    conceding = False  # a sentence opened with "although": its clause ends at punctuation
     total_parts: list[tuple[int, float, bool]] = []  # (position, valence, in question)
     for chunk in text.split():
         em = emoticons.get(chunk) or emoticons.get(chunk.lower())
@@ -371,12 +382,16 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int]:
         for w in _EN_WORD.findall(low):
             if w in _PUNCT:
                 negated = False
+                if conceding:
+                    but_at, but_tok, after_leads = len(total_parts), len(toks), True
+                    conceding = False
                 if w == "?":
                     for k in range(sentence_start, len(total_parts)):
                         p, v, _ = total_parts[k]
                         total_parts[k] = (p, v, True)
                 if w in ".!?":
                     sentence_start = len(total_parts)
+                    sentence_words = 0
                 prev2, prev = prev, ""
                 continue
             w, elongated = _collapse(w, words)
@@ -386,9 +401,14 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int]:
                 negated = True
                 prev2, prev = prev, w
                 continue
-            if w == "but":
-                but_at = len(total_parts)
-                but_tok = len(toks)
+            if w in _CONTRAST:
+                but_at, but_tok, after_leads, conceding = len(total_parts), len(toks), True, False
+            elif w in _CONCESSIVE:
+                if sentence_words == 0 or prev == "even" and sentence_words == 1:
+                    conceding = True
+                else:
+                    but_at, but_tok, after_leads = len(total_parts), len(toks), False
+            sentence_words += 1
             v = words.get(w)
             if v != 0.0 and w not in _EN_FUNCTION_WORDS:
                 # A formula (valence 0: thanks, please) is no feature either.
@@ -419,11 +439,11 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int]:
         else:
             evidence = True
         if but_at >= 0:
-            v *= 0.5 if k < but_at else 1.5
+            v *= 0.5 if (k < but_at) == after_leads else 1.5
         total += v
     if total:
         total += math.copysign(_EXCLAIM * min(text.count("!"), 4), total)
-    return toks, total / math.sqrt(total * total + _ALPHA), evidence, cue, but_tok
+    return toks, total / math.sqrt(total * total + _ALPHA), evidence, cue, but_tok, after_leads
 
 
 def _en_tokens(text: str) -> list[str]:
@@ -791,14 +811,15 @@ def _score_en(text: str) -> float:
     opinion (news reports wins and deaths without taking a side); a cue always does.
     """
     weights, meta = _model("en_lr")
-    toks, lex, evidence, cue, but_tok = _en_analyse(text)
+    toks, lex, evidence, cue, but_tok, after_leads = _en_analyse(text)
     feats = _bigrams(toks)
     if 0 < but_tok < len(toks):
         # Contrast as in the lexicon: the clause after the last "but" leads
         # ("the plot is thin but the acting is great"); weights 1/4 and 3/4.
         before, n_before = _model_logit(_bigrams(toks[:but_tok]), weights, meta["bias"])
         after, n_after = _model_logit(_bigrams(toks[but_tok:]), weights, meta["bias"])
-        lr, known = 0.25 * before + 0.75 * after, n_before + n_after
+        lead = 0.75 if after_leads else 0.25
+        lr, known = (1.0 - lead) * before + lead * after, n_before + n_after
     else:
         lr, known = _model_logit(feats, weights, meta["bias"])
     score = math.tanh((meta["stack_lr"] * lr + meta["stack_lexicon"] * lex) / 2.0)
