@@ -84,6 +84,9 @@ def _label(text: str, lang: str) -> str:
         # contrast: the clause after "but" weighs more
         ("The plot is thin but the acting is great", "en", "positive"),
         ("The screen is nice but the battery is terrible", "en", "negative"),
+        ("Although the plot is thin, the acting is great", "en", "positive"),
+        ("The acting is great, though the plot is a mess", "en", "positive"),
+        ("The screen is nice. However, the battery is terrible", "en", "negative"),
         # intensity does not flip a sign
         ("GREAT!!!", "en", "positive"),
         ("very very bad", "en", "negative"),
@@ -219,3 +222,62 @@ def test_the_character_model_leaves_negated_and_latin_words_to_the_lexicon():
     assert sm._zh_lexicon_read("一点也不失望")[2] == ["不失望"]
     assert sm._zh_lexicon_read("yyds")[2] == ["yyds"]
     assert sm._zh_lexicon_read("非常满意，特别好")[2] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "register"),
+    [
+        ("LONDON (Reuters) - Oil prices fell on Monday after the storm, traders said.", "report"),
+        ("Storm kills 12 in Texas, officials said on Tuesday", "report"),
+        ("The company announced record losses of $2 billion", "report"),
+        ("Microsoft Unveils New Xbox To Rival Sony, According to analysts", "report"),
+        # names, numbers and dates without a reporting verb are also the matter of reviews
+        ("The best American movie about troubled teens since 1998's Whatever.", ""),
+        # the writer speaks: a post, even with numbers and a reporting verb
+        ("I told you the 2 new lenses were awful", "personal"),
+        ("ugh, my flight got cancelled!", "personal"),
+        ("@anna congrats on the new job", "personal"),
+        ("a charming and often affecting journey", ""),
+    ],
+)
+def test_register_of_english_messages(text, register):
+    assert sm.en_register(text) == register
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Storm kills 12 in Texas, officials said on Tuesday",
+        "BAGHDAD (Reuters) - A car bomb killed 20 people near a police station.",
+        "Shares of Apple rose 5% to a record high after the company reported strong sales.",
+        "Yankees beat Red Sox 10-3 on Sunday, officials said.",
+    ],
+)
+def test_news_reports_are_neutral(text):
+    scores, labels = score_sentiment([text], ["en"])
+    assert labels[0] == "neutral", (text, scores[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a post with sentiment words commits without the opinion model's consent
+        ("@mike that storm was scary", "negative"),
+        ("you guys are awesome", "positive"),
+        ("my sister won the lottery!", "positive"),
+        ("we lost again", "negative"),
+        # a report with an informal cue is a post after all
+        ("Storm kills 12 in Texas, officials said on Tuesday :(", "negative"),
+    ],
+)
+def test_personal_posts_commit(text, expected):
+    scores, labels = score_sentiment([text], ["en"])
+    assert labels[0] == expected, (text, scores[0])
+
+
+def test_the_conceded_part_weighs_less():
+    # the same clauses; only which one is conceded changes the sign of the lexicon score
+    lead_good = sm._en_analyse("although the food was awful, the view was wonderful")
+    lead_bad = sm._en_analyse("the food was awful, although the view was wonderful")
+    assert lead_good[1] > 0 > lead_bad[1]
+    assert lead_good[5] is True and lead_bad[5] is False

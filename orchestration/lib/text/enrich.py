@@ -44,7 +44,7 @@ __all__ = [
     "warm_up",
 ]
 
-ENRICHMENT_VERSION = "3"
+ENRICHMENT_VERSION = "4"
 """Bumped whenever `enrich_contents` changes its results for the same inputs."""
 
 ENRICHED_COLUMNS = [

