@@ -4,7 +4,11 @@ The dashboard never opens the working warehouse: it reads the serving snapshot
 (``SMALLGROUPS_SERVING_PATH``, see :mod:`orchestration.lib.warehouse.publish`), read-only.
 A refresh renames a new file over the snapshot, so :class:`Snapshot` keeps one read-only
 connection per file *identity* (device, inode, modification time) and opens a new one
-as soon as the path names another file; each request works on its own cursor. Results
+as soon as the path names another file; each request works on its own cursor. The file
+is ATTACHed read-only to a fresh in-memory database rather than opened with
+``duckdb.connect(path)``: DuckDB reuses the open database of a path while any connection
+to it lives, so a request still running on the old snapshot would make the new
+connection read the old file. Results
 that only depend on the snapshot (e.g. the groups table) are cached per identity, so they
 are recomputed once per refresh, never mixed across two snapshots.
 """
@@ -23,6 +27,15 @@ import duckdb
 from orchestration.lib.config import PROJECT_DIR, load_settings
 
 __all__ = ["DashboardSettings", "Snapshot", "SnapshotMissing", "load_dashboard_settings"]
+
+
+#: Catalog name of the attached snapshot.
+_ALIAS = "serving"
+
+
+def _use(cursor: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    cursor.execute(f"use {_ALIAS}")
+    return cursor
 
 
 class SnapshotMissing(RuntimeError):
@@ -153,7 +166,10 @@ class Snapshot:
             if identity != self._identity or self._con is None:
                 # The old connection is dropped, not closed: a request still using a cursor
                 # of it finishes on the old file, which lives until that cursor goes.
-                self._con = duckdb.connect(str(self.path), read_only=True)
+                con = duckdb.connect(":memory:")
+                quoted = str(self.path).replace("'", "''")
+                con.execute(f"attach '{quoted}' as {_ALIAS} (read_only)")
+                self._con = con
                 self._identity = identity
                 self._cache = {}
             return self._con, self._cache
@@ -172,7 +188,7 @@ class Snapshot:
             Nothing is published at ``path``.
         """
         con, _ = self._current()
-        return con.cursor()
+        return _use(con.cursor())
 
     def cached(self, key: str, compute: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
         """``compute(cursor)`` once per snapshot file, then its stored result.
@@ -191,7 +207,7 @@ class Snapshot:
         """
         con, cache = self._current()
         if key not in cache:
-            cursor = con.cursor()
+            cursor = _use(con.cursor())
             try:
                 cache[key] = compute(cursor)
             finally:
