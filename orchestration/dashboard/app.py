@@ -148,6 +148,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
     templates.env.filters["fmt"] = _fmt
     templates.env.filters["pct"] = lambda v: "–" if v is None else f"{v * 100:.1f}%"
+    templates.env.filters["signed"] = lambda v: "–" if v is None else f"{v:+.1f}"
     templates.env.filters["urlid"] = lambda v: quote(str(v), safe="")
 
     def session_account(request: Request) -> access.Account | None:
