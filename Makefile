@@ -92,6 +92,7 @@ bench: parse  ## benchmarks (print figures; see README "Benchmarks"); run `make 
 	@$(BIN)/python bench/bench_sentiment.py
 	@$(BIN)/python bench/bench_experiments.py
 	@$(BIN)/python bench/bench_attribution.py
+	@$(BIN)/python bench/bench_dashboard.py
 
 report-real: parse  ## import the real Stack Exchange dump and CollegeMsg (SMALLGROUPS_EVAL_DATA), run everything, report
 	@$(BIN)/python bench/report_real.py
