@@ -5,8 +5,10 @@ One session fixture builds the warehouse (demo data, 1,500 users x 60 days: dete
 communities with Chinese labels, growth inflections, interventions), creates the accounts
 with `smallgroups dashboard add-user` and starts the server on loopback. Screenshots of
 the main pages go to ``target/screenshots/`` (plus ``timings.json``: the server time of
-each page). Set ``SMALLGROUPS_E2E_DASHBOARD_SERVING`` to a published snapshot to reuse it
-instead of building one (faster reruns).
+each page). The Dagster UI (`dagster dev` on loopback, same run history) is opened too:
+its asset list shows the pipeline's assets, materialized. Set
+``SMALLGROUPS_E2E_DASHBOARD_BUILD`` to the folder of an earlier build (the fixture's
+``dashboard_run0``) to reuse it instead of building one (faster reruns).
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def serving_path(tmp_path_factory, run_pipeline) -> Path:
-    given = os.environ.get("SMALLGROUPS_E2E_DASHBOARD_SERVING")
+def built(tmp_path_factory, run_pipeline) -> Path:
+    """The folder of one built warehouse: ``warehouse_serving.duckdb`` (the published
+    snapshot), ``dagster_home`` (the run's history), ``dbt_target``, ``raw``."""
+    given = os.environ.get("SMALLGROUPS_E2E_DASHBOARD_BUILD")
     if given:
         return Path(given)
     tmp = tmp_path_factory.mktemp("dashboard_run")
@@ -52,7 +56,12 @@ def serving_path(tmp_path_factory, run_pipeline) -> Path:
         tmp, SMALLGROUPS_RAW_DIR=str(tmp / "raw"), SMALLGROUPS_TRUTH_DIR=str(tmp / "truth")
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
-    return tmp / "warehouse_serving.duckdb"
+    return tmp
+
+
+@pytest.fixture(scope="session")
+def serving_path(built) -> Path:
+    return built / "warehouse_serving.duckdb"
 
 
 @pytest.fixture(scope="session")
@@ -357,6 +366,99 @@ def test_api_tokens_on_the_live_server(server, facts):
     listed = get("/api/groups", "leader").json()["groups"]
     assert [g["display_id"] for g in listed] == [facts["own"]]
     assert len(get("/api/groups", "op").json()["groups"]) > 10
+
+
+@pytest.fixture(scope="session")
+def dagster_ui(built):
+    """`dagster dev` on loopback over the build's run history and dbt artefacts."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DO_NOT_TRACK": "1",
+        "DAGSTER_HOME": str(built / "dagster_home"),
+        "SMALLGROUPS_DUCKDB_PATH": str(built / "warehouse.duckdb"),
+        "DBT_TARGET_PATH": str(built / "dbt_target"),
+        "SMALLGROUPS_RAW_DIR": str(built / "raw"),
+    }
+    for name in ("SMALLGROUPS_SERVING_PATH", "SMALLGROUPS_TRUTH_DIR"):
+        env.pop(name, None)
+    log = open(built / "dagster_dev.log", "w")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(base + "/server_info", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(1)
+    else:
+        process.kill()
+        pytest.fail((built / "dagster_dev.log").read_text()[-5000:])
+    yield base
+    os.killpg(process.pid, 15)
+    process.wait(timeout=30)
+    log.close()
+
+
+_ASSETS_QUERY = """
+query { assetNodes { assetKey { path } assetMaterializations(limit: 1) { timestamp } } }
+"""
+
+
+def _skip_dagster_welcome(page) -> None:
+    """Close the UI's first-visit "Join the Dagster community" dialog when it shows."""
+    skip = page.get_by_role("button", name="Skip")
+    try:
+        skip.wait_for(timeout=3_000)
+        skip.click()
+    except Exception:  # noqa: BLE001 - no dialog this time
+        return
+
+
+def test_dagster_ui_lists_the_materialized_assets(browser, dagster_ui, serving_path):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(dagster_ui + "/assets")
+    page.wait_for_selector("text=dim_communities", timeout=90_000)
+    _skip_dagster_welcome(page)
+    page.screenshot(path=str(SCREENSHOTS / "dagster_assets.png"), full_page=True)
+    with duckdb.connect(str(serving_path), read_only=True) as con:
+        marts = [
+            row[0]
+            for row in con.execute(
+                "select table_name from smallgroups_publication order by table_name"
+            ).fetchall()
+        ]
+    # What the UI's asset graph holds (its own GraphQL API, from the page): every
+    # published mart is an asset, materialized by the run in the history.
+    nodes = page.evaluate(
+        """async (query) => {
+            const response = await fetch('/graphql', {method: 'POST',
+                headers: {'Content-Type': 'application/json'}, body: JSON.stringify({query})});
+            return (await response.json()).data.assetNodes;
+        }""",
+        _ASSETS_QUERY,
+    )
+    by_name = {node["assetKey"]["path"][-1]: node for node in nodes}
+    assert len(nodes) > len(marts)  # the Python steps and staging too
+    assert not [m for m in marts if m not in by_name], sorted(by_name)
+    assert not [m for m in marts if not by_name[m]["assetMaterializations"]]
+    # A mart's own page in the UI shows it materialized.
+    path = "/".join(by_name["fct_kpi_daily"]["assetKey"]["path"])
+    page.goto(f"{dagster_ui}/assets/{path}")
+    page.wait_for_selector("text=fct_kpi_daily", timeout=60_000)
+    page.wait_for_selector("text=/Materialized|Latest materialization/i", timeout=60_000)
+    _skip_dagster_welcome(page)
+    page.screenshot(path=str(SCREENSHOTS / "dagster_asset_fct_kpi_daily.png"))
+    context.close()
 
 
 def test_pages_are_fast_and_served_on_loopback(server, timings):
