@@ -415,12 +415,14 @@ query { assetNodes { assetKey { path } assetMaterializations(limit: 1) { timesta
 
 def _skip_dagster_welcome(page) -> None:
     """Close the UI's first-visit "Join the Dagster community" dialog when it shows."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     skip = page.get_by_role("button", name="Skip")
     try:
         skip.wait_for(timeout=3_000)
-        skip.click()
-    except Exception:  # noqa: BLE001 - no dialog this time
+    except PlaywrightTimeout:  # no dialog this time
         return
+    skip.click()
 
 
 def test_dagster_ui_lists_the_materialized_assets(browser, dagster_ui, serving_path):
