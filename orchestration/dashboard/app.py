@@ -79,14 +79,19 @@ class _Accounts:
         self.path = path
         self._stamp: tuple[int, int] | None = None
         self._accounts: dict[str, access.Account] = {}
-        self.get()
-        if not self._accounts:
+        access.load_accounts(path)  # a missing or invalid file stops the start here
+        if not self.get():
             raise access.AccountError(f"dashboard users file {path} holds no account")
 
     def get(self) -> dict[str, access.Account]:
-        stat = self.path.stat() if self.path.exists() else None
-        stamp = (stat.st_ino, stat.st_mtime_ns) if stat else None
-        if stamp != self._stamp or stamp is None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            # Removed while serving: nobody is signed in any more.
+            self._stamp, self._accounts = None, {}
+            return self._accounts
+        stamp = (stat.st_ino, stat.st_mtime_ns)
+        if stamp != self._stamp:
             self._accounts = access.load_accounts(self.path)
             self._stamp = stamp
         return self._accounts

@@ -9,6 +9,7 @@ so a leader created with ``--user u1`` must see c1 and not c2.
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -543,8 +544,20 @@ def con(snapshot_path):
     connection.close()
 
 
+@pytest.fixture(scope="session")
+def _accounts_file(tmp_path_factory):
+    """The three accounts, hashed once (argon2 is slow on purpose) and copied per test."""
+    path = tmp_path_factory.mktemp("accounts") / "dashboard_users"
+    accounts = {
+        "op": add_user(path, "op", "operator"),
+        "lead_g1": add_user(path, "lead_g1", "leader", group_id="g1"),
+        "lead_u1": add_user(path, "lead_u1", "leader", user_id="u1"),
+    }
+    return path, accounts
+
+
 @pytest.fixture
-def dashboard(tmp_path, snapshot_path):
+def dashboard(tmp_path, snapshot_path, _accounts_file):
     """Settings, and accounts: an operator, a leader of g1, a leader by user u1."""
     settings = DashboardSettings(
         serving_path=snapshot_path,
@@ -554,12 +567,9 @@ def dashboard(tmp_path, snapshot_path):
         host="127.0.0.1",
         port=8050,
     )
-    accounts = {
-        "op": add_user(settings.users_path, "op", "operator"),
-        "lead_g1": add_user(settings.users_path, "lead_g1", "leader", group_id="g1"),
-        "lead_u1": add_user(settings.users_path, "lead_u1", "leader", user_id="u1"),
-    }
-    return settings, accounts
+    settings.users_path.parent.mkdir()
+    shutil.copy2(_accounts_file[0], settings.users_path)
+    return settings, dict(_accounts_file[1])
 
 
 def csrf_of(html: str) -> str:

@@ -136,7 +136,7 @@ def negotiate_language(accept_language: str | None) -> str:
         The supported language with the highest weight (earliest on ties), else ``en``.
     """
     best, best_weight = LANGUAGES[0], 0.0
-    for position, part in enumerate((accept_language or "").split(",")):
+    for part in (accept_language or "").split(","):
         tag, _, params = part.strip().partition(";")
         primary = tag.strip().split("-")[0].lower()
         weight = 1.0
@@ -148,7 +148,6 @@ def negotiate_language(accept_language: str | None) -> str:
                 weight = 0.0
         if primary in LANGUAGES and weight > best_weight:
             best, best_weight = primary, weight
-        del position
     return best
 
 
