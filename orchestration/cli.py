@@ -125,6 +125,24 @@ def _design(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_leader_target(serving_path, group_id: str | None, user_id: str | None) -> None:
+    """A leader's group or user must exist in the published snapshot, when there is one."""
+    if not (group_id or user_id) or not serving_path.exists():
+        return
+    from orchestration.lib.warehouse import connect
+
+    table, column, value = (
+        ("dim_groups", "group_id", group_id) if group_id else ("dim_users", "user_id", user_id)
+    )
+    with connect(serving_path, read_only=True) as con:
+        sql = f"select count(*) from {table} where {column} = ?"
+        found = con.execute(sql, [value]).fetchone()
+    if not found[0]:
+        raise ValueError(
+            f"no {column} {value!r} in {table} of the published snapshot {serving_path}"
+        )
+
+
 def _dashboard(args: argparse.Namespace) -> int:
     from orchestration.lib.dashboard.access import AccountError, add_user
     from orchestration.lib.dashboard.snapshot import load_dashboard_settings
@@ -132,6 +150,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     try:
         settings = load_dashboard_settings()
         if args.dashboard_command == "add-user":
+            _check_leader_target(settings.serving_path, args.group, args.user)
             created = add_user(
                 settings.users_path,
                 args.name,

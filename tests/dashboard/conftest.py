@@ -106,6 +106,7 @@ TABLES: dict[str, tuple[str, list[tuple]]] = {
             ),
         ],
     ),
+    "dim_users": ("user_id varchar", [(f"u{i}",) for i in range(1, 6)]),
     "fct_community_health": (
         "snapshot_date date, group_kind varchar, community_id varchar, count_members bigint, "
         "health_score double, peer_percentile double, activity_score double, "
