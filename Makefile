@@ -13,7 +13,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export DO_NOT_TRACK := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup run test test-fast ui docs lint format bench report-real demo parse clean
+.PHONY: help setup run test test-fast ui docs dashboard browser lint format bench report-real demo parse clean
 
 help:  ## show the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,7 +38,7 @@ parse: setup  ## parse the dbt project (run, test and ui parse by themselves whe
 run: setup  ## build everything on the demo data (or SMALLGROUPS_RAW_DIR) and print a summary
 	@$(BIN)/smallgroups run
 
-test: setup  ## the whole suite: pytest, including end-to-end dbt builds with every dbt test
+test: setup browser  ## the whole suite: pytest, including end-to-end dbt builds with every dbt test
 	@$(BIN)/pytest -q
 
 test-fast: setup  ## pytest without the end-to-end pipeline runs
@@ -46,6 +46,18 @@ test-fast: setup  ## pytest without the end-to-end pipeline runs
 
 ui: setup  ## the Dagster UI on http://127.0.0.1:3000, sharing run history with `make run`
 	@$(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
+# The browser tests (tests/e2e/test_dashboard_browser.py) drive Debian's chromium through
+# Playwright (never Playwright's own browser download) and need a CJK font to draw Chinese.
+browser:  ## install chromium and fonts-noto-cjk with apt-get when chromium is missing (root or sudo)
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || { \
+		echo ">> installing chromium and fonts-noto-cjk (apt-get)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
+
+dashboard: setup  ## the dashboard on http://127.0.0.1:8050 (SMALLGROUPS_DASHBOARD_PORT), reading the published snapshot
+	@$(BIN)/smallgroups dashboard serve
 
 docs: setup  ## the dbt docs site (models, columns, lineage, exposures) in target/docs/index.html, offline
 	@$(BIN)/smallgroups docs
@@ -80,6 +92,7 @@ bench: parse  ## benchmarks (print figures; see README "Benchmarks"); run `make 
 	@$(BIN)/python bench/bench_sentiment.py
 	@$(BIN)/python bench/bench_experiments.py
 	@$(BIN)/python bench/bench_attribution.py
+	@$(BIN)/python bench/bench_dashboard.py
 
 report-real: parse  ## import the real Stack Exchange dump and CollegeMsg (SMALLGROUPS_EVAL_DATA), run everything, report
 	@$(BIN)/python bench/report_real.py

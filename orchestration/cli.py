@@ -9,7 +9,9 @@ the manifest is stale); ``smallgroups docs`` writes the dbt docs site
 the demo data set (see ``python -m orchestration.lib.demo.cli --help``);
 ``smallgroups experiment design --out FILE`` designs a community-randomized experiment on
 the latest detected communities and writes its ``experiment_assignments`` file (never
-into the raw folder).
+into the raw folder); ``smallgroups dashboard serve`` starts the dashboard on the
+published snapshot and ``smallgroups dashboard add-user NAME --role operator|leader``
+creates one of its accounts (see docs/dashboard.md).
 """
 
 from __future__ import annotations
@@ -123,6 +125,74 @@ def _design(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_leader_target(serving_path, group_id: str | None, user_id: str | None) -> None:
+    """A leader's group or user must exist in the published snapshot, when there is one."""
+    if not (group_id or user_id) or not serving_path.exists():
+        return
+    from orchestration.lib.warehouse import connect
+
+    table, column, value = (
+        ("dim_groups", "group_id", group_id) if group_id else ("dim_users", "user_id", user_id)
+    )
+    with connect(serving_path, read_only=True) as con:
+        sql = f"select count(*) from {table} where {column} = ?"
+        found = con.execute(sql, [value]).fetchone()
+    if not found[0]:
+        raise ValueError(
+            f"no {column} {value!r} in {table} of the published snapshot {serving_path}"
+        )
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from orchestration.lib.dashboard.access import AccountError, add_user
+    from orchestration.lib.dashboard.snapshot import load_dashboard_settings
+
+    try:
+        settings = load_dashboard_settings()
+        if args.dashboard_command == "add-user":
+            _check_leader_target(settings.serving_path, args.group, args.user)
+            created = add_user(
+                settings.users_path,
+                args.name,
+                args.role,
+                group_id=args.group,
+                user_id=args.user,
+            )
+            print(
+                f"account {created.account.name} ({created.account.role}) in {settings.users_path}"
+            )
+            print("shown once, store them now (only their hashes are kept):")
+            print(f"password: {created.password}")
+            print(f"token: {created.token}")
+            return 0
+        if not settings.serving_path.exists():
+            raise ValueError(
+                f"no published snapshot at {settings.serving_path}: run `smallgroups run` first "
+                "(or set SMALLGROUPS_SERVING_PATH)"
+            )
+        import uvicorn
+
+        from orchestration.dashboard.app import create_app
+
+        app = create_app(settings)
+    except (AccountError, ValueError) as error:
+        print(f"smallgroups dashboard: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"smallgroups dashboard: http://{settings.host}:{settings.port} "
+        f"(snapshot {settings.serving_path})",
+        flush=True,
+    )
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        access_log=args.log_level == "debug",
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="smallgroups", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -156,7 +226,25 @@ def main(argv: list[str] | None = None) -> int:
     design.add_argument(
         "--assigned-at", help="UTC start (default: the midnight after the last event)"
     )
+    dashboard = sub.add_parser("dashboard", help="the web dashboard on the published snapshot")
+    dashboard_sub = dashboard.add_subparsers(dest="dashboard_command", required=True)
+    serve = dashboard_sub.add_parser(
+        "serve",
+        help="serve it on SMALLGROUPS_DASHBOARD_HOST:SMALLGROUPS_DASHBOARD_PORT "
+        "(default 127.0.0.1:8050)",
+    )
+    serve.add_argument("--log-level", default="info", help="uvicorn log level")
+    add = dashboard_sub.add_parser(
+        "add-user", help="create an account; prints its one-time password and API token"
+    )
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["operator", "leader"])
+    who = add.add_mutually_exclusive_group()
+    who.add_argument("--group", help="leader of this declared group (dim_groups.group_id)")
+    who.add_argument("--user", help="leader of the communities where this user is a key member")
     args, rest = parser.parse_known_args(argv)
+    if args.command == "dashboard":
+        return _dashboard(args)
     if args.command == "experiment":
         return _design(args)
     if args.command == "run":

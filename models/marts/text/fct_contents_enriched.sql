@@ -1,6 +1,7 @@
 -- One row per accepted message with its language, tokens, sentiment and need flag,
 -- and the detected community its author belonged to at the snapshot closing the
--- message's week (null when unassigned or not computed yet).
+-- message's week (null when unassigned or not computed yet), and its text (the
+-- dashboard shows example messages of pain points and topics).
 with
 
 contents as (
@@ -47,6 +48,7 @@ final as (
         assignments.community_id,
         week_snapshots.snapshot_date as community_snapshot_date,
         enriched.enriched_at,
+        contents.body,
     from contents
     inner join enriched on contents.content_id = enriched.content_id
     left join week_snapshots

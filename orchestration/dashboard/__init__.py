@@ -1,0 +1,1 @@
+"""The dashboard web application (see app.py)."""
