@@ -47,3 +47,30 @@ def _run_pipeline(tmp_path: Path, **env_overrides: str) -> subprocess.CompletedP
 def run_pipeline():
     """The function that runs the whole pipeline in a subprocess (see ``_run_pipeline``)."""
     return _run_pipeline
+
+
+# The demo build that several end-to-end tests share (one build of the whole pipeline
+# costs minutes): large enough for ties in the rankings, detected communities with
+# Chinese labels, growth inflections and interventions.
+DEMO_BUILD = {"n_users": 1_500, "n_days": 60, "seed": 11}
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory) -> Path:
+    """The folder of one whole-pipeline build of the demo (``DEMO_BUILD``): ``raw``,
+    ``truth``, ``warehouse.duckdb``, ``warehouse_serving.duckdb`` (the published
+    snapshot), ``dagster_home`` (the run's history) and ``dbt_target``. Tests only read
+    it; a test that refreshes copies what it needs first. ``SMALLGROUPS_E2E_DEMO_BUILD``
+    names the folder of an earlier build to reuse it (faster reruns)."""
+    given = os.environ.get("SMALLGROUPS_E2E_DEMO_BUILD")
+    if given:
+        return Path(given)
+    from orchestration.lib.demo.generator import generate
+
+    tmp = tmp_path_factory.mktemp("demo_build")
+    generate(tmp / "raw", tmp / "truth", **DEMO_BUILD)
+    result = _run_pipeline(
+        tmp, SMALLGROUPS_RAW_DIR=str(tmp / "raw"), SMALLGROUPS_TRUTH_DIR=str(tmp / "truth")
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    return tmp
