@@ -556,6 +556,8 @@ def test_a_designed_community_experiment_is_read_out_with_the_community_as_the_u
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as before:
         planted = plant_community_experiment(before, raw, truth, designed, effect=0.3)
     print("planted", planted)
+    # The design dated T used the snapshot the readout resolves members from, not the latest.
+    assert __import__("json").loads(design.stdout)["snapshot_date"] == planted["snapshot_date"]
     assert planted["extra_posts"] > 0.2 * planted["eligible_posts"] > 0
     result = run_pipeline(tmp_path, SMALLGROUPS_RAW_DIR=str(raw), SMALLGROUPS_TRUTH_DIR=str(truth))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
