@@ -6,10 +6,13 @@ are scored by its logic (the ``high_potential_score_components`` seed's weights 
 growth, cohesion and activity scores of ``fct_community_health``) and by two naive
 baselines (current size; last 4 weeks' member growth, 0 for a group too new to have
 one), and compared with what happened next: member growth, activity growth (posts and
-comments) and member retention (``orchestration/lib/planning/backtest.py``). Printed
-per data set: the mean over snapshots of the rank correlation and the top decile's
-lift over the median, with 95% moving-block bootstrap intervals (blocks of 4 weekly
-snapshots), for all groups and per group kind. Figures only: nothing passes or fails.
+comments, reactions, shares, mentions) and member retention
+(``orchestration/lib/planning/backtest.py``). Printed per data set, for all groups and
+per group kind: the mean over snapshots of the rank correlation and of the top decile's
+lift over the median (snapshots with at least ``--min-groups`` groups), and the same
+pooled over snapshots (within-snapshot percentiles and median-centred outcomes, for the
+real sets' few groups per snapshot), each with a 95% moving-block bootstrap interval
+(blocks of 4 weekly snapshots). Figures only: nothing passes or fails.
 
     python bench/bench_potential.py --warehouse /tmp/wh30k.duckdb    # a built demo (a copy)
     python bench/bench_potential.py --real                           # CollegeMsg, Stack Exchange
@@ -42,6 +45,7 @@ from orchestration.lib.planning.backtest import (  # noqa: E402
     BASELINES,
     OUTCOMES,
     backtest,
+    pooled_backtest,
     potential_score,
     read_panel,
 )
@@ -106,7 +110,16 @@ def panel_of(warehouse: Path, horizon_days: int) -> tuple[pd.DataFrame, dict[str
     return panel, seed
 
 
-def report(name: str, warehouse: Path, *, horizon_days: int, n_boot: int, seed: int) -> None:
+def report(
+    name: str,
+    warehouse: Path,
+    *,
+    horizon_days: int,
+    n_boot: int,
+    seed: int,
+    min_groups: int = 10,
+    pooled_min_groups: int = 3,
+) -> None:
     """Print the backtest of one warehouse: all groups, then per group kind."""
     started = time.perf_counter()
     panel, used = panel_of(warehouse, horizon_days)
@@ -122,20 +135,22 @@ def report(name: str, warehouse: Path, *, horizon_days: int, n_boot: int, seed: 
         (kind, frame) for kind, frame in panel.groupby("group_kind", sort=True)
     ]
     for label, frame in parts:
-        table = backtest(frame, SCORES, OUTCOMES, n_boot=n_boot, seed=seed)
-        print(f"-- {name}, {label} groups")
-        print(
-            f"   {'score':<20} {'outcome':<17} {'snaps':>5} {'rows':>6}  "
-            f"{'rank corr [95%]':<26} {'top-decile lift [95%]':<28} {'median':>7}"
-        )
-        for row in table.itertuples(index=False):
+        for method, run in (("per snapshot", backtest), ("pooled", pooled_backtest)):
+            minimum = min_groups if method == "per snapshot" else pooled_min_groups
+            table = run(frame, SCORES, OUTCOMES, n_boot=n_boot, seed=seed, min_groups=minimum)
+            print(f"-- {name}, {label} groups, {method} (snapshots with >= {minimum} groups)")
             print(
-                f"   {row.score:<20} {row.outcome:<17} {row.count_snapshots:>5} "
-                f"{row.count_rows:>6}  {row.rank_correlation:+.3f} "
-                f"[{row.rank_correlation_ci_low:+.3f}, {row.rank_correlation_ci_high:+.3f}]   "
-                f"{row.top_decile_lift:+.3f} [{row.top_decile_lift_ci_low:+.3f}, "
-                f"{row.top_decile_lift_ci_high:+.3f}]      {row.median_outcome:+.3f}"
+                f"   {'score':<20} {'outcome':<17} {'snaps':>5} {'rows':>6}  "
+                f"{'rank corr [95%]':<26} {'top-decile lift [95%]':<28} {'median':>7}"
             )
+            for row in table.itertuples(index=False):
+                print(
+                    f"   {row.score:<20} {row.outcome:<17} {row.count_snapshots:>5} "
+                    f"{row.count_rows:>6}  {row.rank_correlation:+.3f} "
+                    f"[{row.rank_correlation_ci_low:+.3f}, {row.rank_correlation_ci_high:+.3f}]"
+                    f"   {row.top_decile_lift:+.3f} [{row.top_decile_lift_ci_low:+.3f}, "
+                    f"{row.top_decile_lift_ci_high:+.3f}]      {row.median_outcome:+.3f}"
+                )
     print(f"   ({time.perf_counter() - started:.1f} s)")
 
 
@@ -151,6 +166,18 @@ def main() -> int:
     parser.add_argument("--horizon-days", type=int, default=28)
     parser.add_argument("--n-boot", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--min-groups",
+        type=int,
+        default=10,
+        help="per-snapshot statistics: snapshots with at least this many groups",
+    )
+    parser.add_argument(
+        "--pooled-min-groups",
+        type=int,
+        default=3,
+        help="pooled statistics: snapshots with at least this many groups",
+    )
     args = parser.parse_args()
     targets = [("demo" if len(args.warehouse) == 1 else str(p), p) for p in args.warehouse]
     for item in args.real_warehouse:
@@ -166,7 +193,15 @@ def main() -> int:
     if not targets:
         parser.error("give --warehouse, --real or --real-warehouse")
     for name, warehouse in targets:
-        report(name, warehouse, horizon_days=args.horizon_days, n_boot=args.n_boot, seed=args.seed)
+        report(
+            name,
+            warehouse,
+            horizon_days=args.horizon_days,
+            n_boot=args.n_boot,
+            seed=args.seed,
+            min_groups=args.min_groups,
+            pooled_min_groups=args.pooled_min_groups,
+        )
     return 0
 
 

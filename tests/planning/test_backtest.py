@@ -10,6 +10,7 @@ from scipy.stats import spearmanr
 from orchestration.lib.planning.backtest import (
     _statistics,
     backtest,
+    pooled_backtest,
     potential_score,
     read_panel,
     snapshot_statistics,
@@ -22,8 +23,8 @@ def con():
 
     g1 (detected) has u1..u8 at 01-04 and u1..u6 + u9..u12 at 01-18; g2 (declared,
     ``group:g2``) has u20..u29 at 01-04 and is gone at 01-18; g3 has 3 members (below
-    the size range). Messages: u1 posts 2 times before 01-04, u9 3 times between 01-05
-    and 01-18, u20 once before.
+    the size range). Activity: u1 posts and mentions before 01-04 (and buys: not
+    activity), u9 posts 3 times between 01-05 and 01-18, u20 once before.
     """
     con = duckdb.connect()
     con.execute("create schema if not exists main")
@@ -54,8 +55,8 @@ def con():
         + ") t(snapshot_date, group_kind, community_id, count_members, growth_score,"
         " cohesion_score, activity_score, member_growth_rate_4_weeks)"
     )
-    events = [("u1", "2026-01-02", "post"), ("u1", "2026-01-03", "comment")]
-    events += [("u1", "2026-01-03", "reaction"), ("u20", "2026-01-04", "post")]
+    events = [("u1", "2026-01-02", "post"), ("u1", "2026-01-03", "mention")]
+    events += [("u1", "2026-01-03", "purchase"), ("u20", "2026-01-04", "post")]
     events += [("u9", d, "post") for d in ("2026-01-05", "2026-01-10", "2026-01-18")]
     events += [("u9", "2026-01-19", "post")]  # after the horizon
     con.execute(
@@ -77,7 +78,7 @@ def test_panel_outcomes_by_hand(con):
     c1 = panel[panel.community_id == "c1"].iloc[0]
     assert c1.member_growth == pytest.approx(10 / 8 - 1)
     assert c1.member_retention == pytest.approx(6 / 8)
-    # Before: u1's post and comment (not the reaction); after: u9's posts on 01-05, 01-10
+    # Before: u1's post and mention (not the purchase); after: u9's posts on 01-05, 01-10
     # and 01-18 by the 01-18 members.
     assert (c1.count_messages_before, c1.count_messages_after) == (2, 3)
     assert c1.activity_growth == pytest.approx(3 / 2 - 1)
@@ -155,3 +156,31 @@ def test_deterministic_and_small_snapshots_are_dropped():
     pd.testing.assert_frame_equal(a, b)
     few = backtest(panel, ("score",), ("member_growth",), n_boot=50, min_groups=31)
     assert few.count_snapshots.iloc[0] == 0 and np.isnan(few.rank_correlation.iloc[0])
+
+
+def test_pooled_backtest_finds_a_signal_in_many_small_snapshots():
+    """Five groups per snapshot: too few for per-snapshot statistics, enough pooled."""
+    panel = _planted_panel(n_snapshots=60, n_groups=5, seed=7)
+    assert backtest(panel, ("score",), ("member_growth",), n_boot=50).count_snapshots[0] == 0
+    result = pooled_backtest(panel, ("score", "noise"), ("member_growth",), n_boot=500, seed=2)
+    signal, noise = result.set_index("score").loc["score"], result.set_index("score").loc["noise"]
+    assert signal.count_rows == 300 and signal.count_snapshots == 60
+    assert signal.rank_correlation_ci_low > 0.3 and signal.top_decile_lift_ci_low > 0.5
+    assert noise.count_rows == 300
+    # Noise: the 95% interval covers 0 in most of 20 panels (18 of 20 when written; one
+    # panel alone can miss, as seed 7's does).
+    covered = 0
+    for panel_seed in range(20):
+        small = _planted_panel(n_snapshots=60, n_groups=5, seed=panel_seed)
+        row = pooled_backtest(small, ("noise",), ("member_growth",), n_boot=300, seed=2).iloc[0]
+        covered += row.rank_correlation_ci_low < 0 < row.rank_correlation_ci_high
+    assert covered >= 16
+    # By hand: within-snapshot percentiles against outcomes minus the snapshot median.
+    by = panel.groupby("snapshot_date")
+    percentile = by["score"].rank(pct=True)
+    centred = panel["member_growth"] - by["member_growth"].transform("median")
+    assert signal.rank_correlation == pytest.approx(
+        spearmanr(percentile, centred).statistic, abs=1e-12
+    )
+    top = by["score"].rank(ascending=False, method="first") <= 1
+    assert signal.top_decile_lift == pytest.approx(centred[top].mean(), abs=1e-12)

@@ -7,7 +7,8 @@ components and two naive baselines, and what happened next:
 
 - ``member_growth``: members at the later snapshot / members now - 1 (a group gone by
   then, dissolved or absorbed, is -1);
-- ``activity_growth``: posts and comments over the ``horizon_days`` after the snapshot
+- ``activity_growth``: activity (:data:`ACTIVITY_TYPES`: messages and interactions)
+  over the ``horizon_days`` after the snapshot
   by the later snapshot's members / those over the ``horizon_days`` up to it by today's
   members - 1 (null when there were none before; a group gone is -1);
 - ``member_retention``: share of today's members still members of the same group at
@@ -28,14 +29,18 @@ holds fewer distinct groups, which shifts a tail statistic like the top-decile l
 
 from __future__ import annotations
 
+import warnings
+
 import duckdb
 import numpy as np
 import pandas as pd
 
 __all__ = [
+    "ACTIVITY_TYPES",
     "BASELINES",
     "OUTCOMES",
     "backtest",
+    "pooled_backtest",
     "potential_score",
     "read_panel",
     "snapshot_statistics",
@@ -43,6 +48,10 @@ __all__ = [
 
 #: The outcomes measured over the horizon.
 OUTCOMES = ("member_growth", "activity_growth", "member_retention")
+#: Events that count as a group's activity: messages (posts, comments) and the
+#: interactions between members (reactions, shares, mentions: a CollegeMsg message is a
+#: mention), so that a product without posts still has activity.
+ACTIVITY_TYPES = ("post", "comment", "reaction", "share", "mention")
 #: Naive scores the potential score must beat: current size, and the last 4 weeks'
 #: member growth (0 for a group too new to have one).
 BASELINES = ("size_now", "growth_last_4_weeks")
@@ -60,7 +69,7 @@ members as (
 
 messages as (
     select user_id, activity_date from main.int_events_priced
-    where event_type in ('post', 'comment')
+    where list_contains($activity_types, event_type)
 ),
 
 snapshots as (
@@ -196,6 +205,7 @@ def read_panel(
     horizon_days: int = 28,
     min_members: int = 8,
     max_members: int = 300,
+    activity_types: tuple[str, ...] = ACTIVITY_TYPES,
 ) -> pd.DataFrame:
     """One row per (snapshot, ranked group) with a snapshot ``horizon_days`` later.
 
@@ -208,6 +218,8 @@ def read_panel(
         How far ahead the outcomes look (a later snapshot must exist on that day).
     min_members, max_members : int
         The report's size range (vars ``high_potential_min_members`` / ``_max_members``).
+    activity_types : tuple of str
+        The event types that count as activity (:data:`ACTIVITY_TYPES`).
 
     Returns
     -------
@@ -218,7 +230,12 @@ def read_panel(
     """
     panel = con.execute(
         _PANEL_SQL,
-        {"horizon": horizon_days, "min_members": min_members, "max_members": max_members},
+        {
+            "horizon": horizon_days,
+            "min_members": min_members,
+            "max_members": max_members,
+            "activity_types": list(activity_types),
+        },
     ).df()
     members = panel["count_members"].astype(float)
     panel["member_growth"] = panel["count_members_later"] / members - 1
@@ -375,12 +392,9 @@ def backtest(
     """
     panel = panel.sort_values(["snapshot_date", "group_kind", "community_id"], ignore_index=True)
     count = panel["snapshot_date"].nunique()
-    block = max(min(block_snapshots, count), 1)
-    rng = np.random.default_rng(seed)
     # Moving blocks of consecutive snapshots, concatenated and cut to the snapshot count:
     # one set of draws shared by every score and outcome.
-    starts = rng.integers(0, max(count - block + 1, 1), (n_boot, int(np.ceil(count / block))))
-    picks = (starts[:, :, None] + np.arange(block)).reshape(n_boot, -1)[:, :count]
+    picks = _block_picks(count, n_boot, block_snapshots, seed)
     q = [100 * alpha / 2, 100 * (1 - alpha / 2)]
     out = []
     for score in scores:
@@ -394,9 +408,11 @@ def backtest(
             for column in ("rank_correlation", "top_decile_lift"):
                 values = by_snapshot[column].to_numpy(float)
                 if n_boot and len(point):
-                    with np.errstate(invalid="ignore"):
+                    with warnings.catch_warnings():
+                        # A resample of only dropped snapshots has no mean (NaN, skipped).
+                        warnings.simplefilter("ignore", RuntimeWarning)
                         means = np.nanmean(values[picks], axis=1)
-                    cis[column] = np.nanpercentile(means, q)
+                        cis[column] = np.nanpercentile(means, q)
                 else:
                     cis[column] = [np.nan, np.nan]
             out.append(
@@ -414,4 +430,98 @@ def backtest(
                     "median_outcome": point["median_outcome"].mean(),
                 }
             )
+    return pd.DataFrame(out)
+
+
+def _block_picks(count: int, n_boot: int, block: int, seed: int) -> np.ndarray:
+    """Snapshot positions of each moving-block resample (n_boot x count)."""
+    block = max(min(block, count), 1)
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(0, max(count - block + 1, 1), (n_boot, int(np.ceil(count / block))))
+    return (starts[:, :, None] + np.arange(block)).reshape(n_boot, -1)[:, :count]
+
+
+def pooled_backtest(
+    panel: pd.DataFrame,
+    scores: tuple[str, ...],
+    outcomes: tuple[str, ...] = OUTCOMES,
+    *,
+    n_boot: int = 2000,
+    seed: int = 0,
+    alpha: float = 0.05,
+    min_groups: int = 3,
+    block_snapshots: int = 4,
+) -> pd.DataFrame:
+    """:func:`backtest` for small data sets: every snapshot's rows pooled into one sample.
+
+    A real community with a handful of groups per snapshot has no snapshot with enough
+    groups for a rank correlation of its own. Here each row's score becomes its
+    percentile rank within its snapshot, its outcome the difference to its snapshot's
+    median, and the statistics are taken over all rows of the snapshots with at least
+    ``min_groups`` groups: the rank correlation of the two, and the top-decile lift as
+    the mean centred outcome of the rows in their snapshot's top decile by score
+    (``ceil(10%)`` of its groups, at least one; ties by row order). The interval is the
+    same moving-block bootstrap of snapshots (a snapshot drawn twice weighs twice).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`backtest` (``median_outcome``: median over rows).
+    """
+    panel = panel.sort_values(["snapshot_date", "group_kind", "community_id"], ignore_index=True)
+    q = [100 * alpha / 2, 100 * (1 - alpha / 2)]
+    out = []
+    for score in scores:
+        for outcome in outcomes:
+            frame = panel.dropna(subset=[outcome])
+            sizes = frame.groupby("snapshot_date")[score].transform("size")
+            frame = frame[sizes >= min_groups]
+            by = frame.groupby("snapshot_date", sort=True)
+            percentile = by[score].rank(pct=True, method="average").to_numpy(float)
+            centred = (frame[outcome] - by[outcome].transform("median")).to_numpy(float)
+            place = by[score].rank(ascending=False, method="first").to_numpy(float)
+            top = place <= np.maximum(np.ceil(0.1 * by[score].transform("size").to_numpy()), 1)
+            snapshot = pd.factorize(frame["snapshot_date"], sort=True)[0]
+            count = int(snapshot.max()) + 1 if len(frame) else 0
+
+            def stats(
+                weights: np.ndarray, percentile=percentile, centred=centred, top=top
+            ) -> tuple[float, float]:
+                keep = weights > 0
+                w = weights[keep]
+                rho = _weighted_corr(
+                    _weighted_ranks(percentile[keep], w), _weighted_ranks(centred[keep], w), w
+                )
+                on_top = top[keep]
+                lift = float((w[on_top] * centred[keep][on_top]).sum() / w[on_top].sum())
+                return rho, lift
+
+            row = {"score": score, "outcome": outcome, "count_snapshots": count}
+            row["count_rows"] = len(frame)
+            if count == 0:
+                rho = lift = np.nan
+                rho_ci = lift_ci = [np.nan, np.nan]
+            else:
+                rho, lift = stats(np.ones(len(frame)))
+                picks = _block_picks(count, n_boot, block_snapshots, seed) if n_boot else None
+                boot = [stats(np.bincount(pick, minlength=count)[snapshot].astype(float))
+                        for pick in (picks if picks is not None else [])]  # fmt: skip
+                boot = np.array(boot, dtype=float).reshape(-1, 2)
+                with warnings.catch_warnings():
+                    # A constant outcome has no rank correlation in any resample (NaN).
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    rho_ci = np.nanpercentile(boot[:, 0], q) if len(boot) else [np.nan] * 2
+                    lift_ci = np.nanpercentile(boot[:, 1], q) if len(boot) else [np.nan] * 2
+            row.update(
+                {
+                    "rank_correlation": rho,
+                    "rank_correlation_ci_low": rho_ci[0],
+                    "rank_correlation_ci_high": rho_ci[1],
+                    "top_decile_lift": lift,
+                    "top_decile_lift_ci_low": lift_ci[0],
+                    "top_decile_lift_ci_high": lift_ci[1],
+                    "median_outcome": float(np.median(frame[outcome])) if len(frame) else np.nan,
+                }
+            )
+            out.append(row)
     return pd.DataFrame(out)
