@@ -144,6 +144,11 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
             "ranks. Moving it to an other/ folder would move its Dagster asset group and "
             "folder config; renaming it would break its contract."
         ),
+        "rpt_high_potential_key_members": (
+            "The companion report of rpt_high_potential_communities (its key members to "
+            "contact, group by group): kept beside it and the community marts it reads, "
+            "for the same reasons."
+        ),
     },
 }
 

@@ -508,6 +508,128 @@ def test_power_mart_covers_the_catalog_and_the_design_cli_is_balanced(demo, tmp_
     )
 
 
+def test_a_designed_community_experiment_is_read_out_with_the_community_as_the_unit(
+    demo, run_pipeline, tmp_path
+):
+    """Two phases (lib/demo/community_experiment.py): on a copy of the built demo,
+    `smallgroups experiment design --assigned-at` (the midnight after exp002's end) designs
+    exp003 on the detected communities, the treatment communities' members post 30% more
+    from then on (extra posts landed as a new raw events file, the experiment and its
+    assignments appended to the raw tables), and an incremental run reads it out: the
+    community is the unit (one unit per designed community), the planted effect lies in
+    the 99% interval (unadjusted and CUPED), no SRM of units or members, the split/merge
+    flag is the count of assigned communities that split or merged after the assignment,
+    the detected communities did not move, and exp001 / exp002 read out exactly as
+    before."""
+    import subprocess
+    import sys
+
+    from orchestration.lib.demo.community_experiment import (
+        plant_community_experiment,
+        read_assignments,
+    )
+    from orchestration.lib.experiments import store
+    from orchestration.lib.experiments.readout import analyse_experiments
+
+    tmp, con = demo
+    raw, truth = tmp_path / "raw", tmp_path / "truth"
+    shutil.copytree(tmp / "raw", raw)
+    shutil.copytree(tmp / "truth", truth)
+    shutil.copy(tmp / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    ended = con.execute(
+        "select ended_at from stg_product__experiments where experiment_id = 'exp002'"
+    ).fetchone()[0]
+    start = (pd.Timestamp(ended).normalize() + pd.Timedelta(days=1)).isoformat()  # UTC
+    env = {
+        **__import__("os").environ,
+        "SMALLGROUPS_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        "SMALLGROUPS_RAW_DIR": str(raw),
+    }
+    design = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "experiment", "design",
+         "--out", str(tmp_path / "exp003.csv"), "--experiment-id", "exp003",
+         "--assigned-at", start],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert design.returncode == 0, design.stderr
+    designed = read_assignments(tmp_path / "exp003.csv")
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as before:
+        planted = plant_community_experiment(before, raw, truth, designed, effect=0.3)
+    print("planted", planted)
+    # The design dated T used the snapshot the readout resolves members from, not the latest.
+    assert __import__("json").loads(design.stdout)["snapshot_date"] == planted["snapshot_date"]
+    assert planted["extra_posts"] > 0.2 * planted["eligible_posts"] > 0
+    result = run_pipeline(tmp_path, SMALLGROUPS_RAW_DIR=str(raw), SMALLGROUPS_TRUTH_DIR=str(truth))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+
+    key = ["experiment_id", "metric_name", "variant", "adjustment"]
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as after:
+        # The extra posts (no target user) leave the detected communities as they were.
+        query = "select * from communities.community_assignments order by all"
+        pd.testing.assert_frame_equal(con.execute(query).df(), after.execute(query).df())
+        for table, order in (
+            ("fct_experiment_results", key),
+            ("fct_experiment_health", ["experiment_id"]),
+            ("fct_experiment_spillover", ["experiment_id", "metric_name", "exposure_kind",
+                                          "exposure_level"]),
+        ):  # fmt: skip
+            query = (
+                f"select * from {table} where experiment_id in ('exp001', 'exp002')"
+                f" order by {', '.join(order)}"
+            )
+            old, new = con.execute(query).df(), after.execute(query).df()
+            assert len(old) > 0
+            pd.testing.assert_frame_equal(old, new, check_exact=False, rtol=1e-12)
+        experiments, sums = store.read_experiments(after), store.read_sums(after)
+        wide, _, _ = analyse_experiments(experiments, sums, alpha=0.01)
+        mart = after.execute(
+            "select * from fct_experiment_results where experiment_id = 'exp003'"
+        ).df()
+        health = (
+            after.execute("select * from fct_experiment_health where experiment_id = 'exp003'")
+            .df()
+            .iloc[0]
+        )
+        changed = after.execute(
+            """
+            select count(distinct assignments.unit_id)
+            from stg_product__experiment_assignments as assignments
+            inner join communities.community_events as events
+                on assignments.unit_id in (events.community_id, events.related_community_id)
+                and events.event_type in ('split', 'merged')
+                and events.snapshot_date > cast(assignments.assigned_at as date)
+            where assignments.experiment_id = 'exp003'
+            """
+        ).fetchone()[0]
+        snapshots_after = after.execute(
+            "select count(*) from communities.community_snapshot_runs where snapshot_date > ?",
+            [pd.Timestamp(start).date()],
+        ).fetchone()[0]
+    assert len(mart) > 0 and (mart["analysis_unit"] == "community").all()
+    rows = wide[(wide["experiment_id"] == "exp003")
+                & (wide["metric_name"] == "posts_per_member_day")]  # fmt: skip
+    arms = rows[rows["adjustment"] == "none"].set_index("variant")["units"].to_dict()
+    assert arms == planted["units_per_arm"]  # one unit per community, not per member
+    treated = rows[rows["variant"] == "treatment"].set_index("adjustment")
+    assert set(treated.index) == {"none", "cuped"}
+    for adjustment, row in treated.iterrows():
+        print(
+            f"exp003 posts_per_member_day {adjustment}: planted +0.300, estimated "
+            f"{row.lift_relative:+.3f}, 99% [{row.lift_relative_ci_low:+.3f}, "
+            f"{row.lift_relative_ci_high:+.3f}], p {row.p_value:.2g}, variance reduction "
+            f"{row.variance_reduction:.3f}"
+        )
+        assert row.lift_relative_ci_low <= 0.3 <= row.lift_relative_ci_high
+    print(
+        f"exp003 srm p {health.srm_p_value:.3f}, member srm p {health.member_srm_p_value:.3f}, "
+        f"members {health.members_per_variant}, split or merged "
+        f"{health.count_units_split_or_merged} (snapshots after the start: {snapshots_after})"
+    )
+    assert not health.has_srm and health.has_member_srm == False  # noqa: E712 (numpy bool)
+    assert health.count_units_split_or_merged == changed
+    assert health.has_unit_split_or_merge == (changed > 0)
+
+
 # ------------------------------------------------- attribution of interventions
 
 

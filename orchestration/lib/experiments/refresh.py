@@ -186,7 +186,8 @@ class DesignSettings:
     seed: int = 0
     """Seed of the shuffle inside each stratum."""
     assigned_at: str | None = None
-    """UTC start written as assigned_at; default the midnight after the last event."""
+    """UTC start written as assigned_at; default the midnight after the last event. A
+    given start designs on the last snapshot on or before its day (default: the latest)."""
     window_days: int = 28
     """Interaction window for the cut share (the detection's community_window_days)."""
 
@@ -221,14 +222,14 @@ def design_community_experiment(
     log = log or _log
     settings = settings or DesignSettings()
     design.refuse_raw_path(out, raw_dir)
+    # A given start designs on the last snapshot on or before its day (the members the
+    # readout will give each community); by default the latest snapshot, and the start
+    # is the midnight after the last event.
+    chosen = pd.Timestamp(settings.assigned_at) if settings.assigned_at else None
     snapshot, last_event, members, health, edges = store.read_design_inputs(
-        con, settings.window_days
+        con, settings.window_days, chosen
     )
-    assigned_at = (
-        pd.Timestamp(settings.assigned_at)
-        if settings.assigned_at
-        else last_event.normalize() + pd.Timedelta(days=1)
-    )
+    assigned_at = chosen if chosen is not None else last_event.normalize() + pd.Timedelta(days=1)
     experiment_id = settings.experiment_id or (f"community_{snapshot:%Y%m%d}_seed{settings.seed}")
     assignments, summary = design.design_from_tables(
         members,

@@ -90,9 +90,9 @@ def read_power_sums(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def read_design_inputs(
-    con: duckdb.DuckDBPyConnection, window_days: int
+    con: duckdb.DuckDBPyConnection, window_days: int, as_of: pd.Timestamp | None = None
 ) -> tuple[pd.Timestamp, pd.Timestamp, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Inputs of the experiment design, at the latest community snapshot.
+    """Inputs of the experiment design, at the latest community snapshot (by ``as_of``).
 
     Parameters
     ----------
@@ -101,6 +101,10 @@ def read_design_inputs(
     window_days : int
         Interaction window (the weeks starting within ``window_days`` before the
         snapshot, as the detection's ``community_window_days``).
+    as_of : pandas.Timestamp, optional
+        The assignment time: the design uses the last snapshot on or before its day,
+        the snapshot whose members the readout (``int_experiment_cluster_metrics_measured``)
+        gives each assigned community. None: the latest snapshot.
 
     Returns
     -------
@@ -111,12 +115,19 @@ def read_design_inputs(
         (``fct_community_health``) and the interaction graph ``user_id_a, user_id_b,
         weight`` (``int_user_edges_weekly``).
     """
+    day = None if as_of is None else pd.Timestamp(as_of).date()
     snapshot, last_event = con.execute(
-        "select (select max(snapshot_date) from main.stg_communities__assignments),"
-        " (select max(occurred_at) from main.int_events_priced)"
+        "select (select max(snapshot_date) from main.stg_communities__assignments"
+        " where ?::date is null or snapshot_date <= ?::date),"
+        " (select max(occurred_at) from main.int_events_priced)",
+        [day, day],
     ).fetchone()
     if snapshot is None:
-        raise ValueError("no community snapshot in the warehouse: run the pipeline first")
+        raise ValueError(
+            "no community snapshot in the warehouse: run the pipeline first"
+            if day is None
+            else f"no community snapshot on or before {day}: pick a later --assigned-at"
+        )
     members = con.execute(
         "select community_id, user_id from main.stg_communities__assignments"
         " where snapshot_date = ? and membership_status = 'member' order by all",
