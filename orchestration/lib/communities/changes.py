@@ -37,7 +37,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
-__all__ = ["Ties", "apart", "birth_kinds", "fell", "rose", "unconfirmed_changes"]
+__all__ = [
+    "Ties",
+    "apart",
+    "birth_kinds",
+    "fell",
+    "mostly_new",
+    "rose",
+    "unconfirmed_changes",
+]
 
 
 @dataclass
@@ -103,6 +111,19 @@ def rose(recent: float, window: float, before_periods: float, alpha: float) -> b
         return False
     rate = (max(window - recent, 0.0) + 1.0) / before_periods
     return bool(poisson.sf(np.ceil(recent) - 1, rate) < alpha)
+
+
+def mostly_new(recent: float, window: float, before_periods: float, ratio: float) -> bool:
+    """The weight per recent period before the recent one is at most ``ratio`` x the
+    recent weight (``window`` includes ``recent``); True without a rest of the window.
+
+    A community born within the last two weeks has at most one week of its ties in the
+    three weeks before this one (at most a third of this week's rate, for a steady
+    rate); one that existed before and is only seen now has about its whole rate there.
+    """
+    if before_periods <= 0:
+        return True
+    return max(window - recent, 0.0) / before_periods <= ratio * recent
 
 
 def apart(across: float, inside: float, n_left: int, n_right: int, ratio: float) -> bool:
@@ -243,11 +264,33 @@ def birth_kinds(
     recent_edges: pd.DataFrame | None,
     before_periods: float,
     alpha: float,
+    new_ratio: float | None = None,
 ) -> pd.DataFrame:
-    """``events`` with each ``born`` community whose inner ties are not new (they did
-    not rise this week, :func:`rose`) renamed ``emerged``.
+    """``events`` with each ``born`` community whose inner ties are not new renamed
+    ``emerged``.
 
-    ``assignment`` has ``user_id`` and ``community_id`` (the snapshot's members).
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The snapshot's lifecycle events (``community_id``, ``event_type``, ...).
+    assignment : pandas.DataFrame
+        ``user_id`` and ``community_id`` of the snapshot's members.
+    interaction_edges, recent_edges : pandas.DataFrame or None
+        Behaviour weight in the window and in its recent period.
+    before_periods : float
+        The rest of the window (the window without its recent period), in recent periods.
+    alpha : float
+        Level of the :func:`rose` test: inner ties that did not rise this week are not new.
+    new_ratio : float, optional
+        A birth also needs the inner weight per recent period before this week to be at
+        most this share of this week's (:func:`mostly_new`): a community whose members
+        already talked among themselves at more than that rate was there before, however
+        much their ties rose. None: the rise alone decides.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``events`` with the ``born`` rows that fail renamed ``emerged``.
     """
     born = events["event_type"] == "born"
     if not born.any():
@@ -260,6 +303,9 @@ def birth_kinds(
         users = ids == str(events["community_id"].iloc[i])
         if not users.any():
             continue
-        if not rose(recent.inside(users), window.inside(users), before_periods, alpha):
+        r, w = recent.inside(users), window.inside(users)
+        if not rose(r, w, before_periods, alpha) or (
+            new_ratio is not None and not mostly_new(r, w, before_periods, new_ratio)
+        ):
             kinds[i] = "emerged"
     return events.assign(event_type=kinds)
