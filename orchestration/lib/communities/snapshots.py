@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 #: Bump when the snapshot logic changes results, so stored snapshots are recomputed.
-ALGORITHM_VERSION = 9
+ALGORITHM_VERSION = 10
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ class DetectionSettings:
     min_member_neighbours: int = 2
     birth_min_degree: float = 4.0
     change_alpha: float | None = 0.01
-    birth_new_ratio: float | None = None
+    birth_new_ratio: float | None = 0.5
     split_apart_ratio: float = 0.0
     merge_dense_ratio: float | None = None
     min_overlap: float = 0.3
