@@ -17,10 +17,12 @@ This module keeps a structural change only when the interactions show it:
   the absorbed members and the others rose this week, or when they are as dense as the
   ties inside (the two are one by now). Otherwise the absorbed members keep a
   community of their own;
-- a **birth** is ``born`` when the ties inside the new community are new (its recent
-  ties beyond its earlier rate); a community whose members have talked among
-  themselves at the same rate for weeks was there before and is only seen now: it is
-  ``emerged``.
+- a **birth** is ``born`` when the ties inside the new community are new: its recent
+  ties rose beyond its earlier rate and, with ``new_ratio``, that earlier rate is a small
+  share of the recent one (:func:`mostly_new`; a rise alone is significant for any
+  community whose weight is in the tens, so a small community growing into the
+  membership test passed it). A community whose members have talked among themselves
+  for weeks was there before and is only seen now: it is ``emerged``.
 
 "This week" against "before" is a Poisson test: the weight ``r`` of the recent period
 against ``X ~ Poisson(lambda)``, ``lambda`` the weight of the rest of the window per
