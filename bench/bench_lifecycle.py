@@ -91,6 +91,11 @@ TODAY = {
     "birth_min_degree": 0.0,
     "change_alpha": None,
 }
+#: The default before the stop that added ``birth_new_ratio`` (ALGORITHM_VERSION 9): what
+#: the current default changed, so one run compares the two.
+BEFORE = {
+    "birth_new_ratio": None,
+}
 
 
 def build_inputs(users: int, days: int, seed: int) -> tuple[Path, Path]:
@@ -206,20 +211,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    variants: dict[str, DetectionSettings] = {
-        "today": dataclasses.replace(DetectionSettings(), **TODAY),
-        "default": DetectionSettings(),
-    }
-    fields = {f.name for f in dataclasses.fields(DetectionSettings)}
-    for spec in args.variant:
-        name, _, pairs = spec.partition(":")
-        changes: dict[str, Any] = {}
-        for pair in filter(None, pairs.split(",")):
-            key, _, value = pair.partition("=")
-            if key not in fields:
-                raise SystemExit(f"--variant {spec}: {key!r} is no DetectionSettings field")
-            changes[key] = _parse(value, getattr(DetectionSettings(), key))
-        variants[name] = dataclasses.replace(DetectionSettings(), **changes)
+    variants = parse_variants(args.variant)
     if args.only:
         variants = {k: v for k, v in variants.items() if k in args.only}
 
@@ -313,6 +305,37 @@ def main() -> int:
     )
     print(f"\n(results in {RESULTS.relative_to(PROJECT_DIR)})")
     return 0
+
+
+def parse_variants(specs: list[str]) -> dict[str, DetectionSettings]:
+    """``today``, ``before`` and ``default``, then one variant per ``--variant`` spec.
+
+    Parameters
+    ----------
+    specs : list of str
+        ``name:key=value,...`` with keys of DetectionSettings (changes to the default).
+
+    Returns
+    -------
+    dict of str to DetectionSettings
+        In the order given.
+    """
+    variants: dict[str, DetectionSettings] = {
+        "today": dataclasses.replace(DetectionSettings(), **TODAY),
+        "before": dataclasses.replace(DetectionSettings(), **BEFORE),
+        "default": DetectionSettings(),
+    }
+    fields = {f.name for f in dataclasses.fields(DetectionSettings)}
+    for spec in specs:
+        name, _, pairs = spec.partition(":")
+        changes: dict[str, Any] = {}
+        for pair in filter(None, pairs.split(",")):
+            key, _, value = pair.partition("=")
+            if key not in fields:
+                raise SystemExit(f"--variant {spec}: {key!r} is no DetectionSettings field")
+            changes[key] = _parse(value, getattr(DetectionSettings(), key))
+        variants[name] = dataclasses.replace(DetectionSettings(), **changes)
+    return variants
 
 
 def _dump(folder: Path, name: str, planted: pd.DataFrame, detected: pd.DataFrame) -> None:

@@ -6,7 +6,8 @@ Imports a real community (the SNAP CollegeMsg file and the Stack Exchange dump i
 weekly community snapshots on copies of that warehouse under each variant of
 ``bench/bench_lifecycle.py`` (``today``: size-aware resolution, every placed user a
 member, a hard 28-day window, no dormancy, recent-split or candidate rule; ``default``:
-``DetectionSettings()``) and prints, per month, how many communities were born, split,
+``DetectionSettings()``; ``before``: the default before its last change; more with
+``--variant``, as in bench_lifecycle) and prints, per month, how many communities were born, split,
 merged, dissolved and emerged, and the share of users assigned as members (and as fringe) at the
 month's snapshots. No truth exists here: the figures show what an operator would be
 told, and how much the lifecycle rules change it. Figures only.
@@ -18,7 +19,6 @@ told, and how much the lifecycle rules change it. Figures only.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -30,7 +30,7 @@ sys.path.insert(0, str(PROJECT_DIR / "bench"))
 sys.path.insert(0, str(PROJECT_DIR))
 
 from bench_communities import LIFECYCLE_TYPES  # noqa: E402
-from bench_lifecycle import TODAY, run_variant  # noqa: E402
+from bench_lifecycle import parse_variants, run_variant  # noqa: E402
 from report_real import _run_pipeline  # noqa: E402
 
 from orchestration.lib.communities.snapshots import DetectionSettings  # noqa: E402
@@ -71,12 +71,8 @@ def monthly(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return shares.join(counts, how="left").fillna(0)
 
 
-def report(db: Path) -> None:
+def report(db: Path, variants: dict[str, DetectionSettings]) -> None:
     """Print the monthly table of every variant for the warehouse ``db``."""
-    variants = {
-        "today": dataclasses.replace(DetectionSettings(), **TODAY),
-        "default": DetectionSettings(),
-    }
     for name, settings in variants.items():
         table = monthly(run_variant(db, settings))
         print(f"\n  {name}: per month (events after the first snapshot; shares of all users)")
@@ -103,7 +99,16 @@ def main() -> int:
     parser.add_argument("--collegemsg", type=Path, help="SNAP CollegeMsg.txt")
     parser.add_argument("--skip-stackexchange", action="store_true")
     parser.add_argument("--skip-collegemsg", action="store_true")
+    parser.add_argument(
+        "--variant", action="append", default=[], help="name:key=value,... (DetectionSettings)"
+    )
+    parser.add_argument(
+        "--only", action="append", default=[], help="run only these variants (default: all)"
+    )
     args = parser.parse_args()
+    variants = parse_variants(args.variant)
+    if args.only:
+        variants = {k: v for k, v in variants.items() if k in args.only}
     sources = [
         (
             "collegemsg",
@@ -125,7 +130,7 @@ def main() -> int:
             print(f"{kind}: {path} not found (set SMALLGROUPS_EVAL_DATA); skipped")
             continue
         print(f"\n== {kind}: {path}")
-        report(_run_pipeline(env_name, path, path.stem.lower()))
+        report(_run_pipeline(env_name, path, path.stem.lower()), variants)
     return 0
 
 

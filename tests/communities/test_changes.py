@@ -11,6 +11,7 @@ from orchestration.lib.communities.changes import (
     apart,
     birth_kinds,
     fell,
+    mostly_new,
     rose,
     unconfirmed_changes,
 )
@@ -179,6 +180,30 @@ def test_a_new_community_with_old_ties_emerged_and_one_with_new_ties_is_born():
         "cO": "emerged",
         "cN": "born",
     }
+
+
+def test_a_birth_whose_ties_rose_but_were_there_before_emerged_with_new_ratio():
+    # 8 members (28 pairs): 2 per pair a week for three weeks, then 3 this week. The
+    # rise is significant (84 against about 56 a week), but most of the rate was there.
+    users = [f"u{i}" for i in range(8)]
+    assignment = pd.DataFrame({"user_id": users, "community_id": ["cU"] * 8})
+    events = pd.DataFrame(
+        {"community_id": ["cU"], "event_type": ["born"], "related_community_id": [None]}
+    )
+    window, recent = _edges(_clique(users, 9.0)), _edges(_clique(users, 3.0))
+    common = {
+        "interaction_edges": window,
+        "recent_edges": recent,
+        "before_periods": BEFORE,
+        "alpha": 0.01,
+    }
+    assert birth_kinds(events, assignment, **common)["event_type"].tolist() == ["born"]
+    held = birth_kinds(events, assignment, new_ratio=0.5, **common)
+    assert held["event_type"].tolist() == ["emerged"]
+    # Born ten days ago: three days of ties before this week, a seventh of the rate.
+    assert mostly_new(7.0, 10.0, BEFORE, 0.5)
+    assert not mostly_new(7.0, 7.0 + 3 * 7.0, BEFORE, 0.5)
+    assert mostly_new(7.0, 7.0, 0.0, 0.5)
 
 
 def test_the_density_settings_let_a_change_stand_without_a_rise_or_fall():

@@ -74,6 +74,9 @@ class CommunityDetectionConfig(LaunchpadConfig):
     """A split or merge the detection draws stands only when the week's ties across fell
     or rose at this level against the weeks before; a new community whose inner ties did
     not rise is 'emerged', not 'born' (empty turns both off)."""
+    birth_new_ratio: float | None = DetectionSettings.birth_new_ratio
+    """A born community also needs its inner weight per week before the last to be at most
+    this share of the last week's, else it is 'emerged' (empty: the rise alone decides)."""
     split_apart_ratio: float = DetectionSettings.split_apart_ratio
     """A split also stands when the weight per pair across is below this share of the
     weight per pair inside (0: only a fall counts)."""

@@ -17,10 +17,12 @@ This module keeps a structural change only when the interactions show it:
   the absorbed members and the others rose this week, or when they are as dense as the
   ties inside (the two are one by now). Otherwise the absorbed members keep a
   community of their own;
-- a **birth** is ``born`` when the ties inside the new community are new (its recent
-  ties beyond its earlier rate); a community whose members have talked among
-  themselves at the same rate for weeks was there before and is only seen now: it is
-  ``emerged``.
+- a **birth** is ``born`` when the ties inside the new community are new: its recent
+  ties rose beyond its earlier rate and, with ``new_ratio``, that earlier rate is a small
+  share of the recent one (:func:`mostly_new`; a rise alone is significant for any
+  community whose weight is in the tens, so a small community growing into the
+  membership test passed it). A community whose members have talked among themselves
+  for weeks was there before and is only seen now: it is ``emerged``.
 
 "This week" against "before" is a Poisson test: the weight ``r`` of the recent period
 against ``X ~ Poisson(lambda)``, ``lambda`` the weight of the rest of the window per
@@ -37,7 +39,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
-__all__ = ["Ties", "apart", "birth_kinds", "fell", "rose", "unconfirmed_changes"]
+__all__ = [
+    "Ties",
+    "apart",
+    "birth_kinds",
+    "fell",
+    "mostly_new",
+    "rose",
+    "unconfirmed_changes",
+]
 
 
 @dataclass
@@ -103,6 +113,19 @@ def rose(recent: float, window: float, before_periods: float, alpha: float) -> b
         return False
     rate = (max(window - recent, 0.0) + 1.0) / before_periods
     return bool(poisson.sf(np.ceil(recent) - 1, rate) < alpha)
+
+
+def mostly_new(recent: float, window: float, before_periods: float, ratio: float) -> bool:
+    """The weight per recent period before the recent one is at most ``ratio`` x the
+    recent weight (``window`` includes ``recent``); True without a rest of the window.
+
+    A community born within the last two weeks has at most one week of its ties in the
+    three weeks before this one (at most a third of this week's rate, for a steady
+    rate); one that existed before and is only seen now has about its whole rate there.
+    """
+    if before_periods <= 0:
+        return True
+    return max(window - recent, 0.0) / before_periods <= ratio * recent
 
 
 def apart(across: float, inside: float, n_left: int, n_right: int, ratio: float) -> bool:
@@ -243,11 +266,33 @@ def birth_kinds(
     recent_edges: pd.DataFrame | None,
     before_periods: float,
     alpha: float,
+    new_ratio: float | None = None,
 ) -> pd.DataFrame:
-    """``events`` with each ``born`` community whose inner ties are not new (they did
-    not rise this week, :func:`rose`) renamed ``emerged``.
+    """``events`` with each ``born`` community whose inner ties are not new renamed
+    ``emerged``.
 
-    ``assignment`` has ``user_id`` and ``community_id`` (the snapshot's members).
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The snapshot's lifecycle events (``community_id``, ``event_type``, ...).
+    assignment : pandas.DataFrame
+        ``user_id`` and ``community_id`` of the snapshot's members.
+    interaction_edges, recent_edges : pandas.DataFrame or None
+        Behaviour weight in the window and in its recent period.
+    before_periods : float
+        The rest of the window (the window without its recent period), in recent periods.
+    alpha : float
+        Level of the :func:`rose` test: inner ties that did not rise this week are not new.
+    new_ratio : float, optional
+        A birth also needs the inner weight per recent period before this week to be at
+        most this share of this week's (:func:`mostly_new`): a community whose members
+        already talked among themselves at more than that rate was there before, however
+        much their ties rose. None: the rise alone decides.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``events`` with the ``born`` rows that fail renamed ``emerged``.
     """
     born = events["event_type"] == "born"
     if not born.any():
@@ -260,6 +305,9 @@ def birth_kinds(
         users = ids == str(events["community_id"].iloc[i])
         if not users.any():
             continue
-        if not rose(recent.inside(users), window.inside(users), before_periods, alpha):
+        r, w = recent.inside(users), window.inside(users)
+        if not rose(r, w, before_periods, alpha) or (
+            new_ratio is not None and not mostly_new(r, w, before_periods, new_ratio)
+        ):
             kinds[i] = "emerged"
     return events.assign(event_type=kinds)

@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 #: Bump when the snapshot logic changes results, so stored snapshots are recomputed.
-ALGORITHM_VERSION = 9
+ALGORITHM_VERSION = 10
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,11 @@ class DetectionSettings:
         community whose inner ties did not rise this week is ``emerged`` (there
         before, seen now), not ``born``. See :mod:`orchestration.lib.communities.changes`.
         None turns both off.
+    birth_new_ratio : float or None
+        A ``born`` community also needs its inner weight per week before the last to be
+        at most this share of the last week's (the ties are new; see
+        :func:`~orchestration.lib.communities.changes.mostly_new`); otherwise it is
+        ``emerged``. None: the rise of ``change_alpha`` alone decides.
     split_apart_ratio : float
         A split also stands when the weight per pair across the pieces is below this
         share of the weight per pair inside them (0: only a fall counts).
@@ -156,6 +161,7 @@ class DetectionSettings:
     min_member_neighbours: int = 2
     birth_min_degree: float = 4.0
     change_alpha: float | None = 0.01
+    birth_new_ratio: float | None = 0.5
     split_apart_ratio: float = 0.0
     merge_dense_ratio: float | None = None
     min_overlap: float = 0.3
@@ -185,6 +191,7 @@ class DetectionSettings:
             self.min_member_neighbours,
             self.birth_min_degree,
             self.change_alpha,
+            self.birth_new_ratio,
             self.split_apart_ratio,
             self.merge_dense_ratio,
             self.min_overlap,
@@ -436,6 +443,7 @@ def detect_snapshot(
             recent_edges=recent_edges,
             before_periods=before_periods,
             alpha=settings.change_alpha,
+            new_ratio=settings.birth_new_ratio,
         )
     id_of = dict(
         zip(
