@@ -72,3 +72,30 @@
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
+
+
+{% macro forget_changed_source_files(table_name) -%}
+    {#- Pre-hook of an incremental base model that reads only the raw files it has not
+        stored: the stored rows of a file whose raw row count differs from the stored one
+        (a single file rewritten with more rows, e.g. contents.parquet exported whole
+        every day) are deleted, so the model reads that file again. Stored rows count
+        every raw row (accepted and rejected), so an unchanged file always matches.
+        A file no longer in the raw folder keeps its rows. -#}
+    {%- if execute and is_incremental() -%}
+        delete from {{ this }}
+        where _source_file in (
+            select stored._source_file
+            from (
+                select _source_file, count(*) as count_rows from {{ this }}
+                group by _source_file
+            ) as stored
+            inner join (
+                select _source_file, count(*) as count_rows
+                from {{ source('product', table_name) }}
+                group by _source_file
+            ) as raw_files
+                on stored._source_file = raw_files._source_file
+            where stored.count_rows != raw_files.count_rows
+        )
+    {%- endif -%}
+{%- endmacro %}

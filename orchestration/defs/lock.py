@@ -2,7 +2,8 @@
 work): the assets that start a refresh (the raw tables, dbt) and the publication require
 it, so every run that writes the warehouse holds the lock from its first step to its
 last. A run that takes over the lock from a run killed with ``kill -9`` marks that run
-as failed in the Dagster instance, where it would otherwise stay STARTED forever."""
+as failed in the Dagster instance, where it would otherwise stay STARTED forever; so
+does the ``new_raw_files`` sensor at every tick, when no run takes the lock."""
 
 from contextlib import ExitStack
 
@@ -20,7 +21,12 @@ _IN_PROGRESS = (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
 
 
 def fail_dead_holder_run(
-    instance: dg.DagsterInstance, holder: dict, log, current_run_id: str | None = None
+    instance: dg.DagsterInstance,
+    holder: dict,
+    log,
+    current_run_id: str | None = None,
+    *,
+    reported_by: str | None = None,
 ) -> bool:
     """Report the run of a dead lock holder as failed, when the instance still has it
     in progress.
@@ -35,6 +41,9 @@ def fail_dead_holder_run(
         Where to say what was done (the run's ``context.log``).
     current_run_id : str, optional
         The run taking the lock over, named in the message (and never failed itself).
+    reported_by : str, optional
+        Who reports the failure, for the message; default ``run <current_run_id>``
+        (the ``new_raw_files`` sensor, which runs no run, names itself).
 
     Returns
     -------
@@ -55,8 +64,9 @@ def fail_dead_holder_run(
         return False
     if run.status not in _IN_PROGRESS:
         return False
+    reporter = reported_by or f"run {current_run_id or 'unknown'}"
     message = (
-        f"Run {run_id} was marked failed by run {current_run_id or 'unknown'}: its process "
+        f"Run {run_id} was marked failed by {reporter}: its process "
         f"(pid {holder.get('pid')}, holding the warehouse lock since {holder.get('since')}) "
         "is dead, killed before it could end the run."
     )

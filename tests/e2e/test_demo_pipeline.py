@@ -2,7 +2,10 @@
 dbt model and test, through Dagster) is scored against the planted truth, is
 deterministic, and an incremental refresh gives what a full refresh gives."""
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -19,6 +22,8 @@ N_USERS, N_DAYS, SEED = 1_500, 40, 11
 # every published mart.
 _COMPARED = (
     "stg_product__events",
+    "base_product__contents",
+    "stg_product__contents",
     "stg_product__rejected_rows",
     "dim_users",
     "dim_groups",
@@ -184,9 +189,12 @@ def test_same_input_same_output_and_incremental_equals_full(demo, run_pipeline, 
     """Landing the event files day by day publishes exactly the marts of one full build.
 
     All but the last 3 days land in one run, then one day per run (the nightly refresh);
-    every table of the published snapshot then has the same row count and checksum as
-    the full build's (run bookkeeping columns left out, doubles at 9 significant digits,
-    the raw folder's path replaced), and the four loads are four batches of base events.
+    contents.parquet is exported whole every day, holding the messages up to the last
+    landed day (the last run gets the full build's file), so the incremental contents
+    model reads it again when its row count changed. Every table of the published
+    snapshot then has the same row count and checksum as the full build's (run
+    bookkeeping columns left out, doubles at 9 significant digits, the raw folder's path
+    replaced), and the four loads are four batches of base events.
     """
     full_tmp, _ = demo
     raw = tmp_path / "raw"
@@ -194,11 +202,37 @@ def test_same_input_same_output_and_incremental_equals_full(demo, run_pipeline, 
     (raw / "events").mkdir()
     day_files = sorted((full_tmp / "raw" / "events").glob("*.parquet"))
     batches = [day_files[:-3], *([path] for path in day_files[-3:])]
-    for batch in batches:
+    full_contents = full_tmp / "raw" / "contents.parquet"
+    stored_contents, exported_contents = [], []
+    for number, batch in enumerate(batches, start=1):
         for path in batch:
             shutil.copy(path, raw / "events" / path.name)
+        (raw / "contents.parquet").unlink()
+        if number == len(batches):
+            shutil.copy(full_contents, raw / "contents.parquet")
+        else:
+            # The messages created before the day after the last landed day, in file order.
+            cutoff = f"{batch[-1].stem} 00:00:00+00"
+            with duckdb.connect() as con:
+                con.execute(
+                    f"copy (select * from read_parquet('{full_contents}') "
+                    f"where created_at < timestamptz '{cutoff}' + interval 1 day) "
+                    f"to '{raw / 'contents.parquet'}' (format parquet)"
+                )
+        with duckdb.connect() as con:
+            exported_contents.append(
+                con.execute(
+                    f"select count(*) from read_parquet('{raw / 'contents.parquet'}')"
+                ).fetchone()[0]
+            )
         result = run_pipeline(tmp_path, SMALLGROUPS_RAW_DIR=str(raw))
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-4000:]
+        with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+            stored_contents.append(
+                con.execute("select count(*) from base_product__contents").fetchone()[0]
+            )
+    # Each run stored its day's whole export once (a re-read file replaces its rows).
+    assert stored_contents == exported_contents and len(set(exported_contents)) > 1
 
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         loads = con.execute("select count(distinct _loaded_at) from base_product__events")
@@ -223,6 +257,32 @@ def test_same_input_same_output_and_incremental_equals_full(demo, run_pipeline, 
         if not name.endswith(".smallgroups_publication") and full[name] != daily[name]
     )
     assert not changed, changed
+
+
+def test_dbt_unit_tests_pass(demo, tmp_path):
+    """The dbt unit tests, which the refresh leaves out (they test SQL logic on fixed
+    inputs, not the data), pass against a copy of the built warehouse."""
+    full_tmp, _ = demo
+    shutil.copy(full_tmp / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    project = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "SMALLGROUPS_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        "DBT_TARGET_PATH": str(tmp_path / "dbt_target"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    dbt = Path(sys.executable).with_name("dbt")
+    done = subprocess.run(
+        [str(dbt), "test", "--select", "test_type:unit", "--log-path", str(tmp_path / "logs")],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    counted = [line for line in done.stdout.splitlines() if "Done. PASS=" in line]
+    assert counted and " PASS=0 " not in counted[-1] and "ERROR=0" in counted[-1], counted
 
 
 def test_missing_raw_folder_stops_with_its_name(run_pipeline, tmp_path):

@@ -1,13 +1,17 @@
 """The new_raw_files sensor, the daily schedule and the freshness checks in defs."""
 
+import json
 import os
+import signal
+import subprocess
+import sys
 
 import dagster as dg
 from dagster._core.storage.dagster_run import DagsterRun
 
 from orchestration.definitions import defs
 from orchestration.defs.raw.sensors import new_raw_files
-from orchestration.lib.warehouse.lock import warehouse_lock
+from orchestration.lib.warehouse.lock import lock_path, warehouse_lock
 
 _OLD = 1_700_000_000
 
@@ -51,6 +55,49 @@ def test_sensor_requests_a_refresh_per_new_state(tmp_path, monkeypatch):
             and "run q1 of refresh_all is not_started" in queued.skip_message
         )
     assert new_raw_files.default_status == dg.DefaultSensorStatus.STOPPED
+
+
+def _killed_pid() -> int:
+    """The pid of a process killed with SIGKILL (and reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    return process.pid
+
+
+def test_sensor_reports_the_run_of_a_dead_lock_holder_failed(tmp_path, monkeypatch):
+    """A run killed while STARTING (the sensor waits on it) or STARTED (no later run
+    follows to take the lock) is reported failed at the next tick, and the tick goes on."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "w.duckdb"
+    monkeypatch.setenv("SMALLGROUPS_RAW_DIR", str(raw))
+    monkeypatch.setenv("SMALLGROUPS_DUCKDB_PATH", str(warehouse))
+    _land(raw / "users.csv")
+    _land(raw / "events" / "2026-01-01.parquet")
+    pid = _killed_pid()
+    with dg.instance_for_test() as instance:
+        for status in (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED):
+            run_id = f"killed-{status.value.lower()}"
+            instance.add_run(DagsterRun(job_name="refresh_all", run_id=run_id, status=status))
+            line = {"pid": pid, "run_id": run_id, "since": "2026-01-01T00:00:00+00:00"}
+            lock_path(warehouse).write_text(json.dumps(line))
+            tick = _tick(None, instance)
+            assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
+            assert len(tick.run_requests) == 1, tick.skip_message
+            (failure,) = [
+                entry.dagster_event.message
+                for entry in instance.all_logs(run_id)
+                if entry.dagster_event is not None
+                and entry.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
+            ]
+            assert f"pid {pid}" in failure and "new_raw_files sensor" in failure
+        # A live holder's run is left alone and the sensor waits for it.
+        instance.add_run(
+            DagsterRun(job_name="refresh_all", run_id="live", status=dg.DagsterRunStatus.STARTED)
+        )
+        with warehouse_lock(warehouse, run_id="live"):
+            busy = _tick(None, instance)
+        assert not busy.run_requests and "live" in busy.skip_message
+        assert instance.get_run_by_id("live").status == dg.DagsterRunStatus.STARTED
 
 
 def test_daily_schedule_requests_refresh_all():

@@ -135,6 +135,22 @@ def test_every_problem_of_every_daily_file_is_listed_and_nothing_is_replaced(tmp
         assert "events.parquet" in view and "2026-01-02" not in view
 
 
+def test_a_daily_file_lacking_a_required_column_stops_the_run_naming_it(tmp_path):
+    # The folder's scan unions the files by name: without this check the file's rows would
+    # read as nulls (all rejected) and no error would name the file.
+    raw = _raw(tmp_path, _events())
+    (raw / "events.parquet").unlink()
+    (raw / "events").mkdir()
+    pq.write_table(_events(), raw / "events" / "2026-01-01.parquet")
+    lacking = _events().drop_columns(["user_id", "amount"])
+    pq.write_table(lacking, raw / "events" / "2026-01-02.parquet")
+    with duckdb.connect() as con, pytest.raises(RawDataError) as info:
+        register_raw_tables(con, raw)
+    (line,) = str(info.value).splitlines()
+    assert line.startswith(str(raw / "events" / "2026-01-02.parquet") + ": ")
+    assert "table 'events' lacks required column(s) user_id, amount" in line
+
+
 def test_optional_columns_are_checked_when_present(tmp_path):
     raw = _raw(tmp_path, _events())
     experiments = pa.table(

@@ -18,6 +18,7 @@ import pytest
 
 from orchestration.lib.warehouse.lock import (
     WarehouseBusyError,
+    dead_lock_holder,
     holder_is_dead,
     lock_path,
     warehouse_lock,
@@ -177,3 +178,22 @@ def test_a_zombie_holder_is_dead(tmp_path):
         assert holder_is_dead({"pid": zombie.pid, "since": since})
     finally:
         zombie.wait()
+
+
+def test_dead_lock_holder_names_a_killed_holder_only(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    assert dead_lock_holder(warehouse) is None, "no lock file"
+    holder = _hold(warehouse, 60)
+    try:
+        assert dead_lock_holder(warehouse) is None, "held by a live process"
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+    found = dead_lock_holder(warehouse)
+    assert found is not None and found["pid"] == holder.pid and found["run_id"] == "holder-run"
+    assert dead_lock_holder(warehouse) == found, "the line stays for the next refresh"
+    seen = []
+    with warehouse_lock(warehouse, run_id="next", on_dead_holder=seen.append):
+        assert dead_lock_holder(warehouse) is None, "held again"
+    assert seen == [found]
+    assert dead_lock_holder(warehouse) is None, "released normally: an empty file"

@@ -8,16 +8,24 @@ is queued or running (a ``refresh_all`` run not yet started, or the warehouse's 
 lock held by any refresh, `smallgroups run` included), without moving its cursor: the
 next tick after that refresh looks again, and files that landed during it start one
 more run.
+
+Every tick first looks for a refresh killed while it held the warehouse lock
+(`orchestration.lib.warehouse.lock.dead_lock_holder`: the lock file names a process that
+is gone) and reports its run failed when the instance still has it STARTING or STARTED
+(`orchestration.defs.lock.fail_dead_holder_run`), so a killed run neither blocks the
+sensor (which waits on STARTING runs) nor stays STARTED until another refresh takes the
+lock.
 """
 
 import time
 
 import dagster as dg
 
+from orchestration.defs.lock import fail_dead_holder_run
 from orchestration.lib.config import load_settings
 from orchestration.lib.raw import RawDataError
 from orchestration.lib.raw.watch import decide_refresh, raw_files_state
-from orchestration.lib.warehouse.lock import lock_holder
+from orchestration.lib.warehouse.lock import dead_lock_holder, lock_holder
 
 __all__ = ["REFRESH_JOB", "new_raw_files"]
 
@@ -44,6 +52,11 @@ MINIMUM_INTERVAL_SECONDS = 300
 def new_raw_files(context: dg.SensorEvaluationContext):
     """Request a refresh when the raw folder changed since the last requested one."""
     settings = load_settings()
+    dead = dead_lock_holder(settings.duckdb_path)
+    if dead is not None:
+        fail_dead_holder_run(
+            context.instance, dead, context.log, reported_by="the new_raw_files sensor"
+        )
     if settings.import_kind:
         return dg.SkipReason(
             f"{settings.raw_dir} is rewritten by every run from {settings.import_path} "

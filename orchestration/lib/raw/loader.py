@@ -10,7 +10,8 @@ reads only the files it has not stored). Absent optional tables become empty vie
 with the contract's columns, so every model downstream can rely on them existing.
 
 Every table is checked before any view is (re)created: its required columns, and for
-Parquet the type of each contract column in each file (``PARQUET_COMPATIBLE_TYPES``),
+Parquet the required columns and the type of each contract column in each file
+(``PARQUET_COMPATIBLE_TYPES``),
 so a file whose schema changed stops the run before the warehouse is touched.
 """
 
@@ -266,10 +267,11 @@ def _quote(identifier: str) -> str:
 
 
 def _check_types(con: duckdb.DuckDBPyConnection, raw: RawTableFile) -> None:
-    """Stop when a contract column of a Parquet file has an incompatible type.
+    """Stop when a Parquet file lacks a required column or has one of an incompatible type.
 
-    Each file of the table is checked on its own (a folder's scan unions the files'
-    types, which would hide the one that changed): every required column, and every
+    Each file of the table is checked on its own (a folder's scan unions the files by
+    name, which would hide the one that changed: a missing column would read as nulls):
+    every required column must be there, and every required column, and every
     optional one it has, must have a type of ``PARQUET_COMPATIBLE_TYPES`` for its
     contract type. Text is compatible with every contract type: like a CSV file's values,
     staging types it row by row and rejects a value that does not parse with its reason
@@ -278,7 +280,8 @@ def _check_types(con: duckdb.DuckDBPyConnection, raw: RawTableFile) -> None:
     Raises
     ------
     RawDataError
-        Naming, per problem, the file, the column, the type found and the type expected.
+        Naming, per problem, the file and the missing required column(s), or the file,
+        the column, the type found and the type expected.
     """
     contract = {**dict(raw.table.columns), **dict(raw.table.optional_columns)}
     problems = []
@@ -291,10 +294,18 @@ def _check_types(con: duckdb.DuckDBPyConnection, raw: RawTableFile) -> None:
             raise RawDataError(
                 f"{file}: cannot read table '{raw.table.name}': {first_line}"
             ) from exc
+        # A folder's scan unions the files by name, so a daily file that lacks a required
+        # column would read as nulls there (every row rejected, the file never named).
+        lacking = [c for c in raw.table.column_names if c not in types]
+        if lacking:
+            problems.append(
+                f"{file}: file of table '{raw.table.name}' lacks required column(s) "
+                f"{', '.join(lacking)} (has: {', '.join(relation.columns)})"
+            )
         for column, expected in contract.items():
             found = types.get(column)
             if found is None:
-                continue  # a required one missing from every file is _check_columns' error
+                continue  # a missing required column is reported above
             why = str(found) if found.id not in PARQUET_COMPATIBLE_TYPES[expected] else None
             if why is not None:
                 problems.append(
@@ -330,8 +341,9 @@ def register_raw_tables(
     ------
     RawDataError
         On any violation of the contract, naming the file and the problem: a missing
-        required column, a Parquet column of an incompatible type (file, column, type
-        found and expected), an unreadable file. The columns and types of every table
+        required column (for a folder of Parquet files, in any one file), a Parquet
+        column of an incompatible type (file, column, type found and expected), an
+        unreadable file. The columns and types of every table
         are checked before any view is created or replaced.
     """
     found = discover_raw_tables(raw_dir)

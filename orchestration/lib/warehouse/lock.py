@@ -12,6 +12,8 @@ A holder that ends normally empties the lock file; one killed with ``kill -9`` l
 line behind. The next refresh reads that line when it takes the lock and, when the
 holder's process is gone (:func:`holder_is_dead`), hands it to ``on_dead_holder``: the
 Dagster resource uses it to mark the killed run as failed, which nothing else would.
+Until a next refresh comes, :func:`dead_lock_holder` tells the same without taking the
+lock for longer than an instant (the ``new_raw_files`` sensor asks at every tick).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 
 __all__ = [
     "WarehouseBusyError",
+    "dead_lock_holder",
     "holder_is_dead",
     "lock_holder",
     "lock_path",
@@ -271,5 +274,52 @@ def lock_holder(warehouse_path: Path) -> str | None:
             return _holder(handle)
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         return None
+    finally:
+        handle.close()
+
+
+def dead_lock_holder(warehouse_path: Path) -> dict | None:
+    """The line a refresh killed while holding the lock left behind, when nobody holds it.
+
+    Parameters
+    ----------
+    warehouse_path : Path
+        The working warehouse.
+
+    Returns
+    -------
+    dict or None
+        The line (``pid``, ``run_id``, ``since``, ``host``) when the lock file names a
+        holder, the lock is free and that holder's process is dead
+        (:func:`holder_is_dead`); None otherwise (no lock file, an empty one, a lock held
+        right now, a holder still alive or on another host). The file is left as it is:
+        the next refresh that takes the lock reports the same holder, and reporting its
+        run failed twice does nothing the second time.
+
+    Notes
+    -----
+    The lock is taken for an instant to tell a held lock from a stale line, as
+    :func:`lock_holder` does.
+    """
+    path = lock_path(warehouse_path)
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        return None
+    try:
+        holder = _recorded_holder(handle)
+        if holder is None:
+            return None
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None
+        try:
+            # Read again under the lock: a refresh may have ended (emptying the file) or
+            # started and ended between the first read and the lock.
+            holder = _recorded_holder(handle)
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return holder if holder is not None and holder_is_dead(holder) else None
     finally:
         handle.close()

@@ -1,8 +1,34 @@
+-- Incremental: a run reads only the contents files it has not stored, and re-reads a
+-- file whose row count changed since it was stored (a single contents.parquet rewritten
+-- with more rows every day); a content_id already stored from another file counts as a
+-- duplicate. Land the messages one file per day (contents/<day>.parquet) for a daily
+-- refresh to read only the new day. `dbt build --full-refresh` re-reads everything.
+{{ config(
+    materialized='incremental',
+    on_schema_change='append_new_columns',
+    pre_hook=[
+        "{{ relativize_source_files('contents') }}",
+        "{{ backfill_raw_records('contents') }}",
+        "{{ forget_changed_source_files('contents') }}",
+    ],
+) }}
+
 with
 
 source as (
     select * from {{ source('product', 'contents') }}
+    {% if is_incremental() %}
+        -- The pre-hook removed the rows of changed files, so they are read again here.
+        where _source_file not in (select distinct loaded._source_file from {{ this }} as loaded)
+    {% endif %}
 ),
+
+{% if is_incremental() %}
+    stored_content_ids as (
+        select distinct content_id from {{ this }}
+        where content_id is not null
+    ),
+{% endif %}
 
 users as (
     select user_id from {{ ref('stg_product__users') }}
@@ -49,6 +75,9 @@ checked as (
         case
             when ranked.content_id is null then 'missing_key'
             when ranked.occurrence_number > 1 then 'duplicate_key'
+            {% if is_incremental() %}
+                when stored_content_ids.content_id is not null then 'duplicate_key'
+            {% endif %}
             when ranked.author_user_id is null then 'missing_user_id'
             {{ timestamp_rejection('ranked.raw_created_at', 'ranked.created_at') }}
             when {{ has_broken_encoding('ranked.body') }} then 'broken_encoding'
@@ -58,6 +87,9 @@ checked as (
     from ranked
     left join users on ranked.author_user_id = users.user_id
     left join groups on ranked.group_id = groups.group_id
+    {% if is_incremental() %}
+        left join stored_content_ids on ranked.content_id = stored_content_ids.content_id
+    {% endif %}
 ),
 
 final as (
