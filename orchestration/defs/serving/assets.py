@@ -20,6 +20,7 @@ from orchestration.lib.warehouse.publish import (
     read_publication,
     serving_tables_from_manifest,
 )
+from orchestration.lib.warehouse.ui_metadata import growth_curve_md, rejects_md, top_groups_md
 
 __all__ = [
     "GROUP",
@@ -64,6 +65,11 @@ def published_snapshot(
         ["| table | rows |", "|---|---:|"]
         + [f"| {name} | {count:,} |" for name, count in publication.row_counts.items()]
     )
+    # What a reader of the UI asks first, read back from the file just published.
+    with connect(publication.path, read_only=True) as serving:
+        rejected, rejects = rejects_md(serving)
+        top_groups = top_groups_md(serving)
+        growth = growth_curve_md(serving)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(publication.path)),
@@ -74,6 +80,10 @@ def published_snapshot(
             "size_mb": round(publication.size_bytes / 2**20, 2),
             "seconds": round(publication.seconds, 2),
             "row_counts": dg.MetadataValue.md(table),
+            "rejected_rows": rejected,
+            "rejected_rows_by_reason": dg.MetadataValue.md(rejects),
+            "top_groups": dg.MetadataValue.md(top_groups),
+            "growth_curve": dg.MetadataValue.md(growth),
         }
     )
 

@@ -1,0 +1,56 @@
+"""The Dagster UI's page of the published snapshot answers the first questions after a
+run: the rejected rows by reason, the top groups and the growth curve, as markdown read
+back from the published file (lib/warehouse/ui_metadata), on the shared demo build."""
+
+import os
+
+import dagster as dg
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_published_snapshot_metadata_shows_rejects_top_groups_and_growth(demo_build):
+    previous = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(demo_build / "dagster_home")
+    try:
+        with dg.DagsterInstance.get() as instance:
+            event = instance.get_latest_materialization_event(
+                dg.AssetKey(["serving", "published_snapshot"])
+            )
+    finally:
+        if previous is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = previous
+    assert event is not None
+    metadata = event.asset_materialization.metadata
+
+    with duckdb.connect(str(demo_build / "warehouse_serving.duckdb"), read_only=True) as con:
+        rejected = con.execute("select count(*) from stg_product__rejected_rows").fetchone()[0]
+        reasons = con.execute(
+            "select distinct rejection_reason from stg_product__rejected_rows"
+        ).fetchall()
+        best = con.execute(
+            "select coalesce(community_label, group_name, community_id) "
+            "from rpt_high_potential_communities "
+            "where snapshot_date = (select max(snapshot_date) from rpt_high_potential_communities) "
+            "order by potential_rank, group_kind, community_id limit 1"
+        ).fetchone()[0]
+        days, last_dau = con.execute(
+            "select count(*), arg_max(count_dau, kpi_date) from fct_kpi_daily"
+        ).fetchone()
+
+    assert rejected > 0, "the demo plants bad rows"
+    assert metadata["rejected_rows"].value == rejected
+    by_reason = metadata["rejected_rows_by_reason"].value
+    assert all(f"| {reason} |" in by_reason for (reason,) in reasons)
+    assert "| 1 | " in metadata["top_groups"].value and best in metadata["top_groups"].value
+    growth = metadata["growth_curve"].value
+    assert growth.startswith("`")
+    if days <= 60:  # drawn day by day, ending on the last day's DAU
+        assert len(growth.splitlines()[0]) == days + 2 and f"-> {last_dau:,} " in growth
+    else:
+        assert "weekly mean DAU" in growth
+    assert "DAU inflection" in growth or "No inflection detected on DAU." in growth
