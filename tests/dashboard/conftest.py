@@ -489,8 +489,26 @@ TABLES: dict[str, tuple[str, list[tuple]]] = {
         "experiment_id varchar, units_per_variant varchar, srm_p_value double, "
         "has_srm boolean, has_member_srm boolean, count_problems bigint, "
         "has_unit_split_or_merge boolean, spillover_share double, has_spillover boolean, "
-        "recommend_randomize_by_community boolean",
-        [("exp1", "control: 20, treatment: 20", 0.9, False, False, 0, False, 0.3, True, True)],
+        "recommend_randomize_by_community boolean, experiment_name varchar, "
+        "unit_type varchar, started_at timestamp, ended_at timestamp",
+        [
+            (
+                "exp1",
+                "control: 20, treatment: 20",
+                0.9,
+                False,
+                False,
+                0,
+                False,
+                0.3,
+                True,
+                True,
+                "Weekly prompts",
+                "group",
+                datetime(2026, 1, 3, 9),
+                None,
+            )
+        ],
     ),
     "fct_experiment_spillover": (
         "experiment_id varchar, metric_name varchar, exposure_kind varchar, "

@@ -109,6 +109,11 @@ def test_growth_and_its_chart(con):
     assert marker[0]["x"] == ["2026-01-06"] and marker[0]["y"] == [20 + 10]
     assert [t["name"] for t in figure["data"][:3]] == ["count_dau", "count_wau", "count_mau"]
     assert any(t.get("meta") == "intervention" for t in figure["data"])
+    # Experiments are marked where they started, with what they are in the hover text.
+    assert [e["experiment_id"] for e in data["experiments"]] == ["exp1"]
+    stars = [trace for trace in figure["data"] if trace.get("meta") == "experiment"]
+    assert len(stars) == 1 and stars[0]["x"][0].startswith("2026-01-03")
+    assert stars[0]["text"] == ["exp1 Weekly prompts (group) 2026-01-03 → …"]
     # Sign-ups have no inflection here: no marker trace.
     signups = json.loads(charts.growth_figure(data, "signups", translator("en")).to_json())
     assert not [t for t in signups["data"] if t.get("meta") == "inflection"]

@@ -255,16 +255,20 @@ def test_operator_pages(browser, server, facts, timings):
         """() => {
             const el = document.getElementById('chart-users');
             const i = el._fullData.findIndex(t => t.meta === 'inflection');
+            const e = el._fullData.findIndex(t => t.meta === 'experiment');
             const traces = el.querySelectorAll('.scatterlayer .trace');
             const line = traces[0].querySelector('path.js-line');
             return {names: el._fullData.map(t => t.name), marker: i,
                     points: i < 0 ? 0 : traces[i].querySelectorAll('path.point').length,
+                    experiments: e < 0 ? 0 : traces[e].querySelectorAll('path.point').length,
                     line: line ? line.getAttribute('d').length : 0};
         }"""
     )
     assert drawn["names"][:3] == ["count_dau", "count_wau", "count_mau"]
     assert drawn["marker"] > 0 and drawn["points"] >= 1, drawn
     assert drawn["line"] > 100, drawn
+    # The demo's experiments (exp001, exp002) are marked where they started.
+    assert drawn["experiments"] == 2, drawn
     assert s.page.locator("#inflections td", has_text="count_dau").count() >= 1
     # Groups: labels (Chinese among them), the map, sorting.
     s.open("/groups", "groups", charts=1)

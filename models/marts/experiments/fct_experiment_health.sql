@@ -90,6 +90,11 @@ final as (
         spillover.spillover_p_value,
         spillover.has_spillover,
         spillover.recommend_randomize_by_community,
+        -- What the experiment is and when it ran (the dashboard marks it on the curves).
+        experiments.name as experiment_name,
+        experiments.unit_type,
+        experiments.started_at,
+        experiments.ended_at,
     from experiments
     left join health
         on experiments.experiment_id = health.experiment_id

@@ -68,7 +68,8 @@ def growth_figure(data: dict, chart: str, t: Callable[[str], str]) -> go.Figure:
         One line per series; the detected inflections of those series as markers on
         their curve (trace ``meta="inflection"``, hover: date interval, direction, slope
         ratio, linked interventions and experiments); interventions started as
-        triangles at the bottom (``meta="intervention"``).
+        triangles at the bottom (``meta="intervention"``) and experiments started as
+        stars at the bottom (``meta="experiment"``, hover: id, name, unit, start, end).
     """
     title_key, series = GROWTH_CHARTS[chart]
     days = [row["kpi_date"] for row in data["daily"]]
@@ -121,6 +122,25 @@ def growth_figure(data: dict, chart: str, t: Callable[[str], str]) -> go.Figure:
                     f"{row['intervention_id']} {row['intervention_type']} → "
                     f"{row['community_label'] or row['target_id']}"
                     for row in started
+                ],
+                hoverinfo="text",
+            )
+        )
+    experiments = data.get("experiments", [])
+    if experiments and chart != "share":
+        figure.add_trace(
+            go.Scatter(
+                x=[row["started_at"] for row in experiments],
+                y=[0] * len(experiments),
+                mode="markers",
+                name=t("experiment"),
+                meta="experiment",
+                marker={"symbol": "star", "size": 12, "color": "#2ca02c"},
+                text=[
+                    f"{row['experiment_id']} {row['experiment_name'] or ''} "
+                    f"({row['unit_type']}) {row['started_at']:%Y-%m-%d} → "
+                    + (f"{row['ended_at']:%Y-%m-%d}" if row["ended_at"] else "…")
+                    for row in experiments
                 ],
                 hoverinfo="text",
             )

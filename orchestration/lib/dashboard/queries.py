@@ -117,7 +117,8 @@ def growth(con: duckdb.DuckDBPyConnection) -> dict:
     dict
         ``daily`` (one dict per ``kpi_date`` with :data:`GROWTH_SERIES`), ``inflections``
         (``fct_growth_inflections``, by series and date), ``interventions`` (start and end
-        of each intervention, see :func:`interventions`).
+        of each intervention, see :func:`interventions`) and ``experiments`` (id, name,
+        unit type, start and end of each experiment, ``fct_experiment_health``).
     """
     daily = _rows(
         con,
@@ -134,7 +135,21 @@ def growth(con: duckdb.DuckDBPyConnection) -> dict:
         order by series_name, inflection_date
         """,
     )
-    return {"daily": daily, "inflections": inflections, "interventions": interventions(con)}
+    experiments = _rows(
+        con,
+        """
+        select experiment_id, experiment_name, unit_type, started_at, ended_at
+        from fct_experiment_health
+        where started_at is not null
+        order by started_at, experiment_id
+        """,
+    )
+    return {
+        "daily": daily,
+        "inflections": inflections,
+        "interventions": interventions(con),
+        "experiments": experiments,
+    }
 
 
 def interventions(con: duckdb.DuckDBPyConnection, community_ids: Iterable[str] | None = None):
