@@ -38,6 +38,7 @@ from orchestration.defs.experiments.spillover import (
     experiment_spillover,
     experiment_spillover_is_valid,
 )
+from orchestration.defs.invariants import invariant_checks
 from orchestration.defs.kpi.assets import growth_inflections, growth_inflections_are_valid
 from orchestration.defs.lock import WarehouseLock
 from orchestration.defs.raw.assets import raw_events_are_fresh, raw_tables
@@ -96,6 +97,7 @@ defs = dg.Definitions(
         intervention_attribution_is_valid,
         published_snapshot_matches_working,
         raw_events_are_fresh,
+        *invariant_checks,
         *marts_freshness_checks,
     ],
     jobs=[refresh_all_job, design_community_experiment_job],

@@ -54,3 +54,35 @@ def test_published_snapshot_metadata_shows_rejects_top_groups_and_growth(demo_bu
     else:
         assert "weekly mean DAU" in growth
     assert "DAU inflection" in growth or "No inflection detected on DAU." in growth
+
+
+def test_invariant_checks_ran_and_passed_on_the_demo(demo_build):
+    from orchestration.defs.invariants import INVARIANTS
+
+    previous = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(demo_build / "dagster_home")
+    try:
+        with dg.DagsterInstance.get() as instance:
+            run = instance.get_runs(limit=1)[0]
+            records = instance.get_records_for_run(
+                run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000
+            ).records
+    finally:
+        if previous is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = previous
+    evaluations = {
+        (
+            evaluation.asset_check_key.asset_key.to_user_string(),
+            evaluation.asset_check_key.name,
+        ): evaluation
+        for evaluation in (
+            record.event_log_entry.dagster_event.event_specific_data for record in records
+        )
+    }
+    for schema, table in INVARIANTS:
+        evaluation = evaluations[(f"{schema}/{table}", f"{table}_invariants_hold")]
+        counts = {k: v.value for k, v in evaluation.metadata.items()}
+        assert evaluation.passed, (table, counts)
+        assert set(counts) == set(INVARIANTS[(schema, table)][1])

@@ -172,7 +172,9 @@ def test_every_python_step_has_an_asset_check():
         "attribution__intervention_attribution",
     }
     for assets_def in python_steps:
-        assert assets_def.keys & checked, assets_def.node_def.name
+        # every output of the step, not only one of them
+        unchecked = sorted(k.to_user_string() for k in assets_def.keys - checked)
+        assert not unchecked, (assets_def.node_def.name, unchecked)
 
 
 @pytest.mark.parametrize(
