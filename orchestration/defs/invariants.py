@@ -20,15 +20,22 @@ from orchestration.lib.warehouse import connect
 
 __all__ = ["INVARIANTS", "count_violations", "invariant_checks"]
 
+
+def _duplicates(table: str, *columns: str) -> str:
+    """SQL counting the keys (``columns``) of ``table`` that occur more than once."""
+    key = ", ".join(columns)
+    return f"select count(*) from (select {key} from {table} group by all having count(*) > 1)"
+
+
 #: Per asset key: (description, {metric name: SQL counting the rows that break it}).
 INVARIANTS: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("communities", "community_snapshot_runs"): (
         "One run row per snapshot date, and its count of communities equals the detected "
         "communities of community_stats at that date.",
         {
-            "duplicated_snapshot_dates": """
-                select count(*) from (select snapshot_date from communities.community_snapshot_runs
-                group by 1 having count(*) > 1)""",
+            "duplicated_snapshot_dates": _duplicates(
+                "communities.community_snapshot_runs", "snapshot_date"
+            ),
             "runs_whose_community_count_differs": """
                 select count(*) from communities.community_snapshot_runs as r
                 where r.count_communities != (
@@ -57,9 +64,9 @@ INVARIANTS: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
         "One row per snapshot and user, each a member of that community in "
         "community_assignments, with a share of ties inside in [0, 1].",
         {
-            "duplicated_users": """
-                select count(*) from (select snapshot_date, user_id
-                from communities.community_member_metrics group by all having count(*) > 1)""",
+            "duplicated_users": _duplicates(
+                "communities.community_member_metrics", "snapshot_date", "user_id"
+            ),
             "rows_not_members": """
                 select count(*) from communities.community_member_metrics as m
                 anti join communities.community_assignments as a
@@ -74,9 +81,9 @@ INVARIANTS: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
         "One row per snapshot and group; a detected community's member count equals its "
         "members in community_assignments; shares and conductance in [0, 1].",
         {
-            "duplicated_groups": """
-                select count(*) from (select snapshot_date, group_kind, community_id
-                from communities.community_stats group by all having count(*) > 1)""",
+            "duplicated_groups": _duplicates(
+                "communities.community_stats", "snapshot_date", "group_kind", "community_id"
+            ),
             "member_counts_that_differ": """
                 select count(*) from communities.community_stats as s
                 where s.group_kind = 'detected' and s.count_members != (
@@ -92,9 +99,7 @@ INVARIANTS: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("experiments", "experiment_health"): (
         "One row per experiment; sample-ratio p-values in [0, 1].",
         {
-            "duplicated_experiments": """
-                select count(*) - count(distinct experiment_id)
-                from experiments.experiment_health""",
+            "duplicated_experiments": _duplicates("experiments.experiment_health", "experiment_id"),
             "p_values_out_of_range": """
                 select count(*) from experiments.experiment_health
                 where not (coalesce(srm_p_value, 0) between 0 and 1)
@@ -112,9 +117,9 @@ INVARIANTS: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("experiments", "experiment_spillover_summary"): (
         "One row per user experiment; adjusted p-values in [0, 1].",
         {
-            "duplicated_experiments": """
-                select count(*) - count(distinct experiment_id)
-                from experiments.experiment_spillover_summary""",
+            "duplicated_experiments": _duplicates(
+                "experiments.experiment_spillover_summary", "experiment_id"
+            ),
             "p_values_out_of_range": """
                 select count(*) from experiments.experiment_spillover_summary
                 where not (coalesce(spillover_p_value, 0) between 0 and 1)""",
@@ -127,9 +132,7 @@ INVARIANTS: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
             "terms_of_unknown_messages": """
                 select count(*) from text.content_terms as t
                 anti join text.contents_enriched as e on t.content_id = e.content_id""",
-            "duplicated_terms": """
-                select count(*) from (select content_id, term from text.content_terms
-                group by all having count(*) > 1)""",
+            "duplicated_terms": _duplicates("text.content_terms", "content_id", "term"),
             "rows_without_term_or_count": """
                 select count(*) from text.content_terms
                 where term is null or term_count is null or term_count < 1""",
@@ -139,9 +142,7 @@ INVARIANTS: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
         "One run row per community snapshot it was computed for, and its count of pain "
         "points equals the rows of community_pain_points at that date.",
         {
-            "duplicated_snapshot_dates": """
-                select count(*) from (select snapshot_date from text.pain_point_runs
-                group by 1 having count(*) > 1)""",
+            "duplicated_snapshot_dates": _duplicates("text.pain_point_runs", "snapshot_date"),
             "runs_without_community_snapshot": """
                 select count(*) from text.pain_point_runs as p
                 anti join communities.community_snapshot_runs as r

@@ -3,6 +3,7 @@ run: the rejected rows by reason, the top groups and the growth curve, as markdo
 back from the published file (lib/warehouse/ui_metadata), on the shared demo build."""
 
 import os
+from contextlib import contextmanager
 
 import dagster as dg
 import duckdb
@@ -11,19 +12,26 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
-def test_published_snapshot_metadata_shows_rejects_top_groups_and_growth(demo_build):
+@contextmanager
+def _instance(home):
+    """The Dagster instance of the run history in ``home`` (DAGSTER_HOME restored after)."""
     previous = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(demo_build / "dagster_home")
+    os.environ["DAGSTER_HOME"] = str(home)
     try:
         with dg.DagsterInstance.get() as instance:
-            event = instance.get_latest_materialization_event(
-                dg.AssetKey(["serving", "published_snapshot"])
-            )
+            yield instance
     finally:
         if previous is None:
             os.environ.pop("DAGSTER_HOME", None)
         else:
             os.environ["DAGSTER_HOME"] = previous
+
+
+def test_published_snapshot_metadata_shows_rejects_top_groups_and_growth(demo_build):
+    with _instance(demo_build / "dagster_home") as instance:
+        event = instance.get_latest_materialization_event(
+            dg.AssetKey(["serving", "published_snapshot"])
+        )
     assert event is not None
     metadata = event.asset_materialization.metadata
 
@@ -59,19 +67,11 @@ def test_published_snapshot_metadata_shows_rejects_top_groups_and_growth(demo_bu
 def test_invariant_checks_ran_and_passed_on_the_demo(demo_build):
     from orchestration.defs.invariants import INVARIANTS
 
-    previous = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(demo_build / "dagster_home")
-    try:
-        with dg.DagsterInstance.get() as instance:
-            run = instance.get_runs(limit=1)[0]
-            records = instance.get_records_for_run(
-                run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000
-            ).records
-    finally:
-        if previous is None:
-            os.environ.pop("DAGSTER_HOME", None)
-        else:
-            os.environ["DAGSTER_HOME"] = previous
+    with _instance(demo_build / "dagster_home") as instance:
+        run = instance.get_runs(limit=1)[0]
+        records = instance.get_records_for_run(
+            run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000
+        ).records
     evaluations = {
         (
             evaluation.asset_check_key.asset_key.to_user_string(),
