@@ -8,7 +8,7 @@ with `smallgroups dashboard add-user` and starts the server on loopback. Screens
 the main pages go to ``target/screenshots/`` (plus ``timings.json``: the server time of
 each page). The Dagster UI (`dagster dev` on loopback, same run history) is opened too:
 its asset list shows the pipeline's assets, materialized. Set
-``SMALLGROUPS_E2E_DASHBOARD_BUILD`` (or ``SMALLGROUPS_E2E_DEMO_BUILD``) to the folder of
+``SMALLGROUPS_E2E_DEMO_BUILD`` to the folder of
 an earlier build to reuse it instead of building one (faster reruns).
 """
 
@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -44,10 +45,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def built(demo_build) -> Path:
-    """The shared demo build (tests/conftest.py ``demo_build``), or the folder named by
-    ``SMALLGROUPS_E2E_DASHBOARD_BUILD``."""
-    given = os.environ.get("SMALLGROUPS_E2E_DASHBOARD_BUILD")
-    return Path(given) if given else demo_build
+    """The shared demo build (tests/conftest.py ``demo_build``)."""
+    return demo_build
 
 
 @pytest.fixture(scope="session")
@@ -398,11 +397,11 @@ def dagster_ui(built):
         process.kill()
         pytest.fail((built / "dagster_dev.log").read_text()[-5000:])
     yield base
-    os.killpg(process.pid, 15)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends: dagster dev shuts down
     try:
-        process.wait(timeout=60)
+        process.wait(timeout=30)
     except subprocess.TimeoutExpired:  # a loaded machine: its code servers are slow to stop
-        os.killpg(process.pid, 9)
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
     log.close()
 

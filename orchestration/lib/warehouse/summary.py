@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-__all__ = ["MAIN_TABLES", "format_summary", "warehouse_summary"]
+__all__ = ["MAIN_TABLES", "format_summary", "rejected_by_reason", "warehouse_summary"]
 
 #: Tables whose row counts the summary shows, in data-flow order.
 MAIN_TABLES = (
@@ -31,6 +31,14 @@ MAIN_TABLES = (
     "fct_community_pain_points",
     "stg_product__rejected_rows",
 )
+
+
+def rejected_by_reason(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
+    """Rejected rows as (raw table, reason, rows), by table, most frequent reason first."""
+    return con.execute(
+        "select source_table, rejection_reason, count(*) from main.stg_product__rejected_rows "
+        "group by all order by 1, 3 desc, 2"
+    ).fetchall()
 
 
 def warehouse_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
@@ -65,12 +73,7 @@ def warehouse_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
         name: con.execute(f"select count(*) from raw.{name}").fetchone()[0]
         for name in sorted(name for schema, name in tables if schema == "raw")
     }
-    rejects = []
-    if "stg_product__rejected_rows" in existing:
-        rejects = con.execute(
-            "select source_table, rejection_reason, count(*) from main.stg_product__rejected_rows "
-            "group by all order by 1, 3 desc, 2"
-        ).fetchall()
+    rejects = rejected_by_reason(con) if "stg_product__rejected_rows" in existing else []
     communities = None
     # the table, not only its schema: the schema may exist before the first snapshot
     if ("communities", "community_snapshot_runs") in tables:

@@ -15,6 +15,8 @@ from decimal import Decimal
 
 import duckdb
 
+from orchestration.lib.warehouse.summary import rejected_by_reason
+
 __all__ = ["growth_curve_md", "markdown_table", "rejects_md", "sparkline", "top_groups_md"]
 
 _BARS = "▁▂▃▄▅▆▇█"
@@ -79,10 +81,7 @@ def rejects_md(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
     """Rejected rows by raw table and reason: (total, markdown table)."""
     if not _has(con, "stg_product__rejected_rows"):
         return 0, "No rejects table in this warehouse."
-    rows = con.execute(
-        "select source_table, rejection_reason, count(*) as n "
-        "from main.stg_product__rejected_rows group by all order by 1, 3 desc, 2"
-    ).fetchall()
+    rows = rejected_by_reason(con)
     total = sum(n for _, _, n in rows)
     if not rows:
         return 0, "No row was rejected."
