@@ -136,6 +136,9 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
             "Written by the intervention_attribution Dagster asset in the same run (see "
             "communities.*)."
         ),
+        "planning.*": (
+            "Written by the potential_score Dagster asset in the same run (see communities.*)."
+        ),
     },
     "model_directories": {
         "rpt_high_potential_communities": (
