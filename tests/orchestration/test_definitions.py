@@ -25,7 +25,7 @@ from orchestration.lib.config import PROJECT_DIR, dbt_project_var, load_settings
 from orchestration.lib.experiments import store as experiment_store
 from orchestration.lib.kpi import store as kpi_store
 from orchestration.lib.kpi.refresh import InflectionSettings
-from orchestration.lib.planning import refresh as planning_refresh
+from orchestration.lib.planning import refresh as planning_refresh, replication
 from orchestration.lib.planning.refresh import PotentialSettings
 from orchestration.lib.text import store as text_store
 from orchestration.lib.text.snapshots import TextSettings
@@ -157,6 +157,12 @@ def test_python_steps_depend_on_the_models_their_store_reads():
     )
     for table in planning_refresh.TABLES:
         assert _deps(dg.AssetKey(["planning", table])) == models(planning_refresh.INPUT_MODELS)
+    # fct_intervention_forecasts too, once the project has it
+    replication_deps = _deps(dg.AssetKey(["planning", "pilot_replication"]))
+    assert models(replication.INPUT_MODELS) <= replication_deps
+    assert replication_deps - models(replication.INPUT_MODELS) <= models(
+        [replication.FORECAST_MODEL]
+    )
 
 
 def test_every_python_step_has_an_asset_check():
@@ -176,6 +182,7 @@ def test_every_python_step_has_an_asset_check():
         "experiment_spillover",
         "attribution__intervention_attribution",
         "potential_score",
+        "planning__pilot_replication",
     }
     for assets_def in python_steps:
         # every output of the step, not only one of them

@@ -1,11 +1,18 @@
-"""The potential score refitted out of time: a Python step after fct_community_health (dbt).
+"""Planning (issue 17): two Python steps between dbt marts.
 
-Reads the backtest panel (past snapshots' ranked groups and what happened over the next
-4 weeks), fits the score's weights out of time and writes ``planning.potential_score_*``
-(`orchestration.lib.planning.refresh`), which dbt reads back into
-fct_potential_score_weights, fct_potential_score_calibration and
-rpt_high_potential_communities.
+``potential_score`` reads the backtest panel (past snapshots' ranked groups and what
+happened over the next 4 weeks), fits the score's weights out of time and writes
+``planning.potential_score_*`` (`orchestration.lib.planning.refresh`), which dbt reads
+back into fct_potential_score_weights, fct_potential_score_calibration,
+fct_potential_score_backtest and rpt_high_potential_communities.
+
+``pilot_replication`` ranks the lookalikes of every significant pilot that have not had
+it (`orchestration.lib.planning.replication`) into ``planning.pilot_replication``, read
+back as rpt_pilot_replication; it depends on fct_intervention_forecasts when the dbt
+project has that model, and ranks by similarity otherwise.
 """
+
+import contextlib
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
@@ -13,11 +20,18 @@ from dagster_dbt import get_asset_key_for_model
 from orchestration.defs.dbt.assets import smallgroups_dbt_assets
 from orchestration.defs.settings import LaunchpadConfig, settings_from_config
 from orchestration.lib.config import dbt_project_var, load_settings
-from orchestration.lib.planning import refresh
+from orchestration.lib.planning import refresh, replication
 from orchestration.lib.planning.refresh import PotentialSettings, refresh_potential
 from orchestration.lib.warehouse import connect
 
-__all__ = ["GROUP", "PotentialConfig", "potential_score", "potential_score_is_valid"]
+__all__ = [
+    "GROUP",
+    "PotentialConfig",
+    "pilot_replication",
+    "pilot_replication_is_valid",
+    "potential_score",
+    "potential_score_is_valid",
+]
 
 GROUP = "planning"
 _KEYS = {name: dg.AssetKey([GROUP, name]) for name in refresh.TABLES}
@@ -133,3 +147,88 @@ def potential_score_is_valid():
             passed=not any(failures.values()),
             metadata=failures,
         )
+
+
+def _replication_deps() -> list[dg.AssetKey]:
+    """The models the replication reads, and the forecasts' when the project has them."""
+    deps = [get_asset_key_for_model([smallgroups_dbt_assets], m) for m in replication.INPUT_MODELS]
+    # Absent from this project (get_asset_key_for_model raises): rank by similarity.
+    with contextlib.suppress(Exception):
+        deps.append(get_asset_key_for_model([smallgroups_dbt_assets], replication.FORECAST_MODEL))
+    return deps
+
+
+_REPLICATION_KEY = dg.AssetKey([GROUP, "pilot_replication"])
+
+
+@dg.asset(
+    key=_REPLICATION_KEY,
+    group_name=GROUP,
+    deps=_replication_deps(),
+    kinds={"python", "duckdb"},
+    description="Per significant pilot: its lookalikes that have not had it, ranked by "
+    "forecast effect (by similarity without a forecast), the roll-out's expected "
+    "contribution to DAU and posts per day and the verifying design's detectable effect.",
+)
+def pilot_replication(context: dg.AssetExecutionContext):
+    """Rank the replications of every significant pilot and rewrite planning.pilot_replication."""
+    with connect(load_settings().duckdb_path) as con:
+        stats = replication.refresh_replication(
+            con, top_n=int(dbt_project_var("pilot_replication_top_n")), log=context.log
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": stats["count_rows"],
+            "pilots": stats["count_pilots"],
+            "ranking_basis": stats["ranking_basis"],
+            "forecasts_present": stats["forecasts_present"],
+            "top_n": stats["top_n"],
+            "seconds": stats["seconds"],
+        }
+    )
+
+
+@dg.asset_check(
+    asset=_REPLICATION_KEY,
+    description="One row per (pilot, candidate) and per (pilot, rank), ranks 1..n without "
+    "gaps; every pilot a significant positive attribution; no candidate the pilot itself "
+    "or a group that had an intervention of the type; forecast-ranked rows before "
+    "similarity-ranked ones; predicted effects inside their intervals.",
+    blocking=True,
+)
+def pilot_replication_is_valid() -> dg.AssetCheckResult:
+    with connect(load_settings().duckdb_path, read_only=True) as con:
+        counts = con.execute(
+            f"""
+            with r as (select * from {refresh.SCHEMA}.pilot_replication)
+            select
+                (select count(*) - count(distinct (intervention_id, group_kind, community_id))
+                 from r)
+                + (select count(*) - count(distinct (intervention_id, replication_rank))
+                   from r),
+                (select count(*) from (select intervention_id from r group by all
+                    having max(replication_rank) != count(*) or min(replication_rank) != 1)),
+                (select count(*) from r anti join main.fct_intervention_attribution as a
+                    on a.intervention_id = r.intervention_id and a.status = 'estimated'
+                    and a.did_ci_low > 0),
+                (select count(*) from r semi join main.fct_intervention_attribution as a
+                    on a.group_kind = r.group_kind and a.community_id = r.community_id
+                    and a.intervention_type = r.intervention_type),
+                (select count(*) from r as s join r as f
+                    on s.intervention_id = f.intervention_id
+                    and s.ranking_basis = 'similarity' and f.ranking_basis = 'forecast'
+                    and s.replication_rank < f.replication_rank),
+                (select count(*) from r where predicted_effect not between effect_ci_low
+                    and effect_ci_high),
+            """
+        ).fetchall()[0]
+    names = (
+        "duplicated_rows",
+        "ranks_with_gaps",
+        "pilots_not_significant",
+        "candidates_that_had_it",
+        "similarity_ranked_before_forecast",
+        "effects_outside_interval",
+    )
+    failures = {name: int(count) for name, count in zip(names, counts, strict=True)}
+    return dg.AssetCheckResult(passed=not any(failures.values()), metadata=failures)

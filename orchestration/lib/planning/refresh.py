@@ -186,11 +186,18 @@ def fit_potential(
     }
 
 
-def write_tables(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
-    """Replace every row of the tables of :data:`TABLES`, in one transaction."""
+def write_tables(
+    con: duckdb.DuckDBPyConnection,
+    frames: dict[str, pd.DataFrame],
+    tables: dict[str, str] | None = None,
+) -> None:
+    """Replace every row of ``tables`` (default :data:`TABLES`), in one transaction.
+
+    A stored table whose columns differ from its declaration is rebuilt.
+    """
     with transaction(con):
         con.execute(f"create schema if not exists {SCHEMA}")
-        for name, ddl in TABLES.items():
+        for name, ddl in (TABLES if tables is None else tables).items():
             stored = stored_columns(con, SCHEMA, name)
             if stored and stored != ddl_names(ddl):
                 con.execute(f"drop table {SCHEMA}.{name}")
