@@ -156,11 +156,11 @@ def test_design_mde_is_the_power_marts_scaled_to_the_arms():
     assert out["design_mde_relative"].isna().all()
     assert out["design_is_powered"].isna().all()
     # at the mart's own arms the MDE is the mart's; with fewer units it grows as d does
-    assert replication._mde_at(power, "community", 100) == pytest.approx((0.1, 0.06))
-    plain, cuped = replication._mde_at(power, "group", 10)
+    assert replication.mde_at(power, "community", 100) == pytest.approx((0.1, 0.06))
+    plain, cuped = replication.mde_at(power, "group", 10)
     scale = standardized_mde(10) / standardized_mde(50)
     assert (plain, cuped) == pytest.approx((0.2 * scale, 0.1 * scale))
-    assert np.isnan(replication._mde_at(power, "user", 10)[0])
+    assert np.isnan(replication.mde_at(power, "user", 10)[0])
 
 
 def test_no_significant_pilot_gives_no_rows():

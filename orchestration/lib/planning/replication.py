@@ -49,6 +49,7 @@ __all__ = [
     "FORECAST_MODEL",
     "INPUT_MODELS",
     "TABLE",
+    "mde_at",
     "rank_replications",
     "read_inputs",
     "refresh_replication",
@@ -217,8 +218,12 @@ def read_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame | None
     }
 
 
-def _mde_at(power: pd.DataFrame, unit_type: str, units_per_arm: int) -> tuple[float, float]:
-    """The power mart's relative MDE (plain, CUPED) scaled to ``units_per_arm`` per arm."""
+def mde_at(power: pd.DataFrame, unit_type: str, units_per_arm: int) -> tuple[float, float]:
+    """The power mart's relative MDE (plain, CUPED) scaled to ``units_per_arm`` per arm.
+
+    ``power`` holds ``fct_experiment_power``'s rows; the metric is :data:`DESIGN_METRIC`.
+    NaN when the mart has no row for ``unit_type`` or with fewer than 2 units per arm.
+    """
     row = power[(power["unit_type"] == unit_type) & (power["metric_name"] == DESIGN_METRIC)]
     if row.empty or units_per_arm < 2:
         return np.nan, np.nan
@@ -350,7 +355,7 @@ def rank_replications(
     frame["design_units_per_arm"] = np.minimum(top_n, count // 2).astype(int)
     frame["design_metric"] = DESIGN_METRIC
     mdes = {
-        (unit, n): _mde_at(power, unit, int(n))
+        (unit, n): mde_at(power, unit, int(n))
         for unit, n in frame[["design_unit_type", "design_units_per_arm"]]
         .drop_duplicates()
         .itertuples(index=False)
