@@ -152,6 +152,11 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
             "contact, group by group): kept beside it and the community marts it reads, "
             "for the same reasons."
         ),
+        "rpt_pilot_replication": (
+            "A report (rpt_) of the planning marts (issue 17): kept beside "
+            "fct_potential_score_* in marts/planning, the folder of its Dagster asset group; "
+            "renaming it would break its contract (smallgroups plan reads it)."
+        ),
     },
 }
 

@@ -1,16 +1,12 @@
 -- The potential score's weights (the Python step potential_score): one row per
 -- component, the weight rpt_high_potential_communities ranks by (fitted out of time on
 -- past snapshots' next 4 weeks of member growth, or the seed's when the history is too
--- short) beside the high_potential_score_components seed's default, with the fit window
--- and the seed's reason.
+-- short) beside the high_potential_score_components seed's default (its reasons are the
+-- seed's), with the fit window.
 with
 
 weights as (
     select * from {{ ref('stg_planning__potential_score_weights') }}
-),
-
-seed as (
-    select * from {{ ref('high_potential_score_components') }}
 ),
 
 final as (
@@ -27,9 +23,7 @@ final as (
         weights.n_snapshots,
         weights.ridge,
         weights.as_of_snapshot,
-        seed.reason as seed_reason,
     from weights
-    left join seed on weights.component = seed.component
 )
 
 select * from final
