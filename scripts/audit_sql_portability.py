@@ -1,4 +1,4 @@
-"""List every DuckDB-only SQL construct in models/ and macros/, with the decision per construct.
+"""List every DuckDB-only SQL construct in models/, macros/ and data-tests/, with the decision.
 
 The models were written for DuckDB; the spark target (docs/spark.md) builds the ones of
 the ``spark_portable`` selector (selectors.yml) on Spark too. This audit scans the SQL
@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-SCANNED = ("models", "macros")
+SCANNED = ("models", "macros", "data-tests")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Construct:
 CONSTRUCTS: tuple[Construct, ...] = (
     Construct(
         "trailing_comma",
-        r",\s*\bfrom\b",
+        r",\s*(\bfrom\b|\))",
         "a comma after the last select item (sqlfluff CV03 is off for it)",
         "plain SQL: no comma after the last item (Spark's parser reads `, from` as a column)",
     ),
@@ -317,10 +317,13 @@ def _blank(match: re.Match[str]) -> str:
 
 def strip_sql(text: str) -> str:
     """The SQL text with Jinja tags, Jinja comments, SQL comments and string literals
-    blanked out (line numbers kept)."""
+    blanked out, a Jinja expression reduced to one letter (line numbers kept)."""
     text = re.sub(r"{#.*?#}", _blank, text, flags=re.DOTALL)
+    # A multi-line config block holds Jinja strings with {{ }} of their own.
+    text = re.sub(r"{{-?\s*config\(.*?\n\)\s*-?}}", _blank, text, flags=re.DOTALL)
     text = re.sub(r"{%.*?%}", _blank, text, flags=re.DOTALL)
-    text = re.sub(r"{{.*?}}", _blank, text, flags=re.DOTALL)
+    # An expression stays a token (so `f(a, {{ b }})` is no trailing comma).
+    text = re.sub(r"{{.*?}}", lambda m: "J" + _blank(m)[1:], text, flags=re.DOTALL)
     text = re.sub(r"--[^\n]*", _blank, text)
     text = re.sub(r"'(?:[^']|'')*'", lambda m: "'" + _blank(m)[1:-1] + "'", text)
     return text
@@ -359,6 +362,10 @@ def _spark_scope_files(project_dir: Path) -> set[Path]:
     # The selector takes the parents of the marts: the intermediates they read.
     scope_dirs += ["models/intermediate/core", "models/intermediate/graph"]
     models = {p for d in scope_dirs for p in (project_dir / d).rglob("*.sql")}
+    # Singular data tests of the scope's models (data-tests/<layer>/<domain>/).
+    for folder in scope_dirs:
+        tests = project_dir / "data-tests" / Path(folder).relative_to("models")
+        models |= set(tests.rglob("*.sql")) if tests.is_dir() else set()
     ymls = [p for d in scope_dirs for p in (project_dir / d).rglob("*.yml")]
     calling_text = "\n".join(p.read_text() for p in [*models, *ymls])
     macro_files = set()

@@ -67,12 +67,8 @@ def export_raw_parquet(raw_dir: Path | str, out_dir: Path | str) -> dict[str, in
             folder.mkdir(parents=True)
             target = _sql_str(str(folder / "part-0.parquet"))
             # The file order of the scan (_source_file, _source_row_number) is kept.
-            con.execute(
-                f'copy (select * from {RAW_SCHEMA}."{name}") to {target} (format parquet)'
-            )
-            (counts[name],) = con.execute(
-                f"select count(*) from read_parquet({target})"
-            ).fetchone()
+            con.execute(f'copy (select * from {RAW_SCHEMA}."{name}") to {target} (format parquet)')
+            (counts[name],) = con.execute(f"select count(*) from read_parquet({target})").fetchone()
         return counts
     finally:
         con.close()
