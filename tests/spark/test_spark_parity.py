@@ -266,8 +266,12 @@ def test_every_model_has_the_same_rows_on_spark(builds):
             )
     print(f"\nrows compared: {counts}")
     assert not problems, "\n".join(problems)
-    for mart in ("dim_users", "dim_groups", "fct_user_activity_daily", "fct_user_edges"):
-        assert counts[mart] > 100, f"{mart} is nearly empty: {counts[mart]} rows"
+    # Not trivial: the data set has 300 users and 7 declared groups.
+    least = {"dim_users": 300, "dim_groups": 5, "fct_user_activity_daily": 1000}
+    least |= {"fct_user_edges": 1000, "fct_group_members_daily": 100}
+    least |= {"stg_product__rejected_rows": 50}
+    small = {m: counts[m] for m, n in least.items() if counts[m] < n}
+    assert not small, f"nearly empty: {small}"
 
 
 def test_bad_casts_are_rejected_on_spark_with_ansi_off(builds):
