@@ -11,8 +11,8 @@ test session. Then every model's rows are compared as multisets: the same column
 same values (doubles to 9 significant digits, as the mart checksums compare them), only
 the load timestamp ``_loaded_at`` (the run's start) left out.
 
-Needs pyspark and dbt-spark (the ``spark`` extra: ``make test-spark`` installs them in
-.venv-spark) and Java 17; skipped without them. Marked ``spark``.
+Needs pyspark and dbt-spark (the ``spark`` extra: ``make test-spark`` installs them in a
+venv kept in ~/.cache/smallgroups) and Java 17; skipped without them. Marked ``spark``.
 """
 
 from __future__ import annotations
