@@ -53,7 +53,13 @@ typed as (
         -- Declared language, reduced to its primary subtag (zh-Hans -> zh).
         lower(split_part(replace({{ clean_text('source.language') }}, '_', '-'), '-', 1)) as language,
         -- Extra columns beyond the contract pass through unchanged.
-        {{ star_except(['content_id', 'author_user_id', 'group_id', 'parent_content_id', 'created_at', 'body', 'language'], 'source') }},
+        {{ star_except(
+            [
+                'content_id', 'author_user_id', 'group_id', 'parent_content_id', 'created_at',
+                'body', 'language',
+            ],
+            'source',
+        ) }},
         -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
         {{ row_to_json('source', source('product', 'contents')) }} as raw_record
     from source

@@ -58,7 +58,13 @@ typed as (
         upper({{ clean_text('source.currency') }}) as currency,
         {{ clean_text('source.properties') }} as properties,
         -- Extra columns beyond the contract pass through unchanged.
-        {{ star_except(['event_id', 'user_id', 'event_type', 'occurred_at', 'group_id', 'target_user_id', 'content_id', 'amount', 'currency', 'properties'], 'source') }},
+        {{ star_except(
+            [
+                'event_id', 'user_id', 'event_type', 'occurred_at', 'group_id',
+                'target_user_id', 'content_id', 'amount', 'currency', 'properties',
+            ],
+            'source',
+        ) }},
         -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
         {{ row_to_json('source', source('product', 'events')) }} as raw_record
     from source

@@ -18,7 +18,13 @@ typed as (
         {{ to_utc_timestamp('source.created_at') }} as created_at,
         {{ clean_enum('source.visibility') }} as visibility,
         -- Extra columns beyond the contract pass through unchanged.
-        {{ star_except(['group_id', 'name', 'category', 'created_by_user_id', 'created_at', 'visibility'], 'source') }},
+        {{ star_except(
+            [
+                'group_id', 'name', 'category', 'created_by_user_id', 'created_at',
+                'visibility',
+            ],
+            'source',
+        ) }},
         -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
         {{ row_to_json('source', source('product', 'groups')) }} as raw_record
     from source

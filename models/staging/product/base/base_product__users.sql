@@ -23,7 +23,12 @@ typed as (
         end as locale,
         {{ clean_enum('source.acquisition_channel') }} as acquisition_channel,
         -- Extra columns beyond the contract pass through unchanged.
-        {{ star_except(['user_id', 'signed_up_at', 'country', 'locale', 'acquisition_channel'], 'source') }},
+        {{ star_except(
+            [
+                'user_id', 'signed_up_at', 'country', 'locale', 'acquisition_channel',
+            ],
+            'source',
+        ) }},
         -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
         {{ row_to_json('source', source('product', 'users')) }} as raw_record
     from source
