@@ -29,7 +29,7 @@ import pandas as pd
 
 from orchestration.lib.planning import potential
 from orchestration.lib.planning.backtest import backtest, potential_score, read_panel
-from orchestration.lib.warehouse.tables import ddl_columns, ddl_names, stored_columns, transaction
+from orchestration.lib.warehouse.tables import ddl_names, replace_tables
 
 __all__ = [
     "INPUT_MODELS",
@@ -195,21 +195,7 @@ def write_tables(
 
     A stored table whose columns differ from its declaration is rebuilt.
     """
-    with transaction(con):
-        con.execute(f"create schema if not exists {SCHEMA}")
-        for name, ddl in (TABLES if tables is None else tables).items():
-            stored = stored_columns(con, SCHEMA, name)
-            if stored and stored != ddl_names(ddl):
-                con.execute(f"drop table {SCHEMA}.{name}")
-            con.execute(f"create table if not exists {SCHEMA}.{name} ({ddl})")
-            con.execute(f"delete from {SCHEMA}.{name}")
-            frame = frames[name]
-            if frame.empty:
-                continue
-            casts = ", ".join(f"cast({column} as {kind})" for column, kind in ddl_columns(ddl))
-            con.register("_planning", frame[ddl_names(ddl)])
-            con.execute(f"insert into {SCHEMA}.{name} select {casts} from _planning")
-            con.unregister("_planning")
+    replace_tables(con, SCHEMA, TABLES if tables is None else tables, frames)
 
 
 def refresh_potential(
