@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 #: Bump when the snapshot logic changes results, so stored snapshots are recomputed.
-ALGORITHM_VERSION = 10
+ALGORITHM_VERSION = 11
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ class DetectionSettings:
     recent_days: int = 7
     min_recent_members: int | None = None
     dormancy_alpha: float | None = 0.01
-    dormancy_ratio: float | None = None
+    dormancy_ratio: float | None = 0.25
     split_alpha: float | None = 0.01
     min_member_neighbours: int = 2
     birth_min_degree: float = 4.0
@@ -180,8 +180,8 @@ class DetectionSettings:
     birth_new_ratio: float | None = 0.5
     split_apart_ratio: float = 0.0
     merge_dense_ratio: float | None = None
-    split_joined_ratio: float | None = None
-    merge_joined_ratio: float | None = None
+    split_joined_ratio: float | None = 0.2
+    merge_joined_ratio: float | None = 0.2
     min_overlap: float = 0.3
     seed: int = 42
 
