@@ -90,6 +90,7 @@ TODAY = {
     "min_member_neighbours": 0,
     "birth_min_degree": 0.0,
     "change_alpha": None,
+    "dormancy_ratio": None,
 }
 #: The default before the stop that added ``dormancy_ratio``, ``split_joined_ratio`` and
 #: ``merge_joined_ratio`` (ALGORITHM_VERSION 10): what the current default changed, so one

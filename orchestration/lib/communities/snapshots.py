@@ -181,7 +181,7 @@ class DetectionSettings:
     split_apart_ratio: float = 0.0
     merge_dense_ratio: float | None = None
     split_joined_ratio: float | None = 0.2
-    merge_joined_ratio: float | None = 0.2
+    merge_joined_ratio: float | None = 0.4
     min_overlap: float = 0.3
     seed: int = 42
 
