@@ -90,11 +90,15 @@ TODAY = {
     "min_member_neighbours": 0,
     "birth_min_degree": 0.0,
     "change_alpha": None,
+    "dormancy_ratio": None,
 }
-#: The default before the stop that added ``birth_new_ratio`` (ALGORITHM_VERSION 9): what
-#: the current default changed, so one run compares the two.
+#: The default before the stop that added ``dormancy_ratio``, ``split_joined_ratio`` and
+#: ``merge_joined_ratio`` (ALGORITHM_VERSION 10): what the current default changed, so one
+#: run compares the two.
 BEFORE = {
-    "birth_new_ratio": None,
+    "dormancy_ratio": None,
+    "split_joined_ratio": None,
+    "merge_joined_ratio": None,
 }
 
 

@@ -75,7 +75,7 @@ def _split_case(recent_across: float):
 def test_a_split_the_ties_do_not_show_is_undone():
     identity, membership, previous, window, recent = _split_case(recent_across=1.0)
     assert "split" in set(identity.events["event_type"])
-    undone, n_splits, n_merges = unconfirmed_changes(
+    undone, n_splits, n_merges, _ = unconfirmed_changes(
         identity.events,
         identity.communities,
         membership,
@@ -95,7 +95,7 @@ def test_a_split_the_ties_do_not_show_is_undone():
 
 def test_a_split_whose_ties_across_stopped_stands():
     identity, membership, previous, window, recent = _split_case(recent_across=0.0)
-    undone, n_splits, _ = unconfirmed_changes(
+    undone, n_splits, _, _ = unconfirmed_changes(
         identity.events,
         identity.communities,
         membership,
@@ -135,7 +135,7 @@ def _merge_case(recent_across: float):
 def test_a_merge_stands_only_when_the_ties_across_rose(recent_across, undone):
     identity, membership, previous, window, recent = _merge_case(recent_across)
     assert "merged" in set(identity.events["event_type"])
-    result, n_splits, n_merges = unconfirmed_changes(
+    result, n_splits, n_merges, _ = unconfirmed_changes(
         identity.events,
         identity.communities,
         membership,
@@ -228,3 +228,61 @@ def test_the_density_settings_let_a_change_stand_without_a_rise_or_fall():
     args = (identity.events, identity.communities, membership, previous)
     assert unconfirmed_changes(*args, merge_dense_ratio=0.5, **common)[2] == 1
     assert unconfirmed_changes(*args, merge_dense_ratio=0.01, **common)[2] == 0
+
+
+def test_a_split_of_two_that_were_apart_before_is_a_correction_not_a_split():
+    # Two cliques of 5 that the previous snapshot lumped together (one previous id),
+    # with one tie across in the weeks before and none now: the detection corrects a
+    # mixture. With split_joined_ratio the border stands and the piece is a correction.
+    left = [f"u{i}" for i in range(5)]
+    right = [f"u{i}" for i in range(5, 10)]
+    previous = pd.DataFrame({"user_id": left + right, "community_id": "cA"})
+    membership = pd.DataFrame({"user_id": left + right, "community_label": [0] * 5 + [1] * 5})
+    identity = assign_community_ids(membership, previous, as_of="2026-01-18")
+    window = _edges(_clique(left, 4.0) + _clique(right, 4.0) + [("u0", "u5", 3.0)])
+    recent = _edges(_clique(left, 1.0) + _clique(right, 1.0))
+    common = {
+        "edges": window,
+        "interaction_edges": window,
+        "recent_edges": recent,
+        "before_periods": BEFORE,
+        "alpha": 0.01,
+        "min_size": 3,
+    }
+    args = (identity.events, identity.communities, membership, previous)
+    piece = identity.events.loc[identity.events["event_type"] == "split", "community_id"]
+    # Without the check the fall of 3 to 0 is no significant fall: the cut is undone.
+    assert unconfirmed_changes(*args, **common)[1:3] == (1, 0)
+    result, n_splits, _, corrections = unconfirmed_changes(*args, split_joined_ratio=0.2, **common)
+    assert n_splits == 0
+    assert corrections == set(piece)
+    assert result["community_label"].tolist() == membership["community_label"].tolist()
+    # One clique cut in two (ties across as dense as inside before): no correction.
+    identity, membership, previous, window, recent = _split_case(recent_across=0.0)
+    args = (identity.events, identity.communities, membership, previous)
+    common |= {"edges": window, "interaction_edges": window, "recent_edges": recent}
+    assert unconfirmed_changes(*args, split_joined_ratio=0.2, **common)[3] == set()
+
+
+def test_a_merge_needs_the_parts_to_talk_as_one_with_merge_joined_ratio():
+    # The ties across rose from one to 0.2 per pair (7.2 over 36 pairs): a rise, but
+    # the parts are still far sparser across (0.2 per pair) than inside (1 per pair).
+    identity, membership, previous, window, recent = _merge_case(recent_across=0.2)
+    common = {
+        "edges": window,
+        "interaction_edges": window,
+        "recent_edges": recent,
+        "before_periods": BEFORE,
+        "alpha": 0.01,
+        "min_size": 3,
+    }
+    args = (identity.events, identity.communities, membership, previous)
+    # 7.2 recent against a rate of (3 + 1) / 3 a week: a rise.
+    assert unconfirmed_changes(*args, **common)[2] == 0
+    assert unconfirmed_changes(*args, merge_joined_ratio=0.5, **common)[2] == 1
+    assert unconfirmed_changes(*args, merge_joined_ratio=0.1, **common)[2] == 0
+    # As dense across as inside: the merge stands.
+    identity, membership, previous, window, recent = _merge_case(recent_across=1.0)
+    common |= {"edges": window, "interaction_edges": window, "recent_edges": recent}
+    args = (identity.events, identity.communities, membership, previous)
+    assert unconfirmed_changes(*args, merge_joined_ratio=0.2, **common)[2] == 0

@@ -230,8 +230,12 @@ def test_a_community_that_went_quiet_is_dissolved_at_the_next_snapshot(con):
         "order by snapshot_date"
     ).fetchall()
     assert [n for _, n in dormant] == [0, 0, 0, 1, 1]
-    # Without the rule, its old ties keep it alive for as long as the horizon sees them.
-    refresh_snapshots(con, DetectionSettings(membership_alpha=None, min_recent_members=0))
+    # Without the rules (the member count and the faded test), its old ties keep it alive
+    # for as long as the horizon sees them.
+    refresh_snapshots(
+        con,
+        DetectionSettings(membership_alpha=None, min_recent_members=0, dormancy_ratio=None),
+    )
     kept = con.execute(
         f"select count(*) from {store.SCHEMA}.community_events where event_type = 'dissolved'"
     ).fetchall()[0][0]

@@ -1,3 +1,4 @@
+import itertools
 from dataclasses import replace
 from datetime import date
 
@@ -253,3 +254,30 @@ def test_no_split_with_a_recent_tie_across_or_too_few_ties_to_tell():
     assert recent_splits(membership, paths, edges, 5, 1e-6)[1] == 0
     # Parts below min_size are no split.
     assert recent_splits(membership, recent, edges, 9, 0.01)[1] == 0
+
+
+def test_faded_labels_dissolve_a_community_that_went_quiet_whatever_its_size():
+    from orchestration.lib.communities.snapshots import faded_labels
+
+    big = [f"b{i}" for i in range(20)]
+    busy = [f"k{i}" for i in range(6)]
+    membership = pd.DataFrame({"user_id": big + busy, "community_label": [0] * 20 + [1] * 6})
+    pairs = list(itertools.combinations(big, 2))
+    # 190 pairs in the big community at 1 a week for three weeks; this week 6 pairs
+    # still talk (12 users tied: more than a member count of 5 would call quiet).
+    window_rows = [(a, b, 3.0) for a, b in pairs] + [(a, b, 1.0) for a, b in pairs[:6]]
+    recent_rows = [(a, b, 1.0) for a, b in pairs[:6]]
+    # The busy one talks as before.
+    for a, b in itertools.combinations(busy, 2):
+        window_rows.append((a, b, 4.0))
+        recent_rows.append((a, b, 1.0))
+    columns = ["user_id_a", "user_id_b", "edge_weight"]
+    window = pd.DataFrame(window_rows, columns=columns)
+    recent = pd.DataFrame(recent_rows, columns=columns)
+    common = {"before_periods": 3.0, "alpha": 0.01}
+    assert faded_labels(membership, window, recent, ratio=0.25, **common) == [0]
+    # 6 against 190 a week is below 0.25 but not below 0.01 of the rate.
+    assert faded_labels(membership, window, recent, ratio=0.01, **common) == []
+    # Without earlier weeks nothing can be shown to have fallen.
+    none_before = {"before_periods": 0.0, "alpha": 0.01}
+    assert faded_labels(membership, window, recent, ratio=0.25, **none_before) == []

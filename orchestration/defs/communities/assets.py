@@ -61,6 +61,10 @@ class CommunityDetectionConfig(LaunchpadConfig):
     dormancy_alpha: float | None = DetectionSettings.dormancy_alpha
     """A community short of those members is dissolved only when its recent ties are
     this unlikely given its own weekly rate over the window (empty: the count alone)."""
+    dormancy_ratio: float | None = DetectionSettings.dormancy_ratio
+    """After the other rules, a community whose members' last-week weight among themselves
+    is at most this share of their weekly rate before, and significantly below it, is
+    dissolved whatever the count of members tied (empty turns it off)."""
     split_alpha: float | None = DetectionSettings.split_alpha
     """Split a community at once when its recent ties fall into groups with no tie
     between them where chance would give one at this level (empty turns it off)."""
@@ -83,6 +87,13 @@ class CommunityDetectionConfig(LaunchpadConfig):
     merge_dense_ratio: float | None = DetectionSettings.merge_dense_ratio
     """A merge also stands when the weight per pair across is at least this share of the
     weight per pair inside (empty: only a rise counts)."""
+    split_joined_ratio: float | None = DetectionSettings.split_joined_ratio
+    """A split whose pieces were already apart before the last week (weight per pair
+    across below this share of inside) is a correction of a mixture: the border stands,
+    the piece is 'emerged' (empty: no such check)."""
+    merge_joined_ratio: float | None = DetectionSettings.merge_joined_ratio
+    """A merge also needs the last week's weight per pair across to be at least this share
+    of the weight per pair inside (empty: the rise decides)."""
     seed: int = DetectionSettings.seed
     """Seed of the detection (the same seed and data give the same communities)."""
     recompute_all: bool = False

@@ -151,8 +151,10 @@ def unconfirmed_changes(
     alpha: float,
     split_apart_ratio: float = 0.0,
     merge_dense_ratio: float | None = None,
+    split_joined_ratio: float | None = None,
+    merge_joined_ratio: float | None = None,
     min_size: int,
-) -> tuple[pd.DataFrame, int, int]:
+) -> tuple[pd.DataFrame, int, int, set[str]]:
     """Undo the splits and merges that the ties do not show (see the module docstring).
 
     Parameters
@@ -178,17 +180,29 @@ def unconfirmed_changes(
     merge_dense_ratio : float or None
         A merge also stands when the parts are not :func:`apart` at this ratio (None:
         never).
+    split_joined_ratio : float or None
+        A split whose piece and rest were already :func:`apart` at this ratio in the
+        weeks before the recent one (undecayed interaction weight) was never one
+        community: the detection corrects an earlier mixture of two. The new border is
+        kept and the piece's id is returned among the corrections (its event is not a
+        split). None: every split is judged by the fall alone.
+    merge_joined_ratio : float or None
+        A merge also needs the recent interaction weight per pair between the absorbed
+        members and the others to be at least this share of the recent weight per pair
+        inside them (they talk as one community now, not only a little more than
+        before). None: the rise alone decides.
     min_size : int
         Absorbed members fewer than this are not given back a community of their own.
 
     Returns
     -------
-    (pandas.DataFrame, int, int)
-        ``membership`` with the changes undone, and the numbers of splits and merges
-        undone.
+    (pandas.DataFrame, int, int, set of str)
+        ``membership`` with the changes undone, the numbers of splits and merges undone,
+        and the ids (of ``communities``) of the split pieces that are corrections.
     """
+    corrections: set[str] = set()
     if previous is None or previous.empty or events.empty:
-        return membership, 0, 0
+        return membership, 0, 0, corrections
     labels = membership["community_label"].to_numpy().copy()
     users = membership["user_id"].astype(str).to_numpy()
     label_of_id = dict(
@@ -205,11 +219,24 @@ def unconfirmed_changes(
     detection = Ties.of(edges, index)
     window, recent = Ties.of(interaction_edges, index), Ties.of(recent_edges, index)
 
+    def joined(left: np.ndarray, right: np.ndarray, ratio: float, *, before: bool) -> bool:
+        """Were (``before``: in the weeks before the recent one) or are (recent period)
+        ``left`` and ``right`` tied as one community (not :func:`apart` at ``ratio``)?"""
+        across, inside = recent.between(left, right), recent.inside(left) + recent.inside(right)
+        if before:
+            across = window.between(left, right) - across
+            inside = window.inside(left) + window.inside(right) - inside
+        if inside <= 0:
+            return True
+        return not apart(across, inside, int(left.sum()), int(right.sum()), ratio)
+
     def stands(left: np.ndarray, right: np.ndarray, change: str) -> bool:
         """Does a split (``change="fell"``) or merge (``"rose"``) of ``left`` from or into
         ``right`` show in the ties?"""
         r, w = recent.between(left, right), window.between(left, right)
         if (fell if change == "fell" else rose)(r, w, before_periods, alpha):
+            if change == "rose" and merge_joined_ratio is not None:
+                return joined(left, right, merge_joined_ratio, before=False)
             return True
         ratio = split_apart_ratio if change == "fell" else merge_dense_ratio
         if not ratio:
@@ -235,6 +262,13 @@ def unconfirmed_changes(
         if not others.any():
             continue
         rest = int(pd.Series(labels[others]).value_counts().idxmax())
+        if (
+            split_joined_ratio is not None
+            and before_periods > 0
+            and not joined(in_piece, labels == rest, split_joined_ratio, before=True)
+        ):
+            corrections.add(str(row.community_id))
+            continue
         if stands(in_piece, labels == rest, "fell"):
             continue
         labels[in_piece] = rest
@@ -254,8 +288,8 @@ def unconfirmed_changes(
         next_label += 1
         undone_merges += 1
     if undone_splits == 0 and undone_merges == 0:
-        return membership, 0, 0
-    return membership.assign(community_label=labels), undone_splits, undone_merges
+        return membership, 0, 0, corrections
+    return membership.assign(community_label=labels), undone_splits, undone_merges, corrections
 
 
 def birth_kinds(

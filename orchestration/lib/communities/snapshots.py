@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
-from orchestration.lib.communities.changes import birth_kinds, unconfirmed_changes
+from orchestration.lib.communities.changes import birth_kinds, fell, unconfirmed_changes
 from orchestration.lib.communities.detection import (
     DEFAULT_MEMBERSHIP_ALPHA,
     DEFAULT_MEMBERSHIP_MIN_SHARE,
@@ -38,13 +38,14 @@ __all__ = [
     "SnapshotResult",
     "detect_snapshot",
     "dormant_labels",
+    "faded_labels",
     "tied_members",
     "unconfirmed_births",
     "snapshot_dates",
 ]
 
 #: Bump when the snapshot logic changes results, so stored snapshots are recomputed.
-ALGORITHM_VERSION = 10
+ALGORITHM_VERSION = 11
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,12 @@ class DetectionSettings:
         :func:`dormant_labels`). A busy community that fell
         silent is dissolved at once; a sparse one that is often quiet for a week is not.
         None applies the member count alone.
+    dormancy_ratio : float or None
+        After the other rules, a community is also dissolved, whatever the number of its
+        members tied recently, when the interaction weight among its members in the last
+        ``recent_days`` is at most this share of their weekly rate in the rest of the
+        window and significantly below it (``changes.fell`` at ``dormancy_alpha``; see
+        :func:`faded_labels`). None turns it off.
     split_alpha : float or None
         A community whose recent ties (last ``recent_days``) form groups of
         ``min_size`` or more with no recent tie between them, where chance would give
@@ -137,6 +144,14 @@ class DetectionSettings:
     merge_dense_ratio : float or None
         A merge also stands when the weight per pair across the parts is at least this
         share of the weight per pair inside them (None: only a rise counts).
+    split_joined_ratio : float or None
+        A split whose piece and rest were apart (interaction weight per pair across below
+        this share of the weight per pair inside) in the weeks before the last is a
+        correction of an earlier mixture of two communities: the new border stands and
+        the piece is ``emerged``, not ``split``. None: no such check.
+    merge_joined_ratio : float or None
+        A merge also needs the last week's weight per pair between the parts to be at
+        least this share of the weight per pair inside them. None: the rise decides.
     min_overlap : float
         Smallest Jaccard overlap for a community to keep the previous week's id.
     seed : int
@@ -157,6 +172,7 @@ class DetectionSettings:
     recent_days: int = 7
     min_recent_members: int | None = None
     dormancy_alpha: float | None = 0.01
+    dormancy_ratio: float | None = 0.25
     split_alpha: float | None = 0.01
     min_member_neighbours: int = 2
     birth_min_degree: float = 4.0
@@ -164,6 +180,8 @@ class DetectionSettings:
     birth_new_ratio: float | None = 0.5
     split_apart_ratio: float = 0.0
     merge_dense_ratio: float | None = None
+    split_joined_ratio: float | None = 0.2
+    merge_joined_ratio: float | None = 0.4
     min_overlap: float = 0.3
     seed: int = 42
 
@@ -187,6 +205,7 @@ class DetectionSettings:
             self.recent_days,
             self.min_recent_members,
             self.dormancy_alpha,
+            self.dormancy_ratio,
             self.split_alpha,
             self.min_member_neighbours,
             self.birth_min_degree,
@@ -194,6 +213,8 @@ class DetectionSettings:
             self.birth_new_ratio,
             self.split_apart_ratio,
             self.merge_dense_ratio,
+            self.split_joined_ratio,
+            self.merge_joined_ratio,
             self.min_overlap,
             self.seed,
         )
@@ -359,6 +380,24 @@ def detect_snapshot(
         floor = min(settings.keep_min_size, settings.min_size)
     too_small = sizes.index[sizes < floor]
     members_only.loc[members_only["community_label"].isin(too_small), "community_label"] = -1
+    observed = min(settings.window_days, history_days or settings.window_days)
+    before_periods = max(observed - settings.recent_days, 0) / settings.recent_days
+    faded: list[int] = []
+    if recent_edges is not None and settings.dormancy_ratio is not None:
+        # Dormancy again, on the members that are left: a community whose members went
+        # quiet among themselves is gone even when a few of them still trade a tie or
+        # two (the count of members tied recently let a 40-member community whose
+        # inner weight fell from 70 a week to 14 live on for weeks).
+        faded = faded_labels(
+            members_only,
+            edges if interaction_edges is None else interaction_edges,
+            recent_edges,
+            before_periods=before_periods,
+            ratio=settings.dormancy_ratio,
+            alpha=settings.dormancy_alpha or settings.change_alpha or 0.01,
+        )
+        if faded:
+            members_only.loc[members_only["community_label"].isin(faded), "community_label"] = -1
     identity = assign_community_ids(
         members_only,
         previous_assignment,
@@ -380,10 +419,9 @@ def detect_snapshot(
                 min_overlap=settings.min_overlap,
             )
     n_undone_splits = n_undone_merges = 0
-    observed = min(settings.window_days, history_days or settings.window_days)
-    before_periods = max(observed - settings.recent_days, 0) / settings.recent_days
+    corrections: set[str] = set()
     if settings.change_alpha and previous_assignment is not None and recent_edges is not None:
-        members_only, n_undone_splits, n_undone_merges = unconfirmed_changes(
+        members_only, n_undone_splits, n_undone_merges, corrections = unconfirmed_changes(
             identity.events,
             identity.communities,
             members_only,
@@ -395,6 +433,8 @@ def detect_snapshot(
             alpha=settings.change_alpha,
             split_apart_ratio=settings.split_apart_ratio,
             merge_dense_ratio=settings.merge_dense_ratio,
+            split_joined_ratio=settings.split_joined_ratio,
+            merge_joined_ratio=settings.merge_joined_ratio,
             min_size=settings.min_size,
         )
         if n_undone_splits or n_undone_merges:
@@ -445,6 +485,12 @@ def detect_snapshot(
             alpha=settings.change_alpha,
             new_ratio=settings.birth_new_ratio,
         )
+    if corrections:
+        # A split piece that was apart from the rest before this week: the detection
+        # corrected an earlier mixture of two communities. The piece was there before
+        # and is only now seen on its own.
+        corrected = (events["event_type"] == "split") & events["community_id"].isin(corrections)
+        events = events.assign(event_type=events["event_type"].where(~corrected, "emerged"))
     id_of = dict(
         zip(
             identity.communities["community_label"],
@@ -486,7 +532,7 @@ def detect_snapshot(
         "count_communities": int(assigned["community_id"].nunique()),
         "count_edges": int(len(edges)),
         "count_split": int(quality.get("n_split", 0)),
-        "count_dormant": len(dormant),
+        "count_dormant": len(dormant) + len(faded),
         "count_recent_split": int(n_recent_split),
         "count_undone_splits": int(n_undone_splits),
         "count_undone_merges": int(n_undone_merges),
@@ -591,6 +637,61 @@ def dormant_labels(
     rate = window.to_numpy(dtype=float) / max(window_weeks, 1e-9)
     chance = pd.Series(poisson.cdf(np.floor(recent.to_numpy(dtype=float)), rate), index=every)
     return sorted(int(label) for label in quiet if chance[label] < alpha)
+
+
+def faded_labels(
+    membership: pd.DataFrame,
+    window_edges: pd.DataFrame,
+    recent_edges: pd.DataFrame,
+    *,
+    before_periods: float,
+    ratio: float,
+    alpha: float,
+) -> list[int]:
+    """Communities whose members stopped interacting among themselves this week.
+
+    Parameters
+    ----------
+    membership : pandas.DataFrame
+        ``user_id``, ``community_label`` (``-1``: not a member).
+    window_edges, recent_edges : pandas.DataFrame
+        ``user_id_a``, ``user_id_b`` and optionally ``edge_weight``: interaction weight in
+        the window (which includes the recent period) and in the recent period.
+    before_periods : float
+        The rest of the window (the window without its recent period), in recent periods.
+    ratio : float
+        A community is faded when its recent inner weight ``r`` is at most ``ratio`` x
+        its inner weight per period in the rest of the window ...
+    alpha : float
+        ... and that fall is significant: :func:`~orchestration.lib.communities.changes.fell`
+        at this level.
+
+    Returns
+    -------
+    list of int
+        The labels of the faded communities, sorted.
+    """
+    labels = membership.loc[membership["community_label"] >= 0, ["user_id", "community_label"]]
+    if labels.empty or before_periods <= 0:
+        return []
+    label_of = pd.Series(
+        labels["community_label"].to_numpy(), index=labels["user_id"].astype(str).to_numpy()
+    )
+    every = pd.Index(np.unique(labels["community_label"].to_numpy()))
+
+    def inside(pairs: pd.DataFrame) -> np.ndarray:
+        a = label_of.reindex(pairs["user_id_a"].astype(str).to_numpy()).to_numpy()
+        b = label_of.reindex(pairs["user_id_b"].astype(str).to_numpy()).to_numpy()
+        same = ~pd.isna(a) & (a == b)
+        return _weight_inside(pairs, a, same).reindex(every, fill_value=0.0).to_numpy(float)
+
+    recent, window = inside(recent_edges), inside(window_edges)
+    out = []
+    for label, r, w in zip(every, recent, window, strict=True):
+        rest = max(w - r, 0.0) / before_periods
+        if r <= ratio * rest and fell(r, w, before_periods, alpha):
+            out.append(int(label))
+    return out
 
 
 def _weight_inside(pairs: pd.DataFrame, label: np.ndarray, inside: np.ndarray) -> pd.Series:
