@@ -3,10 +3,11 @@
 Raw tables -> dbt staging -> Python steps (message enrichment, weekly community
 snapshots, pain points, growth inflections, experiment readout and design help,
 attribution of interventions, intervention forecasts) between dbt intermediate and
-marts (with dbt tests as asset checks, and an asset check on every Python output), then the published snapshot
-of the marts that readers open, all under one refresh lock, run in-process by default
-(one process, no per-step start-up cost). Freshness checks: the raw events against
-dbt's source freshness rule, the snapshot and the main marts against their last update.
+marts (with dbt tests as asset checks, and an asset check on every Python output),
+then the published snapshot of the marts that readers open, all under one refresh lock,
+run in-process by default (one process, no per-step start-up cost). Freshness checks:
+the raw events against dbt's source freshness rule, the snapshot and the main marts
+against their last update.
 Automation, all off until switched on in the UI: the daily refresh schedule, the
 ``new_raw_files`` sensor (a refresh when raw files land) and the ``marts_freshness``
 sensor (re-evaluates the mart freshness checks between runs).
