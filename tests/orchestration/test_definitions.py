@@ -12,6 +12,7 @@ import yaml
 
 from orchestration.definitions import defs
 from orchestration.defs.attribution.assets import AttributionConfig
+from orchestration.defs.forecasts.assets import ForecastConfig
 from orchestration.defs.communities.assets import CommunityDetectionConfig
 from orchestration.defs.kpi.assets import GrowthInflectionConfig
 from orchestration.defs.settings import settings_from_config
@@ -24,6 +25,8 @@ from orchestration.lib.config import PROJECT_DIR, dbt_project_var, load_settings
 from orchestration.lib.experiments import store as experiment_store
 from orchestration.lib.kpi import store as kpi_store
 from orchestration.lib.kpi.refresh import InflectionSettings
+from orchestration.lib.planning import forecast_store
+from orchestration.lib.planning.forecast_refresh import ForecastSettings
 from orchestration.lib.text import store as text_store
 from orchestration.lib.text.snapshots import TextSettings
 
@@ -152,6 +155,8 @@ def test_python_steps_depend_on_the_models_their_store_reads():
     assert _deps(dg.AssetKey(["attribution", "intervention_attribution"])) == models(
         attribution_store.INPUT_MODELS
     )
+    for table in forecast_store.TABLES:
+        assert _deps(dg.AssetKey(["forecasts", table])) == models(forecast_store.INPUT_MODELS)
 
 
 def test_every_python_step_has_an_asset_check():
@@ -170,6 +175,7 @@ def test_every_python_step_has_an_asset_check():
         "experiments__experiment_power",
         "experiment_spillover",
         "attribution__intervention_attribution",
+        "forecasts__intervention_forecasts",
     }
     for assets_def in python_steps:
         # every output of the step, not only one of them
@@ -184,6 +190,7 @@ def test_every_python_step_has_an_asset_check():
         (PainPointConfig, TextSettings, set()),
         (GrowthInflectionConfig, InflectionSettings, set()),
         (AttributionConfig, AttributionSettings, set()),
+        (ForecastConfig, ForecastSettings, set()),
     ],
 )
 def test_launchpad_defaults_are_the_library_defaults(config_class, settings_class, hidden):

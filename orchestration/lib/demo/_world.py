@@ -974,17 +974,19 @@ def _interventions(rng: np.random.Generator, world: World) -> None:
     world.pilot_features = _group_features(world, world.pilot_group, world.pilot_start_day)
 
 
-#: Staggered intervention types, their share of the draws and the planted effect form
-#: (relative increase of posts and interactions per member session-day) on the group
-#: features of :func:`_group_features`, each clipped to [0, 1]: ``key`` = share of key
-#: members / 0.25, ``small`` = (log 40 - log members) / log 10 (1 at 4 members or
-#: fewer, 0 at 40 or more: small groups are the cohesive ones), ``grow`` = member growth
-#: over the last 28 days / 0.5. ``spotlight`` is the form a forecast fitted on the other
-#: two never sees (bench/bench_forecast.py holds it out).
+#: Staggered intervention types (raw contract types), their share of the draws and the
+#: planted effect form (relative increase of posts and interactions per member
+#: session-day) on the group features of :func:`_group_features`, each clipped to
+#: [0, 1]: ``key`` = share of key members / 0.25, ``small`` = (log 40 - log members) /
+#: log 10 (1 at 4 members or fewer, 0 at 40 or more: small groups are the cohesive
+#: ones), ``grow`` = member growth over the last 28 days / 0.5. Activities work better in
+#: cohesive groups with key members, resource boosts in growing groups; ``pilot``
+#: (moderator pilots, which help larger groups) is the form a forecast fitted on the
+#: other two never sees (bench/bench_forecast.py holds it out).
 STAGGERED_TYPES = {
-    "pilot": (0.4, "0.05 + 0.50 key + 0.30 small"),
+    "activity": (0.4, "0.05 + 0.50 key + 0.30 small"),
     "resource_boost": (0.4, "0.05 + 0.60 grow"),
-    "spotlight": (0.2, "0.05 + 0.45 (1 - small)"),
+    "pilot": (0.2, "0.05 + 0.45 (1 - small)"),
 }
 _STAGGERED_PRE_DAYS = 28
 _STAGGERED_DAYS = 21
@@ -1033,11 +1035,11 @@ def staggered_effect(kind: str, features: dict) -> np.ndarray:
     key = np.clip(np.asarray(features["key_member_share"], dtype=float) / 0.25, 0, 1)
     small = np.clip((np.log(40.0) - np.log(members)) / np.log(10.0), 0, 1)
     grow = np.clip(np.asarray(features["member_growth_4_weeks"], dtype=float) / 0.5, 0, 1)
-    if kind == "pilot":
+    if kind == "activity":
         return 0.05 + 0.50 * key + 0.30 * small
     if kind == "resource_boost":
         return 0.05 + 0.60 * grow
-    if kind == "spotlight":
+    if kind == "pilot":
         return 0.05 + 0.45 * (1.0 - small)
     raise ValueError(f"unknown staggered intervention type {kind!r}")
 

@@ -195,8 +195,8 @@ def generate(
         Called with short progress messages.
     staggered_interventions : int, default 0
         0 keeps the 5-10 pilots with the constant planted effect. N > 0 plants N
-        staggered 21-day interventions (types ``pilot``, ``resource_boost``,
-        ``spotlight``) whose effect depends on the group's features at the start
+        staggered 21-day interventions (types ``activity``, ``resource_boost``,
+        ``pilot``) whose effect depends on the group's features at the start
         (``_world.STAGGERED_TYPES``); the truth's ``interventions.parquet`` records each
         one's effect, form and features. The rest of the world is unchanged.
     declared_group_share : float, optional
@@ -527,11 +527,11 @@ class _Writer:
                     f"{w.grp_name[other]} ({gid[other]})."
                 )
             elif r["type"] == "pilot" and r["form"] != "constant":
-                descriptions.append(f"Three-week moderated activity in {name}.")
+                descriptions.append(f"Three-week moderator pilot in {name}.")
             elif r["type"] == "pilot":
                 descriptions.append(f"Four-week moderator pilot in {name}.")
-            elif r["type"] == "spotlight":
-                descriptions.append(f"Three weeks in the featured spotlight for {name}.")
+            elif r["type"] == "activity":
+                descriptions.append(f"Three-week activity tailored to {name}'s interests.")
             else:
                 descriptions.append(f"Extra featured slots and storage for {name}.")
         table = pa.table(

@@ -314,7 +314,10 @@ def fit_effect_model(
     grid = grid or GRID
     center = values.mean(axis=0)
     scale = values.std(axis=0)
-    scale = np.where(scale > 0, scale, 1.0)
+    # A constant feature (its spread only rounding error) is left unscaled: it is 0.
+    constant = scale <= 1e-9 * np.maximum(1.0, np.abs(center))
+    center = np.where(constant, values[0] if len(values) else 0.0, center)
+    scale = np.where(constant, 1.0, scale)
     xs = (values - center) / scale
     y_center = float(np.average(y, weights=1 / se**2))
     y_scale = float(y.std()) if y.std() > 0 else 1.0
@@ -471,6 +474,7 @@ def top_features(model: EffectModel, types: np.ndarray, x: pd.DataFrame, k: int 
     for row, kind in zip(xs, types, strict=True):
         slope = shared + (own[model.types.index(kind)] if kind in model.types else 0.0)
         contribution = slope * row * model.y_scale
-        order = sorted(range(p), key=lambda j: (-abs(contribution[j]), j))[:k]
+        # Rounded before ranking, so rounding noise never reorders equal contributions.
+        order = sorted(range(p), key=lambda j: (-round(abs(contribution[j]), 9), j))[:k]
         out.append("; ".join(f"{model.features[j]} {contribution[j]:+.3f}" for j in order))
     return out

@@ -129,8 +129,8 @@ def prepare_training(raw: pd.DataFrame, settings: ForecastSettings | None = None
     reason[no_interval] = "no_effect_interval"
     zero = reason.isna() & ~(out["log_effect_se"] > 0)
     reason[zero] = "zero_width_interval"
-    out["exclusion_reason"] = reason
     out["is_used"] = reason.isna()
+    out["exclusion_reason"] = reason.astype(object).where(reason.notna(), None)
     return out
 
 
