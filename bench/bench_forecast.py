@@ -156,7 +156,8 @@ def read_seed(seed: int, warehouse: Path, truth: Path, args: argparse.Namespace)
     training["seed"] = seed
     # Counterfactual truth for every community-backed declared group at the last snapshot.
     world = build_world(
-        args.users, args.days, seed, START, TOPICS, Knobs(declared_group_share=args.declared_group_share),
+        args.users, args.days, seed, START, TOPICS,
+        Knobs(declared_group_share=args.declared_group_share),
         staggered_interventions=args.interventions,
     )  # fmt: skip
     declared = candidates[candidates["group_kind"] == "declared"].copy()
@@ -249,8 +250,12 @@ def main(argv=None) -> int:
     print("\nheld-out interventions (planted vs forecast):")
     print(f"{'types':<24}{'n':>5}{'rank corr':>11}{'90% coverage':>14}{'attributed rank corr':>22}")
     held = used[used["is_held_out"]]
-    for label, kinds in (("activity + resource_boost", MAIN_TYPES), *((k, (k,)) for k in MAIN_TYPES),
-                         (f"{HELD_OUT_FORM} (never seen)", (HELD_OUT_FORM,))):  # fmt: skip
+    groups = (
+        ("activity + resource_boost", MAIN_TYPES),
+        *((k, (k,)) for k in MAIN_TYPES),
+        (f"{HELD_OUT_FORM} (never seen)", (HELD_OUT_FORM,)),
+    )
+    for label, kinds in groups:
         rows = held[held["intervention_type"].isin(kinds)]
         if len(rows) < 3:
             continue
@@ -272,8 +277,11 @@ def main(argv=None) -> int:
         t = targeting(candidates, model, kind, args.top_share)
         curve = " ".join(f"{v:.2f}" for v in t["curve"].values())
         label = kind if kind != HELD_OUT_FORM else f"{kind} (never seen)"
-        print(f"{label:<26}{t['n_groups']:>7}{t['forecast']:>9.3f} ({t['forecast'] / t['random']:.2f}x)"
-              f"{t['potential']:>11.3f} ({t['potential'] / t['random']:.2f}x){t['random']:>9.3f}   {curve}")  # fmt: skip
+        ratio, potential = t["forecast"] / t["random"], t["potential"] / t["random"]
+        print(
+            f"{label:<26}{t['n_groups']:>7}{t['forecast']:>9.3f} ({ratio:.2f}x)"
+            f"{t['potential']:>11.3f} ({potential:.2f}x){t['random']:>9.3f}   {curve}"
+        )
     return 0
 
 

@@ -12,8 +12,8 @@ import yaml
 
 from orchestration.definitions import defs
 from orchestration.defs.attribution.assets import AttributionConfig
-from orchestration.defs.forecasts.assets import ForecastConfig
 from orchestration.defs.communities.assets import CommunityDetectionConfig
+from orchestration.defs.forecasts.assets import ForecastConfig
 from orchestration.defs.kpi.assets import GrowthInflectionConfig
 from orchestration.defs.settings import settings_from_config
 from orchestration.defs.text.assets import PainPointConfig
