@@ -134,9 +134,10 @@ def build_seed(seed: int, args: argparse.Namespace) -> tuple[Path, Path, float]:
     return work / "warehouse.duckdb", work / "truth", time.perf_counter() - started
 
 
-def _weights(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
-    rows = con.execute("select component, weight from main.high_potential_score_components")
-    return {component: float(weight) for component, weight in rows.fetchall()}
+def _weights() -> dict[str, float]:
+    # The potential score's weights from their seed (the forecast's inputs do not build it).
+    seed = pd.read_csv(PROJECT_DIR / "seeds" / "high_potential_score_components.csv")
+    return {row.component: float(row.weight) for row in seed.itertuples(index=False)}
 
 
 def read_seed(seed: int, warehouse: Path, truth: Path, args: argparse.Namespace):
@@ -145,7 +146,6 @@ def read_seed(seed: int, warehouse: Path, truth: Path, args: argparse.Namespace)
         con.execute("set enable_progress_bar = false")
         training = prepare_training(store.read_training(con))
         candidates = store.read_candidates(con)
-        weights = _weights(con)
     planted = pd.read_parquet(truth / "interventions.parquet")
     training = training.merge(
         planted[["intervention_id", "planted_effect", "start_date"]], on="intervention_id"
@@ -168,7 +168,7 @@ def read_seed(seed: int, warehouse: Path, truth: Path, args: argparse.Namespace)
     features = _group_features(world, index, np.full(len(index), day))
     for kind in (*MAIN_TYPES, HELD_OUT_FORM):
         declared[f"planted_{kind}"] = staggered_effect(kind, features)
-    declared["potential_score"] = potential_score(declared, weights)
+    declared["potential_score"] = potential_score(declared, _weights())
     declared["seed"] = seed
     return training, declared.reset_index(drop=True)
 
