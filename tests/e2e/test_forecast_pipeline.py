@@ -48,10 +48,14 @@ def test_attributed_effects_track_the_planted_heterogeneity(build):
     # ranks them as their planted effects do.
     tmp, con = build
     truth = pd.read_parquet(tmp / "truth" / "interventions.parquet")
-    used = con.execute(
-        "select intervention_id, log_effect from stg_forecasts__intervention_forecast_training "
-        "where is_used"
-    ).df().merge(truth, on="intervention_id")
+    used = (
+        con.execute(
+            "select intervention_id, log_effect from stg_forecasts__intervention_forecast_training "
+            "where is_used"
+        )
+        .df()
+        .merge(truth, on="intervention_id")
+    )
     used = used[used["intervention_type"] != "cross_group_connection"]
     rho = stats.spearmanr(used["log_effect"], np.log1p(used["planted_effect"])).statistic
     assert rho > 0.3, rho
@@ -65,8 +69,8 @@ def test_forecasts_cover_the_latest_declared_groups_for_each_type_seen(build):
         "and snapshot_date = (select max(snapshot_date) from fct_community_health)"
     ).df()
     used = con.execute(
-        "select intervention_type, count(*) as n from stg_forecasts__intervention_forecast_training "
-        "where is_used group by all"
+        "select intervention_type, count(*) as n"
+        " from stg_forecasts__intervention_forecast_training where is_used group by all"
     ).df()
     types = set(used.loc[used["n"] >= 3, "intervention_type"])
     assert {"activity", "resource_boost"} <= types
