@@ -143,7 +143,9 @@ def _version(used: pd.DataFrame) -> str:
     return f"{MODEL_NAME}:{len(used)}:{digest.hexdigest()[:12]}"
 
 
-def _fit_outcome(used: pd.DataFrame, y_column: str, se_column: str, minimum: int):
+def _fit_outcome(
+    used: pd.DataFrame, y_column: str, se_column: str, minimum: int, *, level: float | None
+):
     ok = np.isfinite(used[y_column]) & (used[se_column] > 0) & np.isfinite(used[se_column])
     rows = used[ok]
     if len(rows) < minimum:
@@ -153,6 +155,7 @@ def _fit_outcome(used: pd.DataFrame, y_column: str, se_column: str, minimum: int
         rows[se_column].to_numpy(),
         rows["intervention_type"].to_numpy(),
         group_features(rows),
+        calibrate_level=level,
     )
 
 
@@ -186,8 +189,9 @@ def quality_out_of_time(used: pd.DataFrame, settings: ForecastSettings) -> dict:
     if len(fit_rows) < settings.min_training_interventions or n_test < 5:
         return empty
     model = _fit_outcome(
-        fit_rows, "log_effect", "log_effect_se", settings.min_training_interventions
-    )
+        fit_rows, "log_effect", "log_effect_se", settings.min_training_interventions,
+        level=settings.level,
+    )  # fmt: skip
     forecast = predict_effects(
         model, test_rows["intervention_type"].to_numpy(), group_features(test_rows),
         level=settings.level,
@@ -242,13 +246,20 @@ def forecast_interventions(
             f"min_training_interventions ({settings.min_training_interventions})"
         )
         return pd.DataFrame(columns=columns), figures
-    model = _fit_outcome(used, "log_effect", "log_effect_se", settings.min_training_interventions)
+    model = _fit_outcome(
+        used, "log_effect", "log_effect_se", settings.min_training_interventions,
+        level=settings.level,
+    )  # fmt: skip
+    # The contributions are point forecasts (the contract has no interval for them): no
+    # calibration of their intervals.
     dau_model = _fit_outcome(
-        used, "dau_effect_per_member", "dau_effect_se", settings.min_training_interventions
-    )
+        used, "dau_effect_per_member", "dau_effect_se", settings.min_training_interventions,
+        level=None,
+    )  # fmt: skip
     posts_model = _fit_outcome(
-        used, "posts_effect_per_member", "posts_effect_se", settings.min_training_interventions
-    )
+        used, "posts_effect_per_member", "posts_effect_se", settings.min_training_interventions,
+        level=None,
+    )  # fmt: skip
     kinds = sorted(set(used["group_kind"]))
     types = [t for t in model.types if model.n_by_type[t] >= settings.min_type_interventions]
     pool = candidates[candidates["group_kind"].isin(kinds)].reset_index(drop=True)
