@@ -2,12 +2,12 @@
 
 Raw tables -> dbt staging -> Python steps (message enrichment, weekly community
 snapshots, pain points, growth inflections, experiment readout and design help,
-attribution of interventions, intervention forecasts) between dbt intermediate and
-marts (with dbt tests as asset checks, and an asset check on every Python output),
-then the published snapshot of the marts that readers open, all under one refresh lock,
-run in-process by default (one process, no per-step start-up cost). Freshness checks:
-the raw events against dbt's source freshness rule, the snapshot and the main marts
-against their last update.
+attribution of interventions, intervention forecasts, the potential score's out-of-time
+refit, pilot replication) between dbt intermediate and marts (with dbt tests as asset
+checks, and an asset check on every Python output), then the published snapshot of the
+marts that readers open, all under one refresh lock, run in-process by default (one
+process, no per-step start-up cost). Freshness checks: the raw events against dbt's
+source freshness rule, the snapshot and the main marts against their last update.
 Automation, all off until switched on in the UI: the daily refresh schedule, the
 ``new_raw_files`` sensor (a refresh when raw files land) and the ``marts_freshness``
 sensor (re-evaluates the mart freshness checks between runs).
@@ -47,6 +47,12 @@ from orchestration.defs.forecasts.assets import (
 from orchestration.defs.invariants import invariant_checks
 from orchestration.defs.kpi.assets import growth_inflections, growth_inflections_are_valid
 from orchestration.defs.lock import WarehouseLock
+from orchestration.defs.planning.assets import (
+    pilot_replication,
+    pilot_replication_is_valid,
+    potential_score,
+    potential_score_is_valid,
+)
 from orchestration.defs.raw.assets import raw_events_are_fresh, raw_tables
 from orchestration.defs.raw.sensors import new_raw_files
 from orchestration.defs.serving.assets import (
@@ -91,6 +97,8 @@ defs = dg.Definitions(
         experiment_spillover,
         intervention_attribution,
         intervention_forecasts,
+        potential_score,
+        pilot_replication,
         published_snapshot,
     ],
     asset_checks=[
@@ -104,6 +112,8 @@ defs = dg.Definitions(
         intervention_attribution_is_valid,
         intervention_forecasts_are_valid,
         intervention_forecast_training_is_complete,
+        potential_score_is_valid,
+        pilot_replication_is_valid,
         published_snapshot_matches_working,
         raw_events_are_fresh,
         *invariant_checks,

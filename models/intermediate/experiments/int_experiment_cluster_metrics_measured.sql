@@ -156,23 +156,17 @@ spells as (
     from community_spells
 ),
 
-spell_values as (
+-- Each spell numbered, so its events are grouped by one integer key, not by its ten columns.
+numbered_spells as (
     select
-        spells.experiment_id,
-        spells.unit_id,
-        spells.variant,
-        spells.user_id,
-        spells.post_start_at,
-        spells.post_end_at,
-        spells.post_start_at < spells.post_end_at as is_post_member,
-        spells.pre_start_at < spells.pre_end_at as is_pre_member,
-        greatest(epoch(spells.post_end_at) - epoch(spells.post_start_at), 0)
-        / 86400.0 as post_member_days,
-        greatest(epoch(spells.pre_end_at) - epoch(spells.pre_start_at), 0)
-        / 86400.0 as pre_member_days,
-        -- retention_d28: the member's exposure began 28 days or more before the last data day
-        spells.post_start_at < spells.post_end_at
-        and spells.post_start_at + to_days(28) <= spells.last_event_at as is_retention_eligible,
+        *,
+        row_number() over () as spell_number,
+    from spells
+),
+
+spell_event_counts as (
+    select
+        spells.spell_number,
         count(events.event_type) filter (
             where
             events.occurred_at >= spells.post_start_at
@@ -197,28 +191,43 @@ spell_values as (
             events.occurred_at >= spells.pre_start_at
             and events.occurred_at < spells.pre_end_at
         ) as events_pre,
-        -- Retention looks past the experiment's end, up to the last data day.
-        any_value(last_events.last_event_at) >= spells.post_start_at + to_days(28)
-            as is_active_after_d28,
-    from spells
-    left join last_events
-        on spells.user_id = last_events.user_id
-    left join events
+    from numbered_spells as spells
+    inner join events
         on
             spells.user_id = events.user_id
             and least(spells.pre_start_at, spells.post_start_at) <= events.occurred_at
             and greatest(spells.pre_end_at, spells.post_end_at) >= events.occurred_at
-    group by
+    group by spells.spell_number
+),
+
+spell_values as (
+    select
         spells.experiment_id,
         spells.unit_id,
         spells.variant,
         spells.user_id,
-        spells.unit_type,
         spells.post_start_at,
         spells.post_end_at,
-        spells.pre_start_at,
-        spells.pre_end_at,
-        spells.last_event_at
+        spells.post_start_at < spells.post_end_at as is_post_member,
+        spells.pre_start_at < spells.pre_end_at as is_pre_member,
+        greatest(epoch(spells.post_end_at) - epoch(spells.post_start_at), 0)
+        / 86400.0 as post_member_days,
+        greatest(epoch(spells.pre_end_at) - epoch(spells.pre_start_at), 0)
+        / 86400.0 as pre_member_days,
+        -- retention_d28: the member's exposure began 28 days or more before the last data day
+        spells.post_start_at < spells.post_end_at
+        and spells.post_start_at + to_days(28) <= spells.last_event_at as is_retention_eligible,
+        coalesce(spell_event_counts.posts_post, 0) as posts_post,
+        coalesce(spell_event_counts.posts_pre, 0) as posts_pre,
+        coalesce(spell_event_counts.events_post, 0) as events_post,
+        coalesce(spell_event_counts.events_pre, 0) as events_pre,
+        -- Retention looks past the experiment's end, up to the last data day.
+        last_events.last_event_at >= spells.post_start_at + to_days(28) as is_active_after_d28,
+    from numbered_spells as spells
+    left join spell_event_counts
+        on spells.spell_number = spell_event_counts.spell_number
+    left join last_events
+        on spells.user_id = last_events.user_id
 ),
 
 -- A member with several spells in one group counts once in the shares.

@@ -103,37 +103,65 @@ cluster_members as (
         on community_snapshots.snapshot_date = community_members.snapshot_date
 ),
 
+-- Each user's events since the pre-period's start, counted once per (user, group tagged):
+-- the members' values below are looked up here instead of joining every membership to
+-- the events again (a user is a member of several groups and of a community).
+user_group_events as (
+    select
+        events.user_id,
+        events.group_id,
+        count(events.event_type) filter (
+            where events.occurred_at >= windows.window_start_at and events.event_type = 'post'
+        ) as posts_post,
+        count(events.event_type) filter (
+            where events.occurred_at < windows.window_start_at and events.event_type = 'post'
+        ) as posts_pre,
+        count(events.event_type) filter (
+            where events.occurred_at >= windows.window_start_at
+        ) as events_post,
+        count(events.event_type) filter (
+            where events.occurred_at < windows.window_start_at
+        ) as events_pre,
+    from events
+    cross join windows
+    where windows.pre_start_at <= events.occurred_at
+    group by events.user_id, events.group_id
+),
+
+user_events as (
+    select
+        user_id,
+        sum(posts_post) as posts_post,
+        sum(posts_pre) as posts_pre,
+        sum(events_post) as events_post,
+        sum(events_pre) as events_pre,
+    from user_group_events
+    group by user_id
+),
+
 member_values as (
     select
         cluster_members.cohort,
         cluster_members.unit_type,
         cluster_members.unit_id,
         cluster_members.user_id,
-        count(events.event_type) filter (
-            where
-            events.occurred_at >= windows.window_start_at
-            and events.event_type = 'post'
-            and (cluster_members.unit_type = 'community' or events.group_id = cluster_members.unit_id)
-        ) as posts_post,
-        count(events.event_type) filter (
-            where
-            events.occurred_at < windows.window_start_at
-            and events.event_type = 'post'
-            and (cluster_members.unit_type = 'community' or events.group_id = cluster_members.unit_id)
-        ) as posts_pre,
-        count(events.event_type) filter (
-            where events.occurred_at >= windows.window_start_at
-        ) > 0 as is_active_post,
-        count(events.event_type) filter (
-            where events.occurred_at < windows.window_start_at
-        ) > 0 as is_active_pre,
-    from cluster_members
-    cross join windows
-    left join events
+        -- A group counts the posts tagged with it, a community every post of its members.
+        coalesce(case cluster_members.unit_type
+            when 'community' then user_events.posts_post else group_events.posts_post
+        end, 0) as posts_post,
+        coalesce(case cluster_members.unit_type
+            when 'community' then user_events.posts_pre else group_events.posts_pre
+        end, 0) as posts_pre,
+        coalesce(user_events.events_post, 0) > 0 as is_active_post,
+        coalesce(user_events.events_pre, 0) > 0 as is_active_pre,
+    from (select distinct * from cluster_members) as cluster_members
+    left join user_events
+        on cluster_members.user_id = user_events.user_id
+    left join user_group_events as group_events
         on
-            cluster_members.user_id = events.user_id
-            and windows.pre_start_at <= events.occurred_at
-    group by all
+            cluster_members.unit_type = 'group'
+            and cluster_members.user_id = group_events.user_id
+            and cluster_members.unit_id = group_events.group_id
 ),
 
 cluster_member_outcomes as (
@@ -162,9 +190,9 @@ cluster_member_outcomes as (
     where metric_units.unit_type in ('group', 'community')
 ),
 
-user_values as (
+user_event_values as (
     select
-        users.user_id,
+        events.user_id,
         count(events.event_type) filter (
             where events.occurred_at >= windows.window_start_at and events.event_type = 'post'
         ) as posts_post,
@@ -183,26 +211,44 @@ user_values as (
         count(distinct events.activity_date) filter (
             where events.occurred_at < windows.window_start_at
         ) as active_days_pre,
-        coalesce(sum(events.amount_usd) filter (
+        sum(events.amount_usd) filter (
             where events.occurred_at >= windows.window_start_at and events.event_type = 'purchase'
-        ), 0) as purchase_amount_post,
-        coalesce(sum(events.amount_usd) filter (
+        ) as purchase_amount_post,
+        sum(events.amount_usd) filter (
             where events.occurred_at < windows.window_start_at and events.event_type = 'purchase'
-        ), 0) as purchase_amount_pre,
+        ) as purchase_amount_pre,
         count(events.event_type) filter (
             where events.occurred_at >= windows.window_start_at and events.event_type = 'purchase'
         ) as purchases_post,
         count(events.event_type) filter (
             where events.occurred_at < windows.window_start_at and events.event_type = 'purchase'
         ) as purchases_pre,
+    from events
+    cross join windows
+    where windows.pre_start_at <= events.occurred_at
+    group by events.user_id
+),
+
+-- Aggregated before the join: one row per user with events, then every user who signed up
+-- before the window (0 when they had none).
+user_values as (
+    select
+        users.user_id,
+        coalesce(user_event_values.posts_post, 0) as posts_post,
+        coalesce(user_event_values.posts_pre, 0) as posts_pre,
+        coalesce(user_event_values.events_post, 0) as events_post,
+        coalesce(user_event_values.events_pre, 0) as events_pre,
+        coalesce(user_event_values.active_days_post, 0) as active_days_post,
+        coalesce(user_event_values.active_days_pre, 0) as active_days_pre,
+        coalesce(user_event_values.purchase_amount_post, 0) as purchase_amount_post,
+        coalesce(user_event_values.purchase_amount_pre, 0) as purchase_amount_pre,
+        coalesce(user_event_values.purchases_post, 0) as purchases_post,
+        coalesce(user_event_values.purchases_pre, 0) as purchases_pre,
     from users
     cross join windows
-    left join events
-        on
-            users.user_id = events.user_id
-            and windows.pre_start_at <= events.occurred_at
+    left join user_event_values
+        on users.user_id = user_event_values.user_id
     where users.signed_up_at < windows.window_start_at
-    group by users.user_id
 ),
 
 user_outcomes as (
