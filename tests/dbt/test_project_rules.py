@@ -139,6 +139,7 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         "forecasts.*": (
             "Written by the intervention_forecasts Dagster asset in the same run (see "
             "communities.*)."
+        ),
         "planning.*": (
             "Written by the potential_score Dagster asset in the same run (see communities.*)."
         ),

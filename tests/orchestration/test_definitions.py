@@ -26,9 +26,8 @@ from orchestration.lib.config import PROJECT_DIR, dbt_project_var, load_settings
 from orchestration.lib.experiments import store as experiment_store
 from orchestration.lib.kpi import store as kpi_store
 from orchestration.lib.kpi.refresh import InflectionSettings
-from orchestration.lib.planning import forecast_store
+from orchestration.lib.planning import forecast_store, refresh as planning_refresh, replication
 from orchestration.lib.planning.forecast_refresh import ForecastSettings
-from orchestration.lib.planning import refresh as planning_refresh, replication
 from orchestration.lib.planning.refresh import PotentialSettings
 from orchestration.lib.text import store as text_store
 from orchestration.lib.text.snapshots import TextSettings

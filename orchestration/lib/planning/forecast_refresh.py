@@ -38,6 +38,7 @@ __all__ = [
     "prepare_training",
     "quality_out_of_time",
     "refresh_forecasts",
+    "round_inputs",
 ]
 
 _log = logging.getLogger(__name__)
@@ -131,6 +132,30 @@ def prepare_training(raw: pd.DataFrame, settings: ForecastSettings | None = None
     reason[zero] = "zero_width_interval"
     out["is_used"] = reason.isna()
     out["exclusion_reason"] = reason.astype(object).where(reason.notna(), None)
+    return out
+
+
+#: Significant digits the step's float inputs are rounded to before the fit.
+INPUT_DIGITS = 9
+
+
+def round_inputs(frame: pd.DataFrame, digits: int = INPUT_DIGITS) -> pd.DataFrame:
+    """``frame`` with every float column rounded to ``digits`` significant digits.
+
+    The attribution and health marts sum floats in an order that differs between a full
+    build and a day-by-day one, so their last bits differ; the fit (an evidence-weighted
+    grid, a digest of the outcomes in ``model_version``) would carry that into the
+    forecasts. Rounded first, both builds forecast the same.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        if not pd.api.types.is_float_dtype(out[column]):
+            continue
+        x = out[column].to_numpy(dtype=float, copy=True)
+        ok = np.isfinite(x) & (x != 0)
+        scale = 10.0 ** (digits - 1 - np.floor(np.log10(np.abs(x[ok]))))
+        x[ok] = np.round(x[ok] * scale) / scale
+        out[column] = x
     return out
 
 
@@ -332,8 +357,9 @@ def refresh_forecasts(
     log = log or _log
     settings = settings or ForecastSettings()
     started = time.perf_counter()
-    training = prepare_training(store.read_training(con), settings)
-    forecasts, figures = forecast_interventions(training, store.read_candidates(con), settings)
+    training = prepare_training(round_inputs(store.read_training(con)), settings)
+    candidates = round_inputs(store.read_candidates(con))
+    forecasts, figures = forecast_interventions(training, candidates, settings)
     training = training.assign(model_version=figures["model_version"])
     store.write_forecasts(con, forecasts, training)
     excluded = training.loc[~training["is_used"], "exclusion_reason"].value_counts()
