@@ -2,12 +2,12 @@
 
 Raw tables -> dbt staging -> Python steps (message enrichment, weekly community
 snapshots, pain points, growth inflections, experiment readout and design help,
-attribution of interventions, the potential score's out-of-time refit, pilot
-replication) between dbt intermediate and marts (with dbt tests as asset checks, and an
-asset check on every Python output), then the published snapshot of the marts that
-readers open, all under one refresh lock, run in-process by default (one process, no
-per-step start-up cost). Freshness checks: the raw events against dbt's source freshness
-rule, the snapshot and the main marts against their last update.
+attribution of interventions, intervention forecasts, the potential score's out-of-time
+refit, pilot replication) between dbt intermediate and marts (with dbt tests as asset
+checks, and an asset check on every Python output), then the published snapshot of the
+marts that readers open, all under one refresh lock, run in-process by default (one
+process, no per-step start-up cost). Freshness checks: the raw events against dbt's
+source freshness rule, the snapshot and the main marts against their last update.
 Automation, all off until switched on in the UI: the daily refresh schedule, the
 ``new_raw_files`` sensor (a refresh when raw files land) and the ``marts_freshness``
 sensor (re-evaluates the mart freshness checks between runs).
@@ -38,6 +38,11 @@ from orchestration.defs.experiments.assets import (
 from orchestration.defs.experiments.spillover import (
     experiment_spillover,
     experiment_spillover_is_valid,
+)
+from orchestration.defs.forecasts.assets import (
+    intervention_forecast_training_is_complete,
+    intervention_forecasts,
+    intervention_forecasts_are_valid,
 )
 from orchestration.defs.invariants import invariant_checks
 from orchestration.defs.kpi.assets import growth_inflections, growth_inflections_are_valid
@@ -91,6 +96,7 @@ defs = dg.Definitions(
         experiment_power,
         experiment_spillover,
         intervention_attribution,
+        intervention_forecasts,
         potential_score,
         pilot_replication,
         published_snapshot,
@@ -104,6 +110,8 @@ defs = dg.Definitions(
         experiment_power_is_valid,
         experiment_spillover_is_valid,
         intervention_attribution_is_valid,
+        intervention_forecasts_are_valid,
+        intervention_forecast_training_is_complete,
         potential_score_is_valid,
         pilot_replication_is_valid,
         published_snapshot_matches_working,

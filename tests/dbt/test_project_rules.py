@@ -136,6 +136,10 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
             "Written by the intervention_attribution Dagster asset in the same run (see "
             "communities.*)."
         ),
+        "forecasts.*": (
+            "Written by the intervention_forecasts Dagster asset in the same run (see "
+            "communities.*)."
+        ),
         "planning.*": (
             "Written by the potential_score Dagster asset in the same run (see communities.*)."
         ),

@@ -13,6 +13,7 @@ import yaml
 from orchestration.definitions import defs
 from orchestration.defs.attribution.assets import AttributionConfig
 from orchestration.defs.communities.assets import CommunityDetectionConfig
+from orchestration.defs.forecasts.assets import ForecastConfig
 from orchestration.defs.kpi.assets import GrowthInflectionConfig
 from orchestration.defs.planning.assets import PotentialConfig
 from orchestration.defs.settings import settings_from_config
@@ -25,7 +26,8 @@ from orchestration.lib.config import PROJECT_DIR, dbt_project_var, load_settings
 from orchestration.lib.experiments import store as experiment_store
 from orchestration.lib.kpi import store as kpi_store
 from orchestration.lib.kpi.refresh import InflectionSettings
-from orchestration.lib.planning import refresh as planning_refresh, replication
+from orchestration.lib.planning import forecast_store, refresh as planning_refresh, replication
+from orchestration.lib.planning.forecast_refresh import ForecastSettings
 from orchestration.lib.planning.refresh import PotentialSettings
 from orchestration.lib.text import store as text_store
 from orchestration.lib.text.snapshots import TextSettings
@@ -155,6 +157,8 @@ def test_python_steps_depend_on_the_models_their_store_reads():
     assert _deps(dg.AssetKey(["attribution", "intervention_attribution"])) == models(
         attribution_store.INPUT_MODELS
     )
+    for table in forecast_store.TABLES:
+        assert _deps(dg.AssetKey(["forecasts", table])) == models(forecast_store.INPUT_MODELS)
     for table in planning_refresh.TABLES:
         assert _deps(dg.AssetKey(["planning", table])) == models(planning_refresh.INPUT_MODELS)
     # fct_intervention_forecasts too, once the project has it
@@ -181,6 +185,7 @@ def test_every_python_step_has_an_asset_check():
         "experiments__experiment_power",
         "experiment_spillover",
         "attribution__intervention_attribution",
+        "forecasts__intervention_forecasts",
         "potential_score",
         "planning__pilot_replication",
     }
@@ -197,6 +202,7 @@ def test_every_python_step_has_an_asset_check():
         (PainPointConfig, TextSettings, set()),
         (GrowthInflectionConfig, InflectionSettings, set()),
         (AttributionConfig, AttributionSettings, set()),
+        (ForecastConfig, ForecastSettings, set()),
         (PotentialConfig, PotentialSettings, {"outcome", "horizon_days", "seed"}),
     ],
 )

@@ -254,8 +254,12 @@ class DaySimulator:
         boost = np.ones(n)
         pilot_on = (w.pilot_start_day <= d) & (d < w.pilot_end_day)
         if pilot_on.any():
-            hit = np.isin(ag_group, w.pilot_group[pilot_on])
-            boost[ag_user[hit]] = 1.0 + k.pilot_effect
+            # Each running intervention's planted effect on its group's members (the
+            # largest when a member is in several).
+            group_boost = np.ones(self.n_groups)
+            np.maximum.at(group_boost, w.pilot_group[pilot_on], 1.0 + w.pilot_effect[pilot_on])
+            hit = group_boost[ag_group] > 1.0
+            np.maximum.at(boost, ag_user[hit], group_boost[ag_group[hit]])
 
         def member_of(users: np.ndarray, groups: np.ndarray) -> np.ndarray:
             if g_keys.size == 0:

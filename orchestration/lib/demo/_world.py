@@ -131,6 +131,9 @@ class World:
     pilot_start_day: np.ndarray = field(default=None, repr=False)
     pilot_end_day: np.ndarray = field(default=None, repr=False)
     pilot_type: list[str] = field(default_factory=list, repr=False)
+    pilot_effect: np.ndarray = field(default=None, repr=False)  # planted relative effect
+    pilot_features: dict = field(default_factory=dict, repr=False)  # name -> array per pilot
+    pilot_form: list[str] = field(default_factory=list, repr=False)
     cross: tuple[int, int, int] = (-1, -1, -1)  # community a, community b, start day
     cross_groups: tuple[int, int] = (-1, -1)
     # scheduled events (sorted by time)
@@ -158,7 +161,13 @@ class World:
 
 
 def build_world(
-    n_users: int, n_days: int, seed: int, start: date, topics: tuple, knobs: Knobs
+    n_users: int,
+    n_days: int,
+    seed: int,
+    start: date,
+    topics: tuple,
+    knobs: Knobs,
+    staggered_interventions: int = 0,
 ) -> World:
     """Draw the static demo world.
 
@@ -174,6 +183,11 @@ def build_world(
         ``text.TOPICS``; communities pick their topic and pain points from it.
     knobs : Knobs
         Planted constants.
+    staggered_interventions : int, default 0
+        0: the 5-10 pilots with the constant ``knobs.pilot_effect``. N > 0: N staggered
+        interventions with heterogeneous planted effects instead
+        (:func:`_staggered_interventions`), drawn from their own child generator so
+        the rest of the world is the same.
 
     Returns
     -------
@@ -232,6 +246,10 @@ def build_world(
     _groups(rngs[7], world, slots, topics, knobs)
     _experiments(rngs[8], world)
     _interventions(rngs[9], world)
+    if staggered_interventions > 0:
+        _staggered_interventions(
+            np.random.default_rng([seed, 7, 12]), world, staggered_interventions
+        )
     _schedule(rngs[10], world)
     return world
 
@@ -951,6 +969,132 @@ def _interventions(rng: np.random.Generator, world: World) -> None:
     world.pilot_start_day = starts.astype(np.int64)
     world.pilot_end_day = ends
     world.pilot_type = kinds
+    world.pilot_effect = np.full(pick.size, world.knobs.pilot_effect)
+    world.pilot_form = ["constant"] * pick.size
+    world.pilot_features = _group_features(world, world.pilot_group, world.pilot_start_day)
+
+
+#: Staggered intervention types (raw contract types), their share of the draws and the
+#: planted effect form (relative increase of posts and interactions per member
+#: session-day) on the group features of :func:`_group_features`, each clipped to
+#: [0, 1]: ``key`` = share of key members / 0.25, ``small`` = (log 40 - log members) /
+#: log 10 (1 at 4 members or fewer, 0 at 40 or more: small groups are the cohesive
+#: ones), ``grow`` = member growth over the last 28 days / 0.5. Activities work better in
+#: cohesive groups with key members, resource boosts in growing groups; ``pilot``
+#: (moderator pilots, which help larger groups) is the form a forecast fitted on the
+#: other two never sees (bench/bench_forecast.py holds it out).
+STAGGERED_TYPES = {
+    "activity": (0.4, "0.05 + 0.50 key + 0.30 small"),
+    "resource_boost": (0.4, "0.05 + 0.60 grow"),
+    "pilot": (0.2, "0.05 + 0.45 (1 - small)"),
+}
+_STAGGERED_PRE_DAYS = 28
+_STAGGERED_DAYS = 21
+
+
+def _group_features(world: World, groups: np.ndarray, days: np.ndarray) -> dict:
+    """The truth features of each (group, day): members, growth, key-member share."""
+    members, before, key_share = [], [], []
+    join, left = world.gm_join_us, np.where(world.gm_left_us < 0, _OPEN, world.gm_left_us)
+    for g, d in zip(groups, days, strict=True):
+        at = world.start_us + int(d) * DAY_US
+        rows = world.gm_group == g
+        now = rows & (join <= at) & (left > at)
+        then_at = at - 28 * DAY_US
+        then = rows & (join <= then_at) & (left > then_at)
+        n_now = int(now.sum())
+        members.append(n_now)
+        before.append(int(then.sum()))
+        users = world.gm_user[now]
+        key_share.append(float((world.key_mult[users] > 1).mean()) if n_now else 0.0)
+    members, before = np.array(members, dtype=np.int64), np.array(before, dtype=np.int64)
+    growth = np.where(before > 0, members / np.maximum(before, 1) - 1.0, 0.0)
+    return {
+        "members_at_start": members,
+        "member_growth_4_weeks": growth,
+        "key_member_share": np.array(key_share, dtype=float),
+    }
+
+
+def staggered_effect(kind: str, features: dict) -> np.ndarray:
+    """The planted relative effect of ``kind`` (a :data:`STAGGERED_TYPES` key) on groups.
+
+    Parameters
+    ----------
+    kind : str
+        Intervention type.
+    features : dict
+        ``members_at_start``, ``member_growth_4_weeks``, ``key_member_share`` arrays.
+
+    Returns
+    -------
+    numpy.ndarray
+        The effect per group, by the form of :data:`STAGGERED_TYPES`.
+    """
+    members = np.maximum(np.asarray(features["members_at_start"], dtype=float), 1.0)
+    key = np.clip(np.asarray(features["key_member_share"], dtype=float) / 0.25, 0, 1)
+    small = np.clip((np.log(40.0) - np.log(members)) / np.log(10.0), 0, 1)
+    grow = np.clip(np.asarray(features["member_growth_4_weeks"], dtype=float) / 0.5, 0, 1)
+    if kind == "activity":
+        return 0.05 + 0.50 * key + 0.30 * small
+    if kind == "resource_boost":
+        return 0.05 + 0.60 * grow
+    if kind == "pilot":
+        return 0.05 + 0.45 * (1.0 - small)
+    raise ValueError(f"unknown staggered intervention type {kind!r}")
+
+
+def _staggered_interventions(rng: np.random.Generator, world: World, n: int) -> None:
+    """Replace the pilots by ``n`` staggered interventions with feature-dependent effects.
+
+    Start days are spread evenly (with jitter) from day 28 + 7 to the last day with 21
+    days left; each intervention lasts 21 days. Its group is drawn among the
+    community-backed groups created 28 days before the start, of a living community,
+    not the cross connection's, and not in another intervention's window (28 days
+    before to the end) so the windows of one group never overlap. Types are drawn by
+    the :data:`STAGGERED_TYPES` shares; the planted effect is :func:`staggered_effect`
+    on the group's features at the start day.
+    """
+    n_days = world.n_days
+    first = _STAGGERED_PRE_DAYS + 7
+    last = n_days - _STAGGERED_DAYS - 1
+    if last <= first:
+        raise ValueError(f"staggered interventions need at least {first + 22} days")
+    starts = np.sort(np.linspace(first, last, n).round().astype(np.int64))
+    life = world.comm_lifecycle[np.maximum(world.grp_comm, 0)]
+    backed = (world.grp_comm >= 0) & np.isin(
+        life, ["stable", "growing", "merge_target", "split", "born"]
+    )
+    backed[[g for g in world.cross_groups if g >= 0]] = False
+    busy_until = np.full(world.n_groups, -(10**9), dtype=np.int64)
+    names = list(STAGGERED_TYPES)
+    shares = np.array([STAGGERED_TYPES[k][0] for k in names])
+    groups, days, kinds = [], [], []
+    for s in starts:
+        created_by = world.start_us + (int(s) - _STAGGERED_PRE_DAYS) * DAY_US
+        free = backed & (world.grp_created_us < created_by) & (busy_until < s - _STAGGERED_PRE_DAYS)
+        pool = np.flatnonzero(free)
+        if pool.size == 0:
+            continue
+        g = int(pool[rng.integers(pool.size)])
+        busy_until[g] = s + _STAGGERED_DAYS
+        groups.append(g)
+        days.append(int(s))
+        kinds.append(names[int(rng.choice(len(names), p=shares / shares.sum()))])
+    groups_a, days_a = np.array(groups, dtype=np.int64), np.array(days, dtype=np.int64)
+    features = _group_features(world, groups_a, days_a)
+    effect = np.zeros(groups_a.size)
+    for kind in names:
+        mine = np.array([k == kind for k in kinds], dtype=bool)
+        if mine.any():
+            effect[mine] = staggered_effect(kind, {f: v[mine] for f, v in features.items()})
+    world.pilot_group = groups_a
+    world.pilot_start_day = days_a
+    world.pilot_end_day = days_a + _STAGGERED_DAYS
+    world.pilot_type = kinds
+    world.pilot_effect = effect
+    world.pilot_form = [STAGGERED_TYPES[k][1] for k in kinds]
+    world.pilot_features = features
 
 
 def _schedule(rng: np.random.Generator, world: World) -> None:

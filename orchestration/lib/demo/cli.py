@@ -42,6 +42,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=0.01,
         help="share of bad rows per table (default 0.01)",
     )
+    parser.add_argument(
+        "--staggered-interventions",
+        type=int,
+        default=0,
+        help="plant N staggered interventions with feature-dependent effects instead of "
+        "the pilots (default 0: the pilots)",
+    )
+    parser.add_argument(
+        "--declared-group-share",
+        type=float,
+        default=None,
+        help="share of communities with a declared group (default 0.40)",
+    )
     parser.add_argument("--start-date", default="2026-01-01", help="first day, YYYY-MM-DD (UTC)")
     parser.add_argument("--out", default="data/raw", help="raw data folder (default data/raw)")
     parser.add_argument(
@@ -64,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             bad_row_share=args.bad_row_share,
             start_date=args.start_date,
+            staggered_interventions=args.staggered_interventions,
+            declared_group_share=args.declared_group_share,
             progress=lambda message: print(message, flush=True),
         )
     except ValueError as error:

@@ -169,6 +169,8 @@ def generate(
     bad_row_share: float = 0.01,
     start_date: str | date = "2026-01-01",
     progress: Callable[[str], None] | None = None,
+    staggered_interventions: int = 0,
+    declared_group_share: float | None = None,
 ) -> GenerationSummary:
     """Generate the demo raw data set and its ground truth.
 
@@ -191,6 +193,15 @@ def generate(
         Day 0, UTC.
     progress : callable, optional
         Called with short progress messages.
+    staggered_interventions : int, default 0
+        0 keeps the 5-10 pilots with the constant planted effect. N > 0 plants N
+        staggered 21-day interventions (types ``activity``, ``resource_boost``,
+        ``pilot``) whose effect depends on the group's features at the start
+        (``_world.STAGGERED_TYPES``); the truth's ``interventions.parquet`` records each
+        one's effect, form and features. The rest of the world is unchanged.
+    declared_group_share : float, optional
+        Share of communities with a declared group (default the knob's 0.40); more
+        groups leave staggered interventions more donors.
 
     Returns
     -------
@@ -210,9 +221,19 @@ def generate(
     say = progress or (lambda _msg: None)
     _clear(raw_dir, truth_dir)
 
-    knobs = Knobs()
+    if staggered_interventions < 0:
+        raise ValueError("staggered_interventions must be >= 0")
+    if declared_group_share is not None and not 0 < declared_group_share <= 1:
+        raise ValueError("declared_group_share must be in (0, 1]")
+    knobs = (
+        Knobs()
+        if declared_group_share is None
+        else Knobs(declared_group_share=declared_group_share)
+    )
     say(f"drawing the world: {n_users:,} users, {n_days} days")
-    world = build_world(n_users, n_days, seed, start, TOPICS, knobs)
+    world = build_world(
+        n_users, n_days, seed, start, TOPICS, knobs, staggered_interventions=staggered_interventions
+    )
     writer = _Writer(world, raw_dir, truth_dir, seed, bad_row_share)
     writer.write_static()
     sim = DaySimulator(world, TOPICS, render_bodies, seed)
@@ -441,8 +462,9 @@ class _Writer:
     def _intervention_rows(self) -> list[dict]:
         w = self.w
         rows = []
-        for g, s, e, kind in zip(
-            w.pilot_group, w.pilot_start_day, w.pilot_end_day, w.pilot_type, strict=True
+        features = w.pilot_features
+        for i, (g, s, e, kind) in enumerate(
+            zip(w.pilot_group, w.pilot_start_day, w.pilot_end_day, w.pilot_type, strict=True)
         ):
             rows.append(
                 {
@@ -453,9 +475,11 @@ class _Writer:
                     "community": int(w.grp_comm[g]),
                     "related_group": None,
                     "related_community": None,
-                    "effect": w.knobs.pilot_effect,
+                    "effect": float(w.pilot_effect[i]),
                     "definition": "relative increase of posts and interactions per member "
                     "session-day while the intervention runs",
+                    "form": w.pilot_form[i],
+                    **{name: values[i].item() for name, values in features.items()},
                 }
             )
         ga, gb = w.cross_groups
@@ -472,6 +496,10 @@ class _Writer:
                     "effect": w.knobs.cross_connection_share,
                     "definition": "share of the two communities' members' interactions redirected "
                     "to the other community from the start day",
+                    "form": "constant",
+                    "members_at_start": None,
+                    "member_growth_4_weeks": None,
+                    "key_member_share": None,
                 }
             )
         rows.sort(key=lambda r: (r["start"], r["target_id"]))
@@ -498,8 +526,12 @@ class _Writer:
                     f"Joint events connecting {name} ({gid[r['target_id']]}) with "
                     f"{w.grp_name[other]} ({gid[other]})."
                 )
+            elif r["type"] == "pilot" and r["form"] != "constant":
+                descriptions.append(f"Three-week moderator pilot in {name}.")
             elif r["type"] == "pilot":
                 descriptions.append(f"Four-week moderator pilot in {name}.")
+            elif r["type"] == "activity":
+                descriptions.append(f"Three-week activity tailored to {name}'s interests.")
             else:
                 descriptions.append(f"Extra featured slots and storage for {name}.")
         table = pa.table(
@@ -799,6 +831,16 @@ class _Writer:
                     ),
                     "planted_effect": pa.array([r["effect"] for r in rows], pa.float64()),
                     "effect_definition": [r["definition"] for r in rows],
+                    # The form of the planted effect on the group's features at the
+                    # start ("constant" for the default pilots) and those features.
+                    "effect_form": [r["form"] for r in rows],
+                    "members_at_start": pa.array([r["members_at_start"] for r in rows], pa.int64()),
+                    "member_growth_4_weeks": pa.array(
+                        [r["member_growth_4_weeks"] for r in rows], pa.float64()
+                    ),
+                    "key_member_share": pa.array(
+                        [r["key_member_share"] for r in rows], pa.float64()
+                    ),
                     "start_date": self._dates(np.array([r["start"] for r in rows], dtype=np.int64)),
                     "end_date": self._dates(
                         np.array([r["end"] or 0 for r in rows], dtype=np.int64),
