@@ -15,9 +15,11 @@ Two lanes run side by side to keep the test short:
 
 * a fresh warehouse killed during dbt, run again and killed in ``community_snapshots``,
   then run to completion: every table equals the reference;
-* the reference warehouse refreshed again (no new file) and killed while publishing: the
-  previous snapshot is still whole and readable, then a run to completion publishes the
-  reference's tables and removes the temporary.
+* the reference warehouse published again (a run of the publication step alone,
+  tests/run_selected.py: the step is the same, the way to it costs seconds instead of a
+  whole refresh) and killed while publishing: the previous snapshot is still whole and
+  readable, then a whole refresh to completion publishes the reference's tables and
+  removes the temporary.
 
 Each run after a kill starts although the killed run's Dagster record still says
 STARTED, and takes the lock the kernel released. Taking it, it finds the killed run's
@@ -43,6 +45,7 @@ import pytest
 from orchestration.lib.config import PROJECT_DIR
 from orchestration.lib.warehouse.checksums import table_checksums
 from orchestration.lib.warehouse.publish import PUBLICATION_TABLE, read_publication
+from tests.pipeline_folders import dagster_home_in_memory
 
 pytestmark = pytest.mark.e2e
 
@@ -67,10 +70,15 @@ def _env(home: Path, raw_dir: Path) -> dict[str, str]:
     return env
 
 
-def _start(home: Path, raw_dir: Path, name: str) -> subprocess.Popen:
+_REFRESH = ("-m", "orchestration.cli", "run", "--log-level", "WARNING")
+# The publication step alone (its upstream assets are the reference run's).
+_PUBLISH_ONLY = ("-m", "tests.run_selected", "key:serving/published_snapshot")
+
+
+def _start(home: Path, raw_dir: Path, name: str, command=_REFRESH) -> subprocess.Popen:
     (home / "dagster_home").mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "run", "--log-level", "WARNING"],
+        [sys.executable, *command],
         cwd=PROJECT_DIR,
         env=_env(home, raw_dir),
         stdout=open(home / f"{name}.out", "w"),  # noqa: SIM115 - closed with the process
@@ -124,13 +132,16 @@ def _group_commands(pgid: int) -> list[str]:
     return commands
 
 
-def _kill_when(home: Path, raw_dir: Path, name: str, reached, timeout: float = 600) -> dict:
-    """Start a run, poll until ``reached(instance, run_id)`` is true, kill its process group
-    with SIGKILL; return what was seen at the kill and the run's events after it."""
+def _kill_when(
+    home: Path, raw_dir: Path, name: str, reached, timeout: float = 600, command=_REFRESH
+) -> dict:
+    """Start a run (``command``), poll until ``reached(instance, run_id)`` is true, kill its
+    process group with SIGKILL; return what was seen at the kill and the run's events
+    after it."""
     instance = _instance(home) if (home / "dagster_home" / "dagster.yaml").exists() else None
     known = {run.run_id for run in instance.get_runs()} if instance else set()
     started = time.monotonic()
-    process = _start(home, raw_dir, name)
+    process = _start(home, raw_dir, name, command)
     run_id = None
     deadline = started + timeout
     while True:
@@ -218,7 +229,8 @@ def _fresh_lane(home: Path, raw_dir: Path) -> dict:
 
 
 def _reference_lane(home: Path, raw_dir: Path) -> dict:
-    """The reference run, then a refresh of it killed while publishing, then completed."""
+    """The reference run, then a publication of it killed while publishing, then a refresh
+    completed."""
     timings = {}
     t0 = time.monotonic()
     _complete(home, raw_dir, "reference")
@@ -227,7 +239,13 @@ def _reference_lane(home: Path, raw_dir: Path) -> dict:
     reference = _state(home)
     reference_run = _run_id(serving)
     t1 = time.monotonic()
-    publish_kill = _kill_when(home, raw_dir, "killed_publishing", lambda *_: _temporaries(serving))
+    publish_kill = _kill_when(
+        home,
+        raw_dir,
+        "killed_publishing",
+        lambda *_: _temporaries(serving),
+        command=_PUBLISH_ONLY,
+    )
     timings["killed_publishing"] = time.monotonic() - t1
     publish_kill["temporaries"] = _temporaries(serving)
     # The previous snapshot is untouched: whole, readable, the reference run's.
@@ -247,7 +265,13 @@ def _reference_lane(home: Path, raw_dir: Path) -> dict:
 
 def test_killed_runs_recover_to_the_uninterrupted_state(tmp_path, fixture_raw_dir):
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    # The Dagster homes are in memory while the runs write them (tests/pipeline_folders.py)
+    # and on disk again for the assertions below.
+    with (
+        dagster_home_in_memory(tmp_path / "fresh" / "dagster_home"),
+        dagster_home_in_memory(tmp_path / "reference" / "dagster_home"),
+        ThreadPoolExecutor(max_workers=2) as pool,
+    ):
         fresh_future = pool.submit(_fresh_lane, tmp_path / "fresh", fixture_raw_dir)
         reference_future = pool.submit(_reference_lane, tmp_path / "reference", fixture_raw_dir)
         reference_lane = reference_future.result()
