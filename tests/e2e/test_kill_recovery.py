@@ -114,6 +114,33 @@ def _events(instance: dg.DagsterInstance, run_id: str) -> list[tuple[str, str | 
     ]
 
 
+class _NewEvents:
+    """The events of one run as ``_events`` gives them, read on from a cursor: a poll
+    costs the events written since the last one, not the whole log, so the poller sees
+    a step start within a poll interval even late in a run (a fixture run writes ~2,000
+    events; ``community_snapshots`` lasts about a second and a half)."""
+
+    def __init__(self, instance: dg.DagsterInstance, run_id: str):
+        self.instance, self.run_id = instance, run_id
+        self.cursor: str | None = None
+        self.seen: list[tuple[str, str | None]] = []
+
+    def read(self) -> list[tuple[str, str | None]]:
+        while True:
+            page = self.instance.get_records_for_run(self.run_id, cursor=self.cursor, limit=500)
+            self.seen += [
+                (
+                    record.event_log_entry.dagster_event.event_type_value,
+                    record.event_log_entry.step_key,
+                )
+                for record in page.records
+                if record.event_log_entry.dagster_event is not None
+            ]
+            self.cursor = page.cursor
+            if not page.has_more:
+                return self.seen
+
+
 def _group_commands(pgid: int) -> list[str]:
     """Command lines of the live (not zombie) processes of a process group, from /proc."""
     commands = []
@@ -135,14 +162,14 @@ def _group_commands(pgid: int) -> list[str]:
 def _kill_when(
     home: Path, raw_dir: Path, name: str, reached, timeout: float = 600, command=_REFRESH
 ) -> dict:
-    """Start a run (``command``), poll until ``reached(instance, run_id)`` is true, kill its
-    process group with SIGKILL; return what was seen at the kill and the run's events
-    after it."""
+    """Start a run (``command``), poll until ``reached(events)`` is true (the run's events so
+    far), kill its process group with SIGKILL; return what was seen at the kill and the
+    run's events after it."""
     instance = _instance(home) if (home / "dagster_home" / "dagster.yaml").exists() else None
     known = {run.run_id for run in instance.get_runs()} if instance else set()
     started = time.monotonic()
     process = _start(home, raw_dir, name, command)
-    run_id = None
+    run_id, tail = None, None
     deadline = started + timeout
     while True:
         assert process.poll() is None, (
@@ -153,8 +180,10 @@ def _kill_when(
             instance = _instance(home)
         if instance is not None:
             run_id = run_id or _started_run_id(instance, known)
-            if run_id is not None and reached(instance, run_id):
-                break
+            if run_id is not None:
+                tail = tail or _NewEvents(instance, run_id)
+                if reached(tail.read()):
+                    break
         time.sleep(_POLL)
     group = _group_commands(process.pid)
     os.killpg(process.pid, signal.SIGKILL)
@@ -176,15 +205,15 @@ def _kill_when(
     }
 
 
-def _dbt_model_built(instance, run_id) -> bool:
+def _dbt_model_built(events) -> bool:
     return any(
         kind == "ASSET_MATERIALIZATION" and (step or "").startswith(_DBT_STEP)
-        for kind, step in _events(instance, run_id)
+        for kind, step in events
     )
 
 
-def _python_step_started(instance, run_id) -> bool:
-    return ("STEP_START", _PYTHON_STEP) in _events(instance, run_id)
+def _python_step_started(events) -> bool:
+    return ("STEP_START", _PYTHON_STEP) in events
 
 
 def _temporaries(serving: Path) -> list[Path]:
