@@ -13,7 +13,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export DO_NOT_TRACK := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup run test test-fast ui docs dashboard browser lint format bench report-real demo parse clean
+.PHONY: help setup run test test-fast test-spark ui docs dashboard browser lint format bench report-real demo parse clean
 
 help:  ## show the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,25 @@ test: setup browser  ## the whole suite: pytest, including end-to-end dbt builds
 
 test-fast: setup  ## pytest without the end-to-end pipeline runs
 	@$(BIN)/pytest -q -m "not e2e"
+
+# The Spark target (docs/spark.md) in a venv of its own: .venv stays as it is (no 300 MB
+# pyspark for `make test`). The venv holds only the pinned dependencies (the project's
+# and the spark extra's; the tests import the project from the checkout), so it lives
+# outside the checkout, one per version of pyproject.toml + constraints.txt, and a fresh
+# clone (CI) reuses it. pip builds pyspark's wheel from its source distribution once
+# (about a minute) and keeps it in its cache (~/.cache/pip/wheels) for the next venv.
+SPARK_KEY := $(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+SPARK_VENV ?= $(HOME)/.cache/smallgroups/venv-spark-$(SPARK_KEY)
+
+$(SPARK_VENV)/.installed:
+	@echo ">> setting up $(SPARK_VENV) (dbt-spark, pyspark; Java 17 on PATH)"
+	@test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
+	@$(SPARK_VENV)/bin/python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print("\n".join(p["dependencies"] + p["optional-dependencies"]["spark"]))' > $(SPARK_VENV)/requirements.txt
+	@$(SPARK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -r $(SPARK_VENV)/requirements.txt
+	@touch $@
+
+test-spark: $(SPARK_VENV)/.installed  ## build staging, core and graph models on Spark (local mode) and compare every row with DuckDB
+	@$(SPARK_VENV)/bin/python -m pytest -q -p no:cacheprovider -m spark tests/spark
 
 ui: setup  ## the Dagster UI on http://127.0.0.1:3000, sharing run history with `make run`
 	@$(BIN)/dagster dev -h 127.0.0.1 -p 3000
@@ -98,4 +117,4 @@ report-real: parse  ## import the real Stack Exchange dump and CollegeMsg (SMALL
 	@$(BIN)/python bench/report_real.py
 
 clean:  ## remove the warehouse, generated data and dbt artefacts (keeps .venv)
-	rm -rf data target logs .dagster_home/storage .dagster_home/history .dagster_home/schedules
+	rm -rf data target logs spark-warehouse metastore_db .dagster_home/storage .dagster_home/history .dagster_home/schedules

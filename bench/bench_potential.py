@@ -2,17 +2,20 @@
 
 For every past snapshot with a snapshot 4 weeks later, the groups
 ``rpt_high_potential_communities`` would rank (its size range, detected and declared)
-are scored by its logic (the ``high_potential_score_components`` seed's weights on the
-growth, cohesion and activity scores of ``fct_community_health``) and by two naive
-baselines (current size; last 4 weeks' member growth, 0 for a group too new to have
-one), and compared with what happened next: member growth, activity growth (posts and
-comments, reactions, shares, mentions) and member retention
-(``orchestration/lib/planning/backtest.py``). Printed per data set, for all groups and
-per group kind: the mean over snapshots of the rank correlation and of the top decile's
-lift over the median (snapshots with at least ``--min-groups`` groups), and the same
-pooled over snapshots (within-snapshot percentiles and median-centred outcomes, for the
-real sets' few groups per snapshot), each with a 95% moving-block bootstrap interval
-(blocks of 4 weekly snapshots). Figures only: nothing passes or fails.
+are scored by its seed logic (the ``high_potential_score_components`` seed's weights on
+the growth, cohesion and activity scores of ``fct_community_health``), by the refitted
+score (``fitted_score``: each snapshot scored by the weights fitted on the outcomes
+known by then, ``orchestration/lib/planning/potential.py``; compared with the others on
+those snapshots only, "out-of-time") and by two naive baselines (current size; last 4
+weeks' member growth, 0 for a group too new to have one), and compared with what
+happened next: member growth, activity growth (posts and comments, reactions, shares,
+mentions) and member retention (``orchestration/lib/planning/backtest.py``). Printed per
+data set, for all groups and per group kind: the mean over snapshots of the rank
+correlation and of the top decile's lift over the median (snapshots with at least
+``--min-groups`` groups), and the same pooled over snapshots (within-snapshot
+percentiles and median-centred outcomes, for the real sets' few groups per snapshot),
+each with a 95% moving-block bootstrap interval (blocks of 4 weekly snapshots). Figures
+only: nothing passes or fails.
 
     python bench/bench_potential.py --warehouse /tmp/wh30k.duckdb    # a built demo (a copy)
     python bench/bench_potential.py --real                           # CollegeMsg, Stack Exchange
@@ -49,6 +52,7 @@ from orchestration.lib.planning.backtest import (  # noqa: E402
     potential_score,
     read_panel,
 )
+from orchestration.lib.planning.potential import out_of_time_scores  # noqa: E402
 
 EVAL = Path(os.environ.get("SMALLGROUPS_EVAL_DATA", PROJECT_DIR.parent / "shared" / "data"))
 REAL = (
@@ -57,6 +61,8 @@ REAL = (
      Path("interactions/stackexchange_conlang_meta")),
 )  # fmt: skip
 SCORES = ("potential_score", *BASELINES)
+#: Compared on the snapshots the refit scores out of time (fitted on earlier ones only).
+OOT_SCORES = ("fitted_score", *SCORES)
 
 
 def build(name: str, env_name: str, source: Path, work: Path) -> Path:
@@ -107,6 +113,10 @@ def panel_of(warehouse: Path, horizon_days: int) -> tuple[pd.DataFrame, dict[str
     panel["potential_score"] = potential_score(panel, seed)
     panel["size_now"] = panel["count_members"].astype(float)
     panel["growth_last_4_weeks"] = panel["member_growth_rate_4_weeks"].astype(float).fillna(0.0)
+    # The refitted score (orchestration/lib/planning/potential.py), each snapshot scored
+    # by the weights fitted on the outcomes known by then (NaN before 4 such snapshots).
+    panel = panel.sort_values(["snapshot_date", "group_kind", "community_id"], ignore_index=True)
+    panel["fitted_score"], _ = out_of_time_scores(panel)
     return panel, seed
 
 
@@ -131,13 +141,24 @@ def report(
     if panel.empty:
         print("   no snapshot has one 4 weeks later: nothing to backtest")
         return
-    parts = [("all", panel)] + [
-        (kind, frame) for kind, frame in panel.groupby("group_kind", sort=True)
+    oot = panel[panel["fitted_score"].notna()]
+    parts = [("all", panel, SCORES)] + [
+        (kind, frame, SCORES) for kind, frame in panel.groupby("group_kind", sort=True)
     ]
-    for label, frame in parts:
+    if len(oot):
+        print(
+            f"   out of time: {oot['snapshot_date'].nunique()} snapshots "
+            f"({oot['snapshot_date'].min():%Y-%m-%d} to {oot['snapshot_date'].max():%Y-%m-%d}) "
+            f"scored by weights fitted on earlier outcomes, {len(oot):,} rows"
+        )
+        parts += [("out-of-time all", oot, OOT_SCORES)] + [
+            (f"out-of-time {kind}", frame, OOT_SCORES)
+            for kind, frame in oot.groupby("group_kind", sort=True)
+        ]
+    for label, frame, scores in parts:
         for method, run in (("per snapshot", backtest), ("pooled", pooled_backtest)):
             minimum = min_groups if method == "per snapshot" else pooled_min_groups
-            table = run(frame, SCORES, OUTCOMES, n_boot=n_boot, seed=seed, min_groups=minimum)
+            table = run(frame, scores, OUTCOMES, n_boot=n_boot, seed=seed, min_groups=minimum)
             print(f"-- {name}, {label} groups, {method} (snapshots with >= {minimum} groups)")
             print(
                 f"   {'score':<20} {'outcome':<17} {'snaps':>5} {'rows':>6}  "

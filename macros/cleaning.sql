@@ -1,22 +1,24 @@
 {% macro clean_text(column) -%}
-    nullif(trim(cast({{ column }} as varchar)), '')
+    nullif(trim(cast({{ column }} as string)), '')
 {%- endmacro %}
 
 
 {% macro clean_enum(column) -%}
-    lower(nullif(trim(cast({{ column }} as varchar)), ''))
+    lower(nullif(trim(cast({{ column }} as string)), ''))
 {%- endmacro %}
 
 
 {% macro to_utc_timestamp(column) -%}
-    (try_cast({{ column }} as timestamptz) at time zone 'UTC')
+    {{- smallgroups.try_to_utc_timestamp(column) -}}
 {%- endmacro %}
 
 
 {% macro max_valid_timestamp() -%}
     (
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
-        + to_hours(cast({{ var('future_tolerance_hours') }} as bigint))
+        {{ smallgroups.add_hours(
+            "cast('" ~ run_started_at.strftime("%Y-%m-%d %H:%M:%S") ~ "' as timestamp)",
+            var('future_tolerance_hours'),
+        ) }}
     )
 {%- endmacro %}
 
@@ -36,10 +38,10 @@
 {% macro has_broken_encoding(column) -%}
     {#- U+FFFD (a decoder gave up), C0 control characters, or UTF-8 read as Latin-1/CP1252
         ("å¤œæ™¯" for 夜景): a lead byte Ã-ï followed by a continuation-range character. -#}
-    coalesce(regexp_matches(
-        {{ column }},
-        '\x{FFFD}|[\x{0000}-\x{0008}\x{000B}\x{000C}\x{000E}-\x{001F}]|[\x{00C2}-\x{00EF}][\x{0080}-\x{00BF}\x{0152}\x{0153}\x{0160}\x{0161}\x{0178}\x{017D}\x{017E}\x{0192}\x{02C6}\x{02DC}\x{2013}\x{2014}\x{2018}-\x{201E}\x{2020}-\x{2022}\x{2026}\x{2030}\x{2039}\x{203A}\x{20AC}\x{2122}]'
-    ), false)
+    {%- set pattern -%}
+        \x{FFFD}|[\x{0000}-\x{0008}\x{000B}\x{000C}\x{000E}-\x{001F}]|[\x{00C2}-\x{00EF}][\x{0080}-\x{00BF}\x{0152}\x{0153}\x{0160}\x{0161}\x{0178}\x{017D}\x{017E}\x{0192}\x{02C6}\x{02DC}\x{2013}\x{2014}\x{2018}-\x{201E}\x{2020}-\x{2022}\x{2026}\x{2030}\x{2039}\x{203A}\x{20AC}\x{2122}]
+    {%- endset %}
+    coalesce({{ smallgroups.regexp_contains(column, pattern) }}, false)
 {%- endmacro %}
 
 

@@ -7,7 +7,7 @@
         raw_record,
         _source_file as source_file,
         _source_row_number as source_row_number,
-        cast(null as bigint) as source_line_number,
+        cast(null as bigint) as source_line_number
     from {{ ref('base_product__' ~ table_name) }}
     where rejection_reason is not null
 {%- endmacro %}
@@ -16,8 +16,9 @@
 {% macro backfill_raw_records(table_name) -%}
     {#- Pre-hook of an incremental base model: a table stored before base models kept the
         raw record gets the column, filled for its rejected rows from the raw source, so
-        an existing warehouse keeps every reject's raw record without a full refresh. -#}
-    {%- if execute and is_incremental() -%}
+        an existing warehouse keeps every reject's raw record without a full refresh.
+        DuckDB only: a warehouse on another engine never had the older layout. -#}
+    {%- if execute and is_incremental() and target.type == 'duckdb' -%}
         {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
         {%- if 'raw_record' not in columns -%}
             alter table {{ this }} add column raw_record json;
@@ -39,8 +40,8 @@
         afterwards no stored path is absolute), so the incremental filter does not take
         every stored file for a new one. A stored path becomes the relative path of the
         file it ends with in the raw folder now (the longest); one no longer there keeps
-        what follows the last '/<table>/' or its own name. -#}
-    {%- if execute and is_incremental() -%}
+        what follows the last '/<table>/' or its own name. DuckDB only, as above. -#}
+    {%- if execute and is_incremental() and target.type == 'duckdb' -%}
         {%- set query -%}
             select count(*) from {{ this }} where starts_with(_source_file, '/')
         {%- endset -%}
@@ -50,7 +51,7 @@
             from (
                 select
                     stored.absolute_file,
-                    arg_max(raw_files._source_file, length(raw_files._source_file)) as relative_file,
+                    arg_max(raw_files._source_file, length(raw_files._source_file)) as relative_file
                 from (
                     select distinct _source_file as absolute_file from {{ this }}
                     where starts_with(_source_file, '/')

@@ -9,7 +9,10 @@ the manifest is stale); ``smallgroups docs`` writes the dbt docs site
 the demo data set (see ``python -m orchestration.lib.demo.cli --help``);
 ``smallgroups experiment design --out FILE`` designs a community-randomized experiment on
 the latest detected communities and writes its ``experiment_assignments`` file (never
-into the raw folder); ``smallgroups dashboard serve`` starts the dashboard on the
+into the raw folder); ``smallgroups plan --intervention-type T --budget N [--out FILE]``
+prints which lookalikes of the type's significant pilots to roll it out to, whom to
+contact and the expected effect, and writes the verifying experiment's assignments
+(docs/planning.md); ``smallgroups dashboard serve`` starts the dashboard on the
 published snapshot and ``smallgroups dashboard add-user NAME --role operator|leader``
 creates one of its accounts (see docs/dashboard.md).
 """
@@ -125,6 +128,33 @@ def _design(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from orchestration.lib.planning.plan import (
+        build_plan,
+        design_verifying_experiment,
+        format_plan,
+    )
+    from orchestration.lib.warehouse import connect
+
+    settings = load_settings()
+    try:
+        with connect(settings.duckdb_path, read_only=True) as con:
+            plan = build_plan(con, args.intervention_type, args.budget, group_kind=args.group_kind)
+            summary = None
+            if args.out:
+                summary = design_verifying_experiment(
+                    con, plan, Path(args.out), settings.raw_dir, seed=args.seed,
+                    experiment_id=args.experiment_id,
+                )  # fmt: skip
+    except ValueError as error:
+        print(f"smallgroups plan: {error}", file=sys.stderr)
+        return 2
+    print(format_plan(plan, args.budget, summary))
+    return 0
+
+
 def _check_leader_target(serving_path, group_id: str | None, user_id: str | None) -> None:
     """A leader's group or user must exist in the published snapshot, when there is one."""
     if not (group_id or user_id) or not serving_path.exists():
@@ -226,6 +256,25 @@ def main(argv: list[str] | None = None) -> int:
     design.add_argument(
         "--assigned-at", help="UTC start (default: the midnight after the last event)"
     )
+    plan = sub.add_parser(
+        "plan",
+        help="roll an intervention type out to the lookalikes of its significant pilots: "
+        "groups, key members, expected effect, and the verifying experiment's assignments",
+    )
+    plan.add_argument(
+        "--intervention-type",
+        required=True,
+        help="resource_boost, pilot, activity or cross_group_connection",
+    )
+    plan.add_argument("--budget", type=int, required=True, help="groups to roll out to")
+    plan.add_argument(
+        "--group-kind",
+        choices=["detected", "declared"],
+        help="kind of groups (default: the kind of most top candidates)",
+    )
+    plan.add_argument("--out", help="write the verifying experiment's assignments here")
+    plan.add_argument("--experiment-id", help="default rollout_<type>_seed<seed>")
+    plan.add_argument("--seed", type=int, default=0, help="seed of the assignment")
     dashboard = sub.add_parser("dashboard", help="the web dashboard on the published snapshot")
     dashboard_sub = dashboard.add_subparsers(dest="dashboard_command", required=True)
     serve = dashboard_sub.add_parser(
@@ -247,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         return _dashboard(args)
     if args.command == "experiment":
         return _design(args)
+    if args.command == "plan":
+        return _plan(args)
     if args.command == "run":
         return _run(args.log_level, args.full_refresh)
     if args.command == "summary":

@@ -2,11 +2,12 @@
 
 Raw tables -> dbt staging -> Python steps (message enrichment, weekly community
 snapshots, pain points, growth inflections, experiment readout and design help,
-attribution of interventions) between dbt intermediate and marts (with dbt tests as
-asset checks, and an asset check on every Python output), then the published snapshot
-of the marts that readers open, all under one refresh lock, run in-process by default
-(one process, no per-step start-up cost). Freshness checks: the raw events against
-dbt's source freshness rule, the snapshot and the main marts against their last update.
+attribution of interventions, the potential score's out-of-time refit, pilot
+replication) between dbt intermediate and marts (with dbt tests as asset checks, and an
+asset check on every Python output), then the published snapshot of the marts that
+readers open, all under one refresh lock, run in-process by default (one process, no
+per-step start-up cost). Freshness checks: the raw events against dbt's source freshness
+rule, the snapshot and the main marts against their last update.
 Automation, all off until switched on in the UI: the daily refresh schedule, the
 ``new_raw_files`` sensor (a refresh when raw files land) and the ``marts_freshness``
 sensor (re-evaluates the mart freshness checks between runs).
@@ -41,6 +42,12 @@ from orchestration.defs.experiments.spillover import (
 from orchestration.defs.invariants import invariant_checks
 from orchestration.defs.kpi.assets import growth_inflections, growth_inflections_are_valid
 from orchestration.defs.lock import WarehouseLock
+from orchestration.defs.planning.assets import (
+    pilot_replication,
+    pilot_replication_is_valid,
+    potential_score,
+    potential_score_is_valid,
+)
 from orchestration.defs.raw.assets import raw_events_are_fresh, raw_tables
 from orchestration.defs.raw.sensors import new_raw_files
 from orchestration.defs.serving.assets import (
@@ -84,6 +91,8 @@ defs = dg.Definitions(
         experiment_power,
         experiment_spillover,
         intervention_attribution,
+        potential_score,
+        pilot_replication,
         published_snapshot,
     ],
     asset_checks=[
@@ -95,6 +104,8 @@ defs = dg.Definitions(
         experiment_power_is_valid,
         experiment_spillover_is_valid,
         intervention_attribution_is_valid,
+        potential_score_is_valid,
+        pilot_replication_is_valid,
         published_snapshot_matches_working,
         raw_events_are_fresh,
         *invariant_checks,

@@ -136,6 +136,9 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
             "Written by the intervention_attribution Dagster asset in the same run (see "
             "communities.*)."
         ),
+        "planning.*": (
+            "Written by the potential_score Dagster asset in the same run (see communities.*)."
+        ),
     },
     "model_directories": {
         "rpt_high_potential_communities": (
@@ -148,6 +151,11 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
             "The companion report of rpt_high_potential_communities (its key members to "
             "contact, group by group): kept beside it and the community marts it reads, "
             "for the same reasons."
+        ),
+        "rpt_pilot_replication": (
+            "A report (rpt_) of the planning marts (issue 17): kept beside "
+            "fct_potential_score_* in marts/planning, the folder of its Dagster asset group; "
+            "renaming it would break its contract (smallgroups plan reads it)."
         ),
     },
 }

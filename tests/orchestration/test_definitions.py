@@ -14,6 +14,7 @@ from orchestration.definitions import defs
 from orchestration.defs.attribution.assets import AttributionConfig
 from orchestration.defs.communities.assets import CommunityDetectionConfig
 from orchestration.defs.kpi.assets import GrowthInflectionConfig
+from orchestration.defs.planning.assets import PotentialConfig
 from orchestration.defs.settings import settings_from_config
 from orchestration.defs.text.assets import PainPointConfig
 from orchestration.lib.attribution import store as attribution_store
@@ -24,6 +25,8 @@ from orchestration.lib.config import PROJECT_DIR, dbt_project_var, load_settings
 from orchestration.lib.experiments import store as experiment_store
 from orchestration.lib.kpi import store as kpi_store
 from orchestration.lib.kpi.refresh import InflectionSettings
+from orchestration.lib.planning import refresh as planning_refresh, replication
+from orchestration.lib.planning.refresh import PotentialSettings
 from orchestration.lib.text import store as text_store
 from orchestration.lib.text.snapshots import TextSettings
 
@@ -152,6 +155,14 @@ def test_python_steps_depend_on_the_models_their_store_reads():
     assert _deps(dg.AssetKey(["attribution", "intervention_attribution"])) == models(
         attribution_store.INPUT_MODELS
     )
+    for table in planning_refresh.TABLES:
+        assert _deps(dg.AssetKey(["planning", table])) == models(planning_refresh.INPUT_MODELS)
+    # fct_intervention_forecasts too, once the project has it
+    replication_deps = _deps(dg.AssetKey(["planning", "pilot_replication"]))
+    assert models(replication.INPUT_MODELS) <= replication_deps
+    assert replication_deps - models(replication.INPUT_MODELS) <= models(
+        [replication.FORECAST_MODEL]
+    )
 
 
 def test_every_python_step_has_an_asset_check():
@@ -170,6 +181,8 @@ def test_every_python_step_has_an_asset_check():
         "experiments__experiment_power",
         "experiment_spillover",
         "attribution__intervention_attribution",
+        "potential_score",
+        "planning__pilot_replication",
     }
     for assets_def in python_steps:
         # every output of the step, not only one of them
@@ -184,6 +197,7 @@ def test_every_python_step_has_an_asset_check():
         (PainPointConfig, TextSettings, set()),
         (GrowthInflectionConfig, InflectionSettings, set()),
         (AttributionConfig, AttributionSettings, set()),
+        (PotentialConfig, PotentialSettings, {"outcome", "horizon_days", "seed"}),
     ],
 )
 def test_launchpad_defaults_are_the_library_defaults(config_class, settings_class, hidden):

@@ -19,7 +19,7 @@ with
             (
                 select count(*) from {{ ref('stg_product__rejected_rows') }}
                 where source_table = '{{ table_name }}'
-            ) as count_rejected_rows,
+            ) as count_rejected_rows
     ),
 
 {% endfor %}

@@ -18,7 +18,7 @@ final as (
         cast(events.occurred_at as date) as activity_date,
         -- Rounded to cents and below as decimals: decimal sums do not depend on the order
         -- rows arrive in, so incremental and full refreshes give the same figures.
-        cast(events.amount * currency_rates.usd_per_unit as decimal(18, 4)) as amount_usd,
+        cast(events.amount * currency_rates.usd_per_unit as decimal(18, 4)) as amount_usd
     from events
     left join currency_rates
         on coalesce(events.currency, '{{ var("default_currency") }}') = currency_rates.currency

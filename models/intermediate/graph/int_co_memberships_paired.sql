@@ -11,7 +11,7 @@ memberships as (
         group_id,
         user_id,
         joined_at,
-        coalesce(left_at, timestamp '9999-12-31') as left_at,
+        coalesce(left_at, timestamp '9999-12-31') as left_at
     from {{ ref('stg_product__group_memberships') }}
 ),
 
@@ -22,7 +22,7 @@ interactions as (
 group_sizes as (
     select
         group_id,
-        count(distinct user_id) as count_members,
+        count(distinct user_id) as count_members
     from memberships
     group by group_id
 ),
@@ -33,7 +33,7 @@ small_group_pairs as (
         second_member.user_id as user_id_b,
         first_member.group_id,
         greatest(first_member.joined_at, second_member.joined_at) as shared_since,
-        least(first_member.left_at, second_member.left_at) as shared_until,
+        least(first_member.left_at, second_member.left_at) as shared_until
     from memberships as first_member
     inner join group_sizes
         on first_member.group_id = group_sizes.group_id
@@ -51,7 +51,7 @@ interacting_pairs as (
     select
         least(user_id, other_user_id) as user_id_a,
         greatest(user_id, other_user_id) as user_id_b,
-        min(occurred_at) as first_interaction_at,
+        min(occurred_at) as first_interaction_at
     from interactions
     group by all
 ),
@@ -74,7 +74,7 @@ large_group_pairs as (
         greatest(
             first_member.joined_at, second_member.joined_at, interacting_pairs.first_interaction_at
         ) as shared_since,
-        least(first_member.left_at, second_member.left_at) as shared_until,
+        least(first_member.left_at, second_member.left_at) as shared_until
     from interacting_pairs
     inner join large_group_memberships as first_member
         on interacting_pairs.user_id_a = first_member.user_id
@@ -99,10 +99,10 @@ final as (
         paired.user_id_b,
         paired.group_id,
         group_sizes.count_members,
-        1.0 / (group_sizes.count_members - 1) as co_membership_weight,
+        cast(1 as double) / (group_sizes.count_members - 1) as co_membership_weight,
         min(paired.shared_since) as shared_since,
         -- Open spells were coalesced to 9999-12-31: null again means "still shared".
-        nullif(max(paired.shared_until), timestamp '9999-12-31') as shared_until,
+        nullif(max(paired.shared_until), timestamp '9999-12-31') as shared_until
     from paired
     inner join group_sizes
         on paired.group_id = group_sizes.group_id

@@ -24,7 +24,7 @@ content_replies as (
         parents.author_user_id as other_user_id,
         'reply' as interaction_kind,
         replies.created_at as occurred_at,
-        coalesce(replies.group_id, parents.group_id) as group_id,
+        coalesce(replies.group_id, parents.group_id) as group_id
     from contents as replies
     inner join contents as parents
         on replies.parent_content_id = parents.content_id
@@ -38,7 +38,7 @@ event_interactions as (
         coalesce(events.target_user_id, reacted.author_user_id) as other_user_id,
         event_types.interaction_kind,
         events.occurred_at,
-        events.group_id,
+        events.group_id
     from events
     inner join event_types
         on events.event_type = event_types.event_type

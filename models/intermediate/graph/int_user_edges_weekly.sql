@@ -18,7 +18,7 @@ final as (
         greatest(interactions.user_id, interactions.other_user_id) as user_id_b,
         cast(date_trunc('week', interactions.occurred_at) as date) as week_start_date,
         count(*) as count_interactions,
-        cast(sum(weights.weight) as double) as interaction_weight,
+        cast(sum(weights.weight) as double) as interaction_weight
     from interactions
     inner join weights
         on interactions.interaction_kind = weights.interaction_kind

@@ -27,7 +27,7 @@ members_by_group as (
         -- The current owner; the creator stands in when no owner row exists.
         min(user_id) filter (where role = 'owner' and left_at is null) as owner_user_id,
         count(distinct user_id) filter (where role = 'admin' and left_at is null)
-            as count_admins_current,
+            as count_admins_current
     from memberships
     group by group_id
 ),
@@ -41,7 +41,7 @@ size_history as (
             where membership_date = (
                 select max(inner_sizes.membership_date) from group_sizes as inner_sizes
             ) - {{ var('growth_lookback_days') }}
-        ) as count_members_28_days_before,
+        ) as count_members_28_days_before
     from group_sizes
     group by group_id
 ),
@@ -51,7 +51,7 @@ activity_by_group as (
         group_id,
         count(*) filter (where event_type in ('post', 'comment')) as count_contents,
         count(distinct user_id) as count_active_users,
-        max(occurred_at) as last_activity_at,
+        max(occurred_at) as last_activity_at
     from events
     where group_id is not null
     group by group_id
@@ -73,7 +73,7 @@ final as (
         cast(size_history.count_members_28_days_before as bigint) as count_members_28_days_before,
         coalesce(activity_by_group.count_contents, 0) as count_contents,
         coalesce(activity_by_group.count_active_users, 0) as count_active_users,
-        activity_by_group.last_activity_at,
+        activity_by_group.last_activity_at
     from groups
     left join members_by_group on groups.group_id = members_by_group.group_id
     left join size_history on groups.group_id = size_history.group_id

@@ -32,7 +32,7 @@ activity_by_user as (
         cast(sum(count_invites_sent) as bigint) as count_invites_sent,
         cast(sum(count_purchases) as bigint) as count_purchases,
         cast(sum(cast(sum_purchase_amount_usd as decimal(18, 4))) as double)
-            as sum_purchase_amount_usd,
+            as sum_purchase_amount_usd
     from activity
     group by user_id
 ),
@@ -41,7 +41,7 @@ invites_accepted_by_inviter as (
     -- invite_accepted is sent by the invitee; target_user_id is the inviter.
     select
         target_user_id as user_id,
-        count(*) as count_sent_invites_accepted,
+        count(*) as count_sent_invites_accepted
     from events
     where event_type = 'invite_accepted' and target_user_id is not null
     group by target_user_id
@@ -50,7 +50,7 @@ invites_accepted_by_inviter as (
 invited_users as (
     select
         user_id,
-        min(target_user_id) as invited_by_user_id,
+        min(target_user_id) as invited_by_user_id
     from events
     where event_type = 'invite_accepted'
     group by user_id
@@ -61,7 +61,7 @@ memberships_by_user as (
         user_id,
         count(distinct group_id) as count_groups_joined,
         count(distinct group_id) filter (where left_at is null) as count_groups_current,
-        min(joined_at) as first_group_joined_at,
+        min(joined_at) as first_group_joined_at
     from memberships
     group by user_id
 ),
@@ -95,7 +95,7 @@ final as (
         coalesce(memberships_by_user.count_groups_current, 0) as count_groups_current,
         memberships_by_user.first_group_joined_at,
         coalesce(memberships_by_user.count_groups_current, 0) > 0 as is_group_member,
-        invited_users.user_id is not null as was_invited,
+        invited_users.user_id is not null as was_invited
     from users
     left join activity_by_user on users.user_id = activity_by_user.user_id
     left join invites_accepted_by_inviter on users.user_id = invites_accepted_by_inviter.user_id

@@ -25,14 +25,14 @@ changes as (
         group_id,
         cast(joined_at as date) as membership_date,
         1 as count_joined,
-        0 as count_left,
+        0 as count_left
     from memberships
     union all
     select
         group_id,
         cast(left_at as date) as membership_date,
         0 as count_joined,
-        1 as count_left,
+        1 as count_left
     from memberships
     where left_at is not null
 ),
@@ -42,7 +42,7 @@ daily_changes as (
         group_id,
         membership_date,
         sum(count_joined) as count_joined,
-        sum(count_left) as count_left,
+        sum(count_left) as count_left
     from changes
     group by all
 ),
@@ -50,15 +50,15 @@ daily_changes as (
 group_days as (
     select
         groups.group_id,
-        cast(days.day_start as date) as membership_date,
+        cast(days.day_start as date) as membership_date
     from groups
     cross join data_end
-    cross join
-        generate_series(
-            cast(groups.created_at as date),
-            greatest(data_end.last_date, cast(groups.created_at as date)),
-            interval 1 day
-        ) as days (day_start)
+    {{ cross_join_days(
+        'cast(groups.created_at as date)',
+        'greatest(data_end.last_date, cast(groups.created_at as date))',
+        'days',
+        'day_start',
+    ) }}
 ),
 
 -- Memberships dated before the group's creation still count from their first day.
@@ -86,7 +86,7 @@ final as (
                 order by all_days.membership_date
                 rows between unbounded preceding and current row
             )
-        as bigint) as count_members,
+        as bigint) as count_members
     from all_days
     left join daily_changes
         on

@@ -1,10 +1,14 @@
 -- Incremental: only the (user, day) cells that received newly loaded events are
 -- recomputed (delete+insert), so a daily refresh costs the new days, late events
--- included, not the whole history.
+-- included, not the whole history. On Spark (no delete without Delta or Iceberg) the
+-- table is partitioned by activity_date and the days that received new events are
+-- recomputed whole, for every user, and overwrite their partitions (insert_overwrite).
+{%- set whole_days = target.type == 'spark' %}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
     unique_key=['user_id', 'activity_date'],
+    partition_by=(['activity_date'] if target.type == 'spark' else none),
 ) }}
 
 with
@@ -16,8 +20,8 @@ all_events as (
 {% if is_incremental() %}
     new_user_days as (
         select distinct
-            user_id,
-            activity_date,
+            {% if not whole_days %}user_id,{% endif %}
+            activity_date
         from all_events
         where _loaded_at > (select max(stored_days._loaded_at) from {{ this }} as stored_days)
     ),
@@ -25,10 +29,10 @@ all_events as (
     events as (
         select all_events.*
         from all_events
-        semi join new_user_days
+        {{ semi_join() }} new_user_days
             on
-                all_events.user_id = new_user_days.user_id
-                and all_events.activity_date = new_user_days.activity_date
+                {% if not whole_days %}all_events.user_id = new_user_days.user_id and{% endif %}
+                all_events.activity_date = new_user_days.activity_date
         -- Lets DuckDB skip row groups of older days before the join.
         where all_events.occurred_at >= (select min(affected.activity_date) from new_user_days as affected)
     ),
@@ -63,7 +67,7 @@ final as (
         count(*) filter (where events.group_id is not null) as count_events_in_groups,
         min(events.occurred_at) as first_event_at,
         max(events.occurred_at) as last_event_at,
-        max(events._loaded_at) as _loaded_at,
+        max(events._loaded_at) as _loaded_at
     from events
     group by all
 )

@@ -24,7 +24,7 @@ interactions_by_pair as (
         count(*) filter (where user_id < other_user_id) as count_from_a,
         count(*) filter (where user_id > other_user_id) as count_from_b,
         min(occurred_at) as first_interaction_at,
-        max(occurred_at) as last_interaction_at,
+        max(occurred_at) as last_interaction_at
     from interactions
     group by all
 ),
@@ -36,7 +36,7 @@ co_memberships_by_pair as (
         count(*) as count_shared_groups,
         -- Decimal sum: the result must not depend on the order DuckDB adds rows in.
         cast(sum(cast(co_membership_weight as decimal(18, 9))) as double) as co_membership_weight,
-        min(shared_since) as shared_group_since,
+        min(shared_since) as shared_group_since
     from co_memberships
     group by all
 ),
@@ -55,7 +55,7 @@ paired as (
         coalesce(co_memberships_by_pair.co_membership_weight, 0) as co_membership_weight,
         interactions_by_pair.first_interaction_at,
         interactions_by_pair.last_interaction_at,
-        co_memberships_by_pair.shared_group_since,
+        co_memberships_by_pair.shared_group_since
     from interactions_by_pair
     full outer join co_memberships_by_pair
         on
@@ -69,7 +69,7 @@ pivoted_weights as (
         max(weight) filter (where interaction_kind = 'reaction') as reaction_weight,
         max(weight) filter (where interaction_kind = 'mention') as mention_weight,
         max(weight) filter (where interaction_kind = 'invite_accepted') as invite_weight,
-        max(weight) filter (where interaction_kind = 'co_membership') as co_membership_kind_weight,
+        max(weight) filter (where interaction_kind = 'co_membership') as co_membership_kind_weight
     from weights
 ),
 
@@ -94,7 +94,7 @@ final as (
             as edge_weight,
         paired.first_interaction_at,
         paired.last_interaction_at,
-        paired.shared_group_since,
+        paired.shared_group_since
     from paired
     cross join pivoted_weights
 )

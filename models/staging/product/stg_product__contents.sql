@@ -5,7 +5,10 @@ checked as (
 ),
 
 final as (
-    select * exclude (source_key, rejection_reason, raw_record, _source_file, _source_row_number)
+    select
+        {{ star_except(
+            ['source_key', 'rejection_reason', 'raw_record', '_source_file', '_source_row_number']
+        ) }}
     from checked
     where rejection_reason is null
 )

@@ -190,6 +190,9 @@ class DesignSettings:
     given start designs on the last snapshot on or before its day (default: the latest)."""
     window_days: int = 28
     """Interaction window for the cut share (the detection's community_window_days)."""
+    community_ids: tuple[str, ...] | None = None
+    """Design on these detected communities of the snapshot only (default: all of them),
+    e.g. the lookalikes ``smallgroups plan`` picks; an id not in the snapshot is refused."""
 
 
 def design_community_experiment(
@@ -230,6 +233,15 @@ def design_community_experiment(
         con, settings.window_days, chosen
     )
     assigned_at = chosen if chosen is not None else last_event.normalize() + pd.Timedelta(days=1)
+    if settings.community_ids is not None:
+        wanted = set(settings.community_ids)
+        missing = sorted(wanted - set(members["community_id"]))
+        if missing:
+            raise ValueError(
+                f"not communities of the {snapshot:%Y-%m-%d} snapshot: {', '.join(missing[:5])}"
+            )
+        members = members[members["community_id"].isin(wanted)]
+        health = health[health["community_id"].isin(wanted)]
     experiment_id = settings.experiment_id or (f"community_{snapshot:%Y%m%d}_seed{settings.seed}")
     assignments, summary = design.design_from_tables(
         members,

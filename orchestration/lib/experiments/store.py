@@ -14,7 +14,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from orchestration.lib.warehouse.tables import ddl_columns, ddl_names, stored_columns, transaction
+from orchestration.lib.warehouse.tables import replace_tables
 
 __all__ = [
     "INPUT_MODELS",
@@ -169,21 +169,7 @@ def write_power(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
 def _replace_tables(
     con: duckdb.DuckDBPyConnection, tables: dict[str, str], frames: dict[str, pd.DataFrame]
 ) -> None:
-    with transaction(con):
-        con.execute(f"create schema if not exists {SCHEMA}")
-        for name, ddl in tables.items():
-            stored = stored_columns(con, SCHEMA, name)
-            if stored and stored != ddl_names(ddl):
-                con.execute(f"drop table {SCHEMA}.{name}")
-            con.execute(f"create table if not exists {SCHEMA}.{name} ({ddl})")
-            con.execute(f"delete from {SCHEMA}.{name}")
-            frame = frames[name]
-            if frame.empty:
-                continue
-            casts = ", ".join(f"cast({column} as {kind})" for column, kind in ddl_columns(ddl))
-            con.register("_readout", frame[ddl_names(ddl)])
-            con.execute(f"insert into {SCHEMA}.{name} select {casts} from _readout")
-            con.unregister("_readout")
+    replace_tables(con, SCHEMA, tables, frames)
 
 
 # --------------------------------------------------------------------------- spillover

@@ -82,3 +82,33 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("rollback")
         raise
     con.execute("commit")
+
+
+def replace_tables(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    tables: dict[str, str],
+    frames: dict[str, pd.DataFrame],
+) -> None:
+    """Replace every row of ``schema``'s ``tables`` (name: DDL) by ``frames``, in one transaction.
+
+    A stored table whose columns differ from its declaration is rebuilt; each column is
+    cast to its declared type.
+    """
+    with transaction(con):
+        con.execute(f"create schema if not exists {schema}")
+        for name, ddl in tables.items():
+            stored = stored_columns(con, schema, name)
+            if stored and stored != ddl_names(ddl):
+                con.execute(f"drop table {schema}.{name}")
+            con.execute(f"create table if not exists {schema}.{name} ({ddl})")
+            con.execute(f"delete from {schema}.{name}")
+            frame = frames[name]
+            if frame.empty:
+                continue
+            casts = ", ".join(f"cast({column} as {kind})" for column, kind in ddl_columns(ddl))
+            con.register("_replaced", frame[ddl_names(ddl)])
+            try:
+                con.execute(f"insert into {schema}.{name} select {casts} from _replaced")
+            finally:
+                con.unregister("_replaced")

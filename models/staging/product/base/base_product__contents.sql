@@ -3,8 +3,10 @@
 -- with more rows every day); a content_id already stored from another file counts as a
 -- duplicate. Land the messages one file per day (contents/<day>.parquet) for a daily
 -- refresh to read only the new day. `dbt build --full-refresh` re-reads everything.
+-- On Spark a table, rebuilt every run: forgetting a changed file's rows needs a delete,
+-- which Spark has only for Delta or Iceberg tables.
 {{ config(
-    materialized='incremental',
+    materialized=('table' if target.type == 'spark' else 'incremental'),
     on_schema_change='append_new_columns',
     pre_hook=[
         "{{ relativize_source_files('contents') }}",
@@ -51,11 +53,15 @@ typed as (
         -- Declared language, reduced to its primary subtag (zh-Hans -> zh).
         lower(split_part(replace({{ clean_text('source.language') }}, '_', '-'), '-', 1)) as language,
         -- Extra columns beyond the contract pass through unchanged.
-        source.* exclude (
-            content_id, author_user_id, group_id, parent_content_id, created_at, body, language
-        ),
+        {{ star_except(
+            [
+                'content_id', 'author_user_id', 'group_id', 'parent_content_id', 'created_at',
+                'body', 'language',
+            ],
+            'source',
+        ) }},
         -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
-        to_json(source) as raw_record,
+        {{ row_to_json('source', source('product', 'contents')) }} as raw_record
     from source
 ),
 
@@ -64,7 +70,7 @@ ranked as (
         *,
         row_number() over (
             partition by content_id order by _source_file, _source_row_number
-        ) as occurrence_number,
+        ) as occurrence_number
     from typed
 ),
 
@@ -83,7 +89,7 @@ checked as (
             when {{ has_broken_encoding('ranked.body') }} then 'broken_encoding'
             when users.user_id is null then 'unknown_user'
             when ranked.group_id is not null and groups.group_id is null then 'unknown_group'
-        end as rejection_reason,
+        end as rejection_reason
     from ranked
     left join users on ranked.author_user_id = users.user_id
     left join groups on ranked.group_id = groups.group_id
@@ -94,8 +100,8 @@ checked as (
 
 final as (
     select
-        * exclude (raw_created_at, occurrence_number, raw_record),
-        case when rejection_reason is not null then raw_record end as raw_record,
+        {{ star_except(['raw_created_at', 'occurrence_number', 'raw_record']) }},
+        case when rejection_reason is not null then raw_record end as raw_record
     from checked
 )
 

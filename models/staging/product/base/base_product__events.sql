@@ -58,12 +58,15 @@ typed as (
         upper({{ clean_text('source.currency') }}) as currency,
         {{ clean_text('source.properties') }} as properties,
         -- Extra columns beyond the contract pass through unchanged.
-        source.* exclude (
-            event_id, user_id, event_type, occurred_at, group_id,
-            target_user_id, content_id, amount, currency, properties
-        ),
+        {{ star_except(
+            [
+                'event_id', 'user_id', 'event_type', 'occurred_at', 'group_id',
+                'target_user_id', 'content_id', 'amount', 'currency', 'properties',
+            ],
+            'source',
+        ) }},
         -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
-        to_json(source) as raw_record,
+        {{ row_to_json('source', source('product', 'events')) }} as raw_record
     from source
 ),
 
@@ -74,7 +77,7 @@ ranked as (
         row_number() over (
             partition by event_id
             order by occurred_at nulls last, _source_file, _source_row_number
-        ) as occurrence_number,
+        ) as occurrence_number
     from typed
 ),
 
@@ -94,7 +97,7 @@ checked as (
             -- NaN and infinity too: NaN orders above every number, so `< 0` lets it pass.
             when
                 ranked.raw_amount is not null
-                and (ranked.amount is null or not isfinite(ranked.amount))
+                and (ranked.amount is null or not {{ is_finite('ranked.amount') }})
                 then 'invalid_amount'
             when ranked.amount < 0 then 'negative_amount'
             when ranked.event_type = 'purchase' and ranked.amount is null then 'missing_amount'
@@ -103,7 +106,7 @@ checked as (
             when ranked.target_user_id is not null and target_users.user_id is null
                 then 'unknown_target_user'
             when ranked.group_id is not null and groups.group_id is null then 'unknown_group'
-        end as rejection_reason,
+        end as rejection_reason
     from ranked
     left join event_types on ranked.event_type = event_types.event_type
     left join currencies on ranked.currency = currencies.currency
@@ -117,11 +120,11 @@ checked as (
 
 final as (
     select
-        * exclude (raw_occurred_at, raw_amount, occurrence_number, raw_record),
+        {{ star_except(['raw_occurred_at', 'raw_amount', 'occurrence_number', 'raw_record']) }},
         case when rejection_reason is not null then raw_record end as raw_record,
         -- When this row entered the warehouse: downstream incremental models pick up
         -- the rows loaded after their own last run.
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
     from checked
 )
 

@@ -16,9 +16,9 @@ typed as (
         {{ clean_enum('source.variant') }} as variant,
         {{ to_utc_timestamp('source.assigned_at') }} as assigned_at,
         -- Extra columns beyond the contract pass through unchanged.
-        source.* exclude (experiment_id, unit_id, variant, assigned_at),
+        {{ star_except(['experiment_id', 'unit_id', 'variant', 'assigned_at'], 'source') }},
         -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
-        to_json(source) as raw_record,
+        {{ row_to_json('source', source('product', 'experiment_assignments')) }} as raw_record
     from source
 ),
 
@@ -27,7 +27,7 @@ ranked as (
         *,
         row_number() over (
             partition by experiment_id, unit_id order by _source_file, _source_row_number
-        ) as occurrence_number,
+        ) as occurrence_number
     from typed
 ),
 
@@ -41,15 +41,15 @@ checked as (
             when ranked.variant is null then 'missing_variant'
             {{ timestamp_rejection('ranked.raw_assigned_at', 'ranked.assigned_at') }}
             when experiments.experiment_id is null then 'unknown_experiment'
-        end as rejection_reason,
+        end as rejection_reason
     from ranked
     left join experiments on ranked.experiment_id = experiments.experiment_id
 ),
 
 final as (
     select
-        * exclude (raw_assigned_at, occurrence_number, raw_record),
-        case when rejection_reason is not null then raw_record end as raw_record,
+        {{ star_except(['raw_assigned_at', 'occurrence_number', 'raw_record']) }},
+        case when rejection_reason is not null then raw_record end as raw_record
     from checked
 )
 

@@ -23,17 +23,18 @@ typed as (
         {{ clean_text('source.primary_metric') }} as primary_metric,
         {{ clean_text('source.hypothesis') }} as hypothesis,
         {% if has_traffic_split -%}
-            replace({{ clean_text('cast(source.traffic_split as varchar)') }}, ' ', '')
+            replace({{ clean_text('cast(source.traffic_split as string)') }}, ' ', '')
         {%- else -%}
-            cast(null as varchar)
+            cast(null as string)
         {%- endif %} as traffic_split,
         -- Extra columns beyond the contract pass through unchanged.
-        source.* exclude (
-            experiment_id, name, unit_type, started_at, ended_at, primary_metric, hypothesis
-            {%- if has_traffic_split %}, traffic_split{% endif %}
-        ),
+        {{ star_except(
+            ['experiment_id', 'name', 'unit_type', 'started_at', 'ended_at', 'primary_metric', 'hypothesis']
+            + (['traffic_split'] if has_traffic_split else []),
+            'source',
+        ) }},
         -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
-        to_json(source) as raw_record,
+        {{ row_to_json('source', source('product', 'experiments')) }} as raw_record
     from source
 ),
 
@@ -42,7 +43,7 @@ ranked as (
         *,
         row_number() over (
             partition by experiment_id order by _source_file, _source_row_number
-        ) as occurrence_number,
+        ) as occurrence_number
     from typed
 ),
 
@@ -61,16 +62,16 @@ checked as (
             -- Positive weights, one per variant, e.g. 50/50 or 10/45/45.
             when
                 traffic_split is not null
-                and not regexp_full_match(traffic_split, '[0-9]+(\.[0-9]+)?(/[0-9]+(\.[0-9]+)?)+')
+                and not {{ regexp_full_match('traffic_split', '[0-9]+(\\.[0-9]+)?(/[0-9]+(\\.[0-9]+)?)+') }}
                 then 'invalid_traffic_split'
-        end as rejection_reason,
+        end as rejection_reason
     from ranked
 ),
 
 final as (
     select
-        * exclude (raw_started_at, raw_ended_at, occurrence_number, raw_record),
-        case when rejection_reason is not null then raw_record end as raw_record,
+        {{ star_except(['raw_started_at', 'raw_ended_at', 'occurrence_number', 'raw_record']) }},
+        case when rejection_reason is not null then raw_record end as raw_record
     from checked
 )
 

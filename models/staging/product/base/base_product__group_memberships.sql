@@ -22,9 +22,9 @@ typed as (
         {{ to_utc_timestamp('source.left_at') }} as left_at,
         {{ clean_enum('source.role') }} as role,
         -- Extra columns beyond the contract pass through unchanged.
-        source.* exclude (group_id, user_id, joined_at, left_at, role),
+        {{ star_except(['group_id', 'user_id', 'joined_at', 'left_at', 'role'], 'source') }},
         -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
-        to_json(source) as raw_record,
+        {{ row_to_json('source', source('product', 'group_memberships')) }} as raw_record
     from source
 ),
 
@@ -34,14 +34,14 @@ ranked as (
         row_number() over (
             partition by group_id, user_id, joined_at
             order by _source_file, _source_row_number
-        ) as occurrence_number,
+        ) as occurrence_number
     from typed
 ),
 
 checked as (
     select
         ranked.*,
-        concat_ws('/', ranked.group_id, ranked.user_id, strftime(ranked.joined_at, '%Y-%m-%dT%H:%M:%S'))
+        concat_ws('/', ranked.group_id, ranked.user_id, {{ format_timestamp_iso('ranked.joined_at') }})
             as source_key,
         case
             when ranked.group_id is null or ranked.user_id is null then 'missing_key'
@@ -53,7 +53,7 @@ checked as (
                 then 'invalid_role'
             when groups.group_id is null then 'unknown_group'
             when users.user_id is null then 'unknown_user'
-        end as rejection_reason,
+        end as rejection_reason
     from ranked
     left join groups on ranked.group_id = groups.group_id
     left join users on ranked.user_id = users.user_id
@@ -61,8 +61,8 @@ checked as (
 
 final as (
     select
-        * exclude (raw_joined_at, raw_left_at, occurrence_number, raw_record),
-        case when rejection_reason is not null then raw_record end as raw_record,
+        {{ star_except(['raw_joined_at', 'raw_left_at', 'occurrence_number', 'raw_record']) }},
+        case when rejection_reason is not null then raw_record end as raw_record
     from checked
 )
 

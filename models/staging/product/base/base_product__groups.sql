@@ -18,9 +18,15 @@ typed as (
         {{ to_utc_timestamp('source.created_at') }} as created_at,
         {{ clean_enum('source.visibility') }} as visibility,
         -- Extra columns beyond the contract pass through unchanged.
-        source.* exclude (group_id, name, category, created_by_user_id, created_at, visibility),
+        {{ star_except(
+            [
+                'group_id', 'name', 'category', 'created_by_user_id', 'created_at',
+                'visibility',
+            ],
+            'source',
+        ) }},
         -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
-        to_json(source) as raw_record,
+        {{ row_to_json('source', source('product', 'groups')) }} as raw_record
     from source
 ),
 
@@ -29,7 +35,7 @@ ranked as (
         *,
         row_number() over (
             partition by group_id order by _source_file, _source_row_number
-        ) as occurrence_number,
+        ) as occurrence_number
     from typed
 ),
 
@@ -45,15 +51,15 @@ checked as (
                 then 'invalid_visibility'
             when ranked.created_by_user_id is not null and users.user_id is null
                 then 'unknown_user'
-        end as rejection_reason,
+        end as rejection_reason
     from ranked
     left join users on ranked.created_by_user_id = users.user_id
 ),
 
 final as (
     select
-        * exclude (raw_created_at, occurrence_number, raw_record),
-        case when rejection_reason is not null then raw_record end as raw_record,
+        {{ star_except(['raw_created_at', 'occurrence_number', 'raw_record']) }},
+        case when rejection_reason is not null then raw_record end as raw_record
     from checked
 )
 

@@ -23,18 +23,20 @@ typed as (
         {{ to_utc_timestamp('source.ended_at') }} as ended_at,
         {{ clean_text('source.description') }} as description,
         {% if has_related_target -%}
-            {{ clean_text('cast(source.related_target_id as varchar)') }}
+            {{ clean_text('cast(source.related_target_id as string)') }}
         {%- else -%}
-            cast(null as varchar)
+            cast(null as string)
         {%- endif %} as related_target_id,
         -- Extra columns beyond the contract pass through unchanged.
-        source.* exclude (
-            intervention_id, target_type, target_id, intervention_type,
-            started_at, ended_at, description
-            {%- if has_related_target %}, related_target_id{% endif %}
-        ),
+        {{ star_except(
+            [
+                'intervention_id', 'target_type', 'target_id', 'intervention_type',
+                'started_at', 'ended_at', 'description',
+            ] + (['related_target_id'] if has_related_target else []),
+            'source',
+        ) }},
         -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
-        to_json(source) as raw_record,
+        {{ row_to_json('source', source('product', 'interventions')) }} as raw_record
     from source
 ),
 
@@ -43,7 +45,7 @@ ranked as (
         *,
         row_number() over (
             partition by intervention_id order by _source_file, _source_row_number
-        ) as occurrence_number,
+        ) as occurrence_number
     from typed
 ),
 
@@ -71,14 +73,14 @@ checked as (
                 related_target_id is not null
                 and (intervention_type != 'cross_group_connection' or related_target_id = target_id)
                 then 'invalid_related_target'
-        end as rejection_reason,
+        end as rejection_reason
     from ranked
 ),
 
 final as (
     select
-        * exclude (raw_started_at, raw_ended_at, occurrence_number, raw_record),
-        case when rejection_reason is not null then raw_record end as raw_record,
+        {{ star_except(['raw_started_at', 'raw_ended_at', 'occurrence_number', 'raw_record']) }},
+        case when rejection_reason is not null then raw_record end as raw_record
     from checked
 )
 

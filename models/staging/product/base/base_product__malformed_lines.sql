@@ -10,16 +10,16 @@ source as (
 final as (
     select
         source_table,
-        cast(null as varchar) as source_key,
+        cast(null as string) as source_key,
         'malformed_line' as rejection_reason,
-        json_object(
-            'raw_line', raw_line,
-            'error_types', error_types,
-            'error_message', error_message
-        ) as raw_record,
+        {{ json_object_of([
+            ('raw_line', 'raw_line'),
+            ('error_types', 'error_types'),
+            ('error_message', 'error_message'),
+        ]) }} as raw_record,
         source_file,
         cast(null as bigint) as source_row_number,
-        source_line_number,
+        source_line_number
     from source
 )
 

@@ -23,9 +23,14 @@ typed as (
         end as locale,
         {{ clean_enum('source.acquisition_channel') }} as acquisition_channel,
         -- Extra columns beyond the contract pass through unchanged.
-        source.* exclude (user_id, signed_up_at, country, locale, acquisition_channel),
+        {{ star_except(
+            [
+                'user_id', 'signed_up_at', 'country', 'locale', 'acquisition_channel',
+            ],
+            'source',
+        ) }},
         -- The raw row as delivered, kept for the rejects table (accepted rows drop it).
-        to_json(source) as raw_record,
+        {{ row_to_json('source', source('product', 'users')) }} as raw_record
     from source
 ),
 
@@ -34,7 +39,7 @@ ranked as (
         *,
         row_number() over (
             partition by user_id order by _source_file, _source_row_number
-        ) as occurrence_number,
+        ) as occurrence_number
     from typed
 ),
 
@@ -46,15 +51,15 @@ checked as (
             when user_id is null then 'missing_key'
             when occurrence_number > 1 then 'duplicate_key'
             {{ timestamp_rejection('raw_signed_up_at', 'signed_up_at') }}
-        end as rejection_reason,
+        end as rejection_reason
     from ranked
 ),
 
 final as (
     select
-        * exclude (raw_signed_up_at, occurrence_number, raw_record),
+        {{ star_except(['raw_signed_up_at', 'occurrence_number', 'raw_record']) }},
         case when rejection_reason is not null then raw_record end as raw_record,
-        split_part(locale, '-', 1) as language,
+        split_part(locale, '-', 1) as language
     from checked
 )
 
