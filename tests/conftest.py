@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pipeline_folders import dagster_home_in_memory
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 FIXTURE_RAW_DIR = PROJECT_DIR / "tests" / "fixtures" / "raw_small"
 
@@ -18,9 +20,10 @@ def fixture_raw_dir() -> Path:
     return FIXTURE_RAW_DIR
 
 
-def _run_pipeline(tmp_path: Path, **env_overrides: str) -> subprocess.CompletedProcess:
-    """Run `smallgroups run` (every asset, in-process executor) with its own warehouse
-    file and Dagster home under ``tmp_path``; return the finished process."""
+def _run(tmp_path: Path, command: list[str], env_overrides: dict[str, str]):
+    """Run ``command`` (a pipeline run) in the project folder with its own warehouse
+    file and Dagster home under ``tmp_path``; return the finished process. The Dagster
+    home is kept in memory while the run writes it (tests/pipeline_folders.py)."""
     env = {
         **os.environ,
         "DO_NOT_TRACK": "1",
@@ -33,20 +36,45 @@ def _run_pipeline(tmp_path: Path, **env_overrides: str) -> subprocess.CompletedP
     for name in ("SMALLGROUPS_RAW_DIR", "SMALLGROUPS_TRUTH_DIR", "SMALLGROUPS_SERVING_PATH"):
         if name not in env_overrides:
             env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run", "--log-level", "WARNING"],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
+    with dagster_home_in_memory(Path(env["DAGSTER_HOME"])):
+        return subprocess.run(
+            [sys.executable, *command],
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+
+
+def _run_pipeline(tmp_path: Path, **env_overrides: str) -> subprocess.CompletedProcess:
+    """Run `smallgroups run` (every asset, in-process executor) with its own warehouse
+    file and Dagster home under ``tmp_path``; return the finished process."""
+    return _run(
+        tmp_path, ["-m", "orchestration.cli", "run", "--log-level", "WARNING"], env_overrides
     )
+
+
+def _run_selected(
+    tmp_path: Path, selection: str, **env_overrides: str
+) -> subprocess.CompletedProcess:
+    """Run the assets ``selection`` names (Dagster asset selection syntax) as
+    `smallgroups run` runs them all (tests/run_selected.py), in the folders of
+    ``_run_pipeline``; return the finished process."""
+    return _run(tmp_path, ["-m", "tests.run_selected", selection], env_overrides)
 
 
 @pytest.fixture(scope="session")
 def run_pipeline():
     """The function that runs the whole pipeline in a subprocess (see ``_run_pipeline``)."""
     return _run_pipeline
+
+
+@pytest.fixture(scope="session")
+def run_selected():
+    """The function that runs some assets of the pipeline in a subprocess (see
+    ``_run_selected``): for a test whose point lies in a few assets."""
+    return _run_selected
 
 
 # The demo build that several end-to-end tests share (one build of the whole pipeline

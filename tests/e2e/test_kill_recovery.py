@@ -15,9 +15,11 @@ Two lanes run side by side to keep the test short:
 
 * a fresh warehouse killed during dbt, run again and killed in ``community_snapshots``,
   then run to completion: every table equals the reference;
-* the reference warehouse refreshed again (no new file) and killed while publishing: the
-  previous snapshot is still whole and readable, then a run to completion publishes the
-  reference's tables and removes the temporary.
+* the reference warehouse published again (a run of the publication step alone,
+  tests/run_selected.py: the step is the same, the way to it costs seconds instead of a
+  whole refresh) and killed while publishing: the previous snapshot is still whole and
+  readable, then a whole refresh to completion publishes the reference's tables and
+  removes the temporary.
 
 Each run after a kill starts although the killed run's Dagster record still says
 STARTED, and takes the lock the kernel released. Taking it, it finds the killed run's
@@ -43,6 +45,7 @@ import pytest
 from orchestration.lib.config import PROJECT_DIR
 from orchestration.lib.warehouse.checksums import table_checksums
 from orchestration.lib.warehouse.publish import PUBLICATION_TABLE, read_publication
+from tests.pipeline_folders import dagster_home_in_memory
 
 pytestmark = pytest.mark.e2e
 
@@ -67,10 +70,15 @@ def _env(home: Path, raw_dir: Path) -> dict[str, str]:
     return env
 
 
-def _start(home: Path, raw_dir: Path, name: str) -> subprocess.Popen:
+_REFRESH = ("-m", "orchestration.cli", "run", "--log-level", "WARNING")
+# The publication step alone (its upstream assets are the reference run's).
+_PUBLISH_ONLY = ("-m", "tests.run_selected", "key:serving/published_snapshot")
+
+
+def _start(home: Path, raw_dir: Path, name: str, command=_REFRESH) -> subprocess.Popen:
     (home / "dagster_home").mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "run", "--log-level", "WARNING"],
+        [sys.executable, *command],
         cwd=PROJECT_DIR,
         env=_env(home, raw_dir),
         stdout=open(home / f"{name}.out", "w"),  # noqa: SIM115 - closed with the process
@@ -106,6 +114,33 @@ def _events(instance: dg.DagsterInstance, run_id: str) -> list[tuple[str, str | 
     ]
 
 
+class _NewEvents:
+    """The events of one run as ``_events`` gives them, read on from a cursor: a poll
+    costs the events written since the last one, not the whole log, so the poller sees
+    a step start within a poll interval even late in a run (a fixture run writes ~2,000
+    events; ``community_snapshots`` lasts about a second and a half)."""
+
+    def __init__(self, instance: dg.DagsterInstance, run_id: str):
+        self.instance, self.run_id = instance, run_id
+        self.cursor: str | None = None
+        self.seen: list[tuple[str, str | None]] = []
+
+    def read(self) -> list[tuple[str, str | None]]:
+        while True:
+            page = self.instance.get_records_for_run(self.run_id, cursor=self.cursor, limit=500)
+            self.seen += [
+                (
+                    record.event_log_entry.dagster_event.event_type_value,
+                    record.event_log_entry.step_key,
+                )
+                for record in page.records
+                if record.event_log_entry.dagster_event is not None
+            ]
+            self.cursor = page.cursor
+            if not page.has_more:
+                return self.seen
+
+
 def _group_commands(pgid: int) -> list[str]:
     """Command lines of the live (not zombie) processes of a process group, from /proc."""
     commands = []
@@ -124,14 +159,17 @@ def _group_commands(pgid: int) -> list[str]:
     return commands
 
 
-def _kill_when(home: Path, raw_dir: Path, name: str, reached, timeout: float = 600) -> dict:
-    """Start a run, poll until ``reached(instance, run_id)`` is true, kill its process group
-    with SIGKILL; return what was seen at the kill and the run's events after it."""
+def _kill_when(
+    home: Path, raw_dir: Path, name: str, reached, timeout: float = 600, command=_REFRESH
+) -> dict:
+    """Start a run (``command``), poll until ``reached(events)`` is true (the run's events so
+    far), kill its process group with SIGKILL; return what was seen at the kill and the
+    run's events after it."""
     instance = _instance(home) if (home / "dagster_home" / "dagster.yaml").exists() else None
     known = {run.run_id for run in instance.get_runs()} if instance else set()
     started = time.monotonic()
-    process = _start(home, raw_dir, name)
-    run_id = None
+    process = _start(home, raw_dir, name, command)
+    run_id, tail = None, None
     deadline = started + timeout
     while True:
         assert process.poll() is None, (
@@ -142,8 +180,10 @@ def _kill_when(home: Path, raw_dir: Path, name: str, reached, timeout: float = 6
             instance = _instance(home)
         if instance is not None:
             run_id = run_id or _started_run_id(instance, known)
-            if run_id is not None and reached(instance, run_id):
-                break
+            if run_id is not None:
+                tail = tail or _NewEvents(instance, run_id)
+                if reached(tail.read()):
+                    break
         time.sleep(_POLL)
     group = _group_commands(process.pid)
     os.killpg(process.pid, signal.SIGKILL)
@@ -165,15 +205,15 @@ def _kill_when(home: Path, raw_dir: Path, name: str, reached, timeout: float = 6
     }
 
 
-def _dbt_model_built(instance, run_id) -> bool:
+def _dbt_model_built(events) -> bool:
     return any(
         kind == "ASSET_MATERIALIZATION" and (step or "").startswith(_DBT_STEP)
-        for kind, step in _events(instance, run_id)
+        for kind, step in events
     )
 
 
-def _python_step_started(instance, run_id) -> bool:
-    return ("STEP_START", _PYTHON_STEP) in _events(instance, run_id)
+def _python_step_started(events) -> bool:
+    return ("STEP_START", _PYTHON_STEP) in events
 
 
 def _temporaries(serving: Path) -> list[Path]:
@@ -218,7 +258,8 @@ def _fresh_lane(home: Path, raw_dir: Path) -> dict:
 
 
 def _reference_lane(home: Path, raw_dir: Path) -> dict:
-    """The reference run, then a refresh of it killed while publishing, then completed."""
+    """The reference run, then a publication of it killed while publishing, then a refresh
+    completed."""
     timings = {}
     t0 = time.monotonic()
     _complete(home, raw_dir, "reference")
@@ -227,7 +268,13 @@ def _reference_lane(home: Path, raw_dir: Path) -> dict:
     reference = _state(home)
     reference_run = _run_id(serving)
     t1 = time.monotonic()
-    publish_kill = _kill_when(home, raw_dir, "killed_publishing", lambda *_: _temporaries(serving))
+    publish_kill = _kill_when(
+        home,
+        raw_dir,
+        "killed_publishing",
+        lambda *_: _temporaries(serving),
+        command=_PUBLISH_ONLY,
+    )
     timings["killed_publishing"] = time.monotonic() - t1
     publish_kill["temporaries"] = _temporaries(serving)
     # The previous snapshot is untouched: whole, readable, the reference run's.
@@ -247,7 +294,13 @@ def _reference_lane(home: Path, raw_dir: Path) -> dict:
 
 def test_killed_runs_recover_to_the_uninterrupted_state(tmp_path, fixture_raw_dir):
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    # The Dagster homes are in memory while the runs write them (tests/pipeline_folders.py)
+    # and on disk again for the assertions below.
+    with (
+        dagster_home_in_memory(tmp_path / "fresh" / "dagster_home"),
+        dagster_home_in_memory(tmp_path / "reference" / "dagster_home"),
+        ThreadPoolExecutor(max_workers=2) as pool,
+    ):
         fresh_future = pool.submit(_fresh_lane, tmp_path / "fresh", fixture_raw_dir)
         reference_future = pool.submit(_reference_lane, tmp_path / "reference", fixture_raw_dir)
         reference_lane = reference_future.result()

@@ -1,7 +1,8 @@
 """End to end: the semantic layer (MetricFlow, models/marts/kpi/_kpi__semantic.yml)
 answers `mf query` on the published snapshot of a warehouse built by the real pipeline
 (dbt target `serving`, read-only, as BI users run it), and its figures equal the same
-figures computed directly in SQL from the marts.
+figures computed directly in SQL from the marts. The warehouse is the session's shared
+demo build (``demo_build`` in tests/conftest.py), which the test only reads.
 
 The dbt project is copied into the test's folder and parsed there, because `mf` reads
 the semantic manifest from <project>/target/ and the manifest names the warehouse's
@@ -20,12 +21,12 @@ import duckdb
 import pytest
 import yaml
 
-from orchestration.lib.demo.generator import generate
+from tests.conftest import DEMO_BUILD
 
 pytestmark = pytest.mark.e2e
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-N_USERS, N_DAYS, SEED = 800, 30, 5
+N_DAYS = DEMO_BUILD["n_days"]
 
 
 def _executable(name: str) -> str | None:
@@ -63,20 +64,17 @@ def _run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complete
 
 
 @pytest.fixture(scope="module")
-def semantic(tmp_path_factory, run_pipeline):
-    """A small generated warehouse, the project parsed against it, and a function that
-    runs `mf query` there and returns the rows of its CSV, and one that runs SQL on the
-    warehouse."""
+def semantic(tmp_path_factory, demo_build):
+    """The shared demo build's published snapshot, the project parsed against it, and a
+    function that runs `mf query` there and returns the rows of its CSV, and one that runs
+    SQL on the snapshot."""
     if MF is None:
         pytest.skip(
             "MetricFlow CLI `mf` is not installed (pip install 'dbt-metricflow[dbt-duckdb]')"
         )
     tmp = tmp_path_factory.mktemp("semantic_layer")
-    generate(tmp / "raw", tmp / "truth", n_users=N_USERS, n_days=N_DAYS, seed=SEED)
-    result = run_pipeline(tmp, SMALLGROUPS_RAW_DIR=str(tmp / "raw"))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     # What readers use: the snapshot the run published, never the working warehouse.
-    serving = tmp / "warehouse_serving.duckdb"
+    serving = demo_build / "warehouse_serving.duckdb"
     assert serving.exists()
 
     project = _copy_dbt_project(tmp / "project")

@@ -22,6 +22,7 @@ import sqlalchemy
 
 from orchestration.lib.config import PROJECT_DIR
 from orchestration.lib.warehouse.lock import lock_path
+from tests.pipeline_folders import dagster_home_in_memory
 
 pytestmark = pytest.mark.e2e
 
@@ -97,7 +98,14 @@ def _cli() -> str:
     return found
 
 
-def test_readers_never_block_a_refresh_and_never_see_a_mix(tmp_path, fixture_raw_dir):
+@pytest.fixture
+def dagster_home(tmp_path):
+    """The runs' Dagster home, in memory while the test runs (tests/pipeline_folders.py)."""
+    with dagster_home_in_memory(tmp_path / "dagster_home") as home:
+        yield home
+
+
+def test_readers_never_block_a_refresh_and_never_see_a_mix(tmp_path, fixture_raw_dir, dagster_home):
     serving = tmp_path / "warehouse_serving.duckdb"
     # The raw folder stays where it is from one night to the next (staging remembers the
     # event files it loaded by path).
