@@ -17,6 +17,7 @@ from orchestration.lib.planning.forecast_refresh import (
     refresh_forecasts,
     round_inputs,
 )
+from orchestration.lib.warehouse.tables import ddl_names
 
 _HEALTH = {
     "count_members": 20,
@@ -152,7 +153,7 @@ def test_too_few_interventions_give_no_forecast_and_say_why():
         prepare_training(_attributed(4)), _candidates(), ForecastSettings()
     )
     assert forecasts.empty
-    assert list(forecasts.columns) == store.ddl_names(store.TABLES["intervention_forecasts"])
+    assert list(forecasts.columns) == ddl_names(store.TABLES["intervention_forecasts"])
     assert "fewer than min_training_interventions (5)" in figures["reason"]
 
 

@@ -30,6 +30,7 @@ from orchestration.lib.planning.forecast import (
     predict_effects,
     top_features,
 )
+from orchestration.lib.warehouse.tables import ddl_names
 
 __all__ = [
     "MODEL_NAME",
@@ -261,7 +262,7 @@ def forecast_interventions(
         (:func:`quality_out_of_time`).
     """
     settings = settings or ForecastSettings()
-    columns = store.ddl_names(store.TABLES["intervention_forecasts"])
+    columns = ddl_names(store.TABLES["intervention_forecasts"])
     used = training[training["is_used"]]
     version = _version(used)
     figures = {"n_training": len(used), "model_version": version, "types_forecast": []}

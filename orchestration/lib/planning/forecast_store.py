@@ -17,7 +17,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from orchestration.lib.warehouse.tables import ddl_columns, ddl_names, stored_columns, transaction
+from orchestration.lib.warehouse.tables import replace_tables
 
 __all__ = [
     "HEALTH_COLUMNS",
@@ -125,20 +125,9 @@ def write_forecasts(
     con: duckdb.DuckDBPyConnection, forecasts: pd.DataFrame, training: pd.DataFrame
 ) -> None:
     """Replace every row of both output tables, in one transaction."""
-    frames = {"intervention_forecasts": forecasts, "intervention_forecast_training": training}
-    with transaction(con):
-        con.execute(f"create schema if not exists {SCHEMA}")
-        for name, ddl in TABLES.items():
-            stored = stored_columns(con, SCHEMA, name)
-            if stored and stored != ddl_names(ddl):
-                con.execute(f"drop table {SCHEMA}.{name}")
-            con.execute(f"create table if not exists {SCHEMA}.{name} ({ddl})")
-            con.execute(f"delete from {SCHEMA}.{name}")
-            if frames[name].empty:
-                continue
-            casts = ", ".join(f"cast({column} as {kind})" for column, kind in ddl_columns(ddl))
-            con.register("_forecast_frame", frames[name][ddl_names(ddl)])
-            try:
-                con.execute(f"insert into {SCHEMA}.{name} select {casts} from _forecast_frame")
-            finally:
-                con.unregister("_forecast_frame")
+    replace_tables(
+        con,
+        SCHEMA,
+        TABLES,
+        {"intervention_forecasts": forecasts, "intervention_forecast_training": training},
+    )
