@@ -51,6 +51,35 @@ def test_power_and_mde_match_statsmodels(nobs1, ratio, test, reference):
     assert abs(achieved - 0.8) <= their_error + 1e-12
 
 
+def test_power_with_few_degrees_of_freedom_where_scipys_noncentral_t_fails():
+    """scipy's nct gives NaN at large noncentralities with few degrees of freedom (3 df:
+    from about 23); the power integral replaces it there and agrees with nct elsewhere.
+    A 5-cluster design (3 df) once stopped the pipeline: brentq met that NaN."""
+    from scipy import stats
+
+    for dof in (2, 3, 5, 12, 29):
+        crit = stats.t.isf(0.025, dof)
+        for noncentrality in (0.0, 0.5, 2.0, 5.0, 9.0):
+            expected = stats.nct.sf(crit, dof, noncentrality) + stats.nct.cdf(
+                -crit, dof, noncentrality
+            )
+            ours = pw._noncentral_t_power(crit, dof, noncentrality)
+            if np.isnan(expected):  # nct fails here too (2 df at 9): simulate T
+                rng = np.random.default_rng(0)
+                z, v = rng.standard_normal(1_000_000), rng.chisquare(dof, 1_000_000)
+                simulated = np.mean(np.abs((z + noncentrality) / np.sqrt(v / dof)) > crit)
+                assert ours == pytest.approx(simulated, abs=1e-3)
+            else:
+                assert ours == pytest.approx(expected, abs=1e-12)
+    crit = stats.t.isf(0.025, 3)
+    assert np.isnan(stats.nct.cdf(-crit, 3, 26.5))  # what broke the root finder
+    assert pw.two_sample_power(23.74, 2.5) == pytest.approx(1.0, abs=1e-6)
+    for nobs1, ratio in [(2.5, 1.0), (1.0, 4.0), (2.0, 1.5), (3.5, 1.0)]:
+        d = pw.standardized_mde(nobs1, ratio=ratio)
+        assert math.isfinite(d)
+        assert pw.two_sample_power(d, nobs1, ratio=ratio) == pytest.approx(0.8, abs=1e-9)
+
+
 def test_mde_is_nan_without_degrees_of_freedom_and_rejects_bad_levels():
     assert math.isnan(pw.standardized_mde(1))  # 2 units in all: t has 0 df
     assert math.isnan(pw.standardized_mde(1.5))  # 3 units: 1 df
