@@ -30,10 +30,11 @@ fit of every intervention, with a shift per type (``a_t ~ N(0, lambda_a^2)``). A
 never seen gets the pooled shared part with the shift's prior variance added: wide, as
 it should be.
 
-The intervals are calibrated out of sample (K-fold: ``extra_sd`` of
-:func:`fit_effect_model`). A forecast's interval for the *true* effect adds the
-posterior variance of its mean (model uncertainty), ``sigma^2`` and ``extra_sd^2``; the
-attribution noise ``s_i`` enters through the fit only.
+The intervals are calibrated out of sample, both ways (K-fold: ``sd_scale`` of
+:func:`fit_effect_model`). A forecast's interval for the *true* effect is
+``sd_scale`` times the square root of the posterior variance of its mean (model
+uncertainty) plus ``sigma^2``; the attribution noise ``s_i`` enters through the fit
+and the calibration only.
 
 :func:`fit_effect_model` fits, :func:`predict_effects` predicts with intervals and the
 features that drive each prediction (:func:`top_features`). Everything is deterministic
@@ -189,9 +190,9 @@ class EffectModel:
         Interventions fitted.
     n_by_type : dict of str to int
         Of them per type.
-    extra_sd : float
-        Standard deviation added to every forecast by the cross-validated calibration
-        (outcome units; 0 when none was needed or run).
+    sd_scale : float
+        Factor of every forecast's standard deviation from the cross-validated
+        calibration (1 when not run).
     """
 
     types: tuple[str, ...]
@@ -206,7 +207,7 @@ class EffectModel:
     log_evidence: dict
     n_training: int
     n_by_type: dict
-    extra_sd: float = 0.0
+    sd_scale: float = 1.0
 
     @property
     def sigma(self) -> float:
@@ -355,10 +356,12 @@ def fit_effect_model(
     calibrate_level : float or None, default 0.90
         Cross-validated calibration of the intervals at this level (None: none). With
         ``folds`` folds, each held-out effect is compared with the forecast fitted
-        without it: ``extra_sd`` is the smallest ``tau >= 0`` such that the
+        without it: ``sd_scale`` is the smallest ``c >= 0`` such that the
         conformal quantile (rank ``ceil((n + 1) level)``) of
-        ``|y - forecast| / sqrt(sd^2 + tau^2 + se^2)`` is at most the normal quantile of
-        ``level``. It is added to every forecast's variance.
+        ``|y - forecast| / sqrt(c^2 sd^2 + se^2)`` is at most the normal quantile of
+        ``level``. Every forecast's sd is multiplied by it: above 1 when the evidence
+        missed heterogeneity, below 1 when the model average over-states its
+        uncertainty.
     folds : int, default 5
         Folds of the calibration (needs at least 2 rows per fold; else no calibration).
     seed : int, default 0
@@ -452,24 +455,27 @@ def fit_effect_model(
         )  # fmt: skip
         held = predict_effects(part, types[out], x.iloc[np.flatnonzero(out)])
         mean_out[out], sd_out[out] = held["predicted"], held["sd"]
-    extra_sd = _calibrate(y - mean_out, sd_out, se, calibrate_level)
-    return EffectModel(**{**model.__dict__, "extra_sd": extra_sd})
+    sd_scale = _calibrate(y - mean_out, sd_out, se, calibrate_level)
+    return EffectModel(**{**model.__dict__, "sd_scale": sd_scale})
 
 
 def _calibrate(residual: np.ndarray, sd: np.ndarray, se: np.ndarray, level: float) -> float:
-    # Smallest tau >= 0 whose conformal quantile of the standardised residuals is within
-    # the normal quantile (bisection: the quantile falls as tau grows).
+    # Smallest c >= 0 whose conformal quantile of the standardised residuals is within
+    # the normal quantile (bisection: the quantile falls as c grows).
     n = len(residual)
     rank = min(int(np.ceil((n + 1) * level)), n) - 1
     target = stats.norm.ppf(0.5 + level / 2)
+    sd = np.maximum(sd, 1e-12)
 
-    def excess(tau: float) -> float:
-        r = np.sort(np.abs(residual) / np.sqrt(sd**2 + tau**2 + se**2))
+    def excess(c: float) -> float:
+        r = np.sort(np.abs(residual) / np.sqrt((c * sd) ** 2 + se**2))
         return r[rank] - target
 
     if excess(0.0) <= 0:
         return 0.0
-    low, high = 0.0, float(np.abs(residual).max()) + 1e-9
+    low, high = 0.0, 1.0
+    while excess(high) > 0:
+        high *= 2.0
     for _ in range(60):
         middle = (low + high) / 2
         low, high = (middle, high) if excess(middle) > 0 else (low, middle)
@@ -529,7 +535,7 @@ def predict_effects(
         # A type never seen: its shift is unknown, with the prior's variance.
         var[rows[~known[rows]]] += fit.lambda_a**2
     predicted = model.y_center + model.y_scale * mean
-    sd = np.sqrt(model.y_scale**2 * var + model.extra_sd**2)
+    sd = model.sd_scale * model.y_scale * np.sqrt(var)
     q = stats.norm.ppf(0.5 + level / 2)
     return pd.DataFrame(
         {
