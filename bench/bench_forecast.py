@@ -245,7 +245,7 @@ def main(argv=None) -> int:
     print(
         f"fitted on {len(fit_rows)} interventions before the last {args.holdout_weeks:g} weeks "
         f"(by type {model.n_by_type}) in {fit_seconds:.1f} s; sigma {model.sigma:.3f} (log), "
-        f"extra sd {model.extra_sd:.3f}, best grid point {model.hyper}"
+        f"sd scale {model.sd_scale:.3f}, most probable subsets {model.hyper}"
     )
     print("\nheld-out interventions (planted vs forecast):")
     print(f"{'types':<24}{'n':>5}{'rank corr':>11}{'90% coverage':>14}{'attributed rank corr':>22}")

@@ -4,30 +4,37 @@ The past interventions' attributed effects (``fct_intervention_attribution``: th
 difference-in-differences of log activity per member-day against matched donors, with
 its placebo standard error) are regressed on the target group's features at the
 snapshot before the start (:func:`group_features`, from ``fct_community_health``). With
-tens to hundreds of interventions a free regression per type would overfit, so the
-model is hierarchical (Gaussian priors, empirical Bayes):
+tens to hundreds of noisy attributed effects a free regression on every feature would
+overfit, so each fit is a Bayesian model average over small subsets of the features
+(at most ``max_features``, :data:`MAX_FEATURES`), each with Gaussian priors (empirical
+Bayes):
 
 .. math::
 
-    y_i = \\mu + a_{t(i)} + x_i \\cdot (b + d_{t(i)}) + u_i + e_i,
+    y_i = \\mu + a_{t(i)} + x_{i,S} \\cdot b_S + u_i + e_i,
     \\quad u_i \\sim N(0, \\sigma^2), \\quad e_i \\sim N(0, s_i^2)
 
 where ``y_i`` is the log effect (``log(1 + relative_effect)``), ``s_i`` its standard
-error from the attribution (the attribution's own uncertainty), ``x_i`` the
-standardised features, ``mu`` the mean effect, ``a_t ~ N(0, lambda_a^2)`` the type's
-shift, ``b ~ N(0, lambda_b^2)`` slopes shared by every type, ``d_t ~ N(0, lambda_d^2)``
-the type's own slopes and ``u_i`` the heterogeneity of true effects the features do not
-explain. Given the hyperparameters ``(sigma, lambda_a, lambda_b, lambda_d)`` the
-posterior of the coefficients is exact (Gaussian); the hyperparameters are averaged over
-a grid (:data:`GRID`), each point weighted by its marginal likelihood, and a forecast is
-the moment-matched mixture. The intervals are then calibrated out of sample (K-fold:
-``extra_sd`` of :func:`fit_effect_model`), since the evidence cannot see a
-heterogeneity much smaller than the attribution's standard errors. A forecast's
-interval for the *true* effect adds the posterior variance of its mean (model
-uncertainty), ``sigma^2`` and ``extra_sd^2``; the attribution noise ``s_i`` enters
-through the fit only. A type never seen in fitting gets the shared
-part (``mu + x . b``) with the prior variance of its own parts added: wide, as it
-should be.
+error from the attribution, ``x_{i,S}`` the standardised features of the subset ``S``,
+``b_S ~ N(0, lambda^2)`` their slopes and ``u_i`` the heterogeneity of true effects the
+features do not explain. Given ``(S, sigma, lambda)`` the posterior of the coefficients
+is exact (Gaussian); the subsets and hyperparameters are averaged, each weighted by its
+marginal likelihood (every subset size equally likely a priori), and a forecast is the
+moment-matched mixture.
+
+**One fit per type.** A type with at least ``min_own_fit`` (:data:`MIN_OWN_FIT`)
+interventions gets its own fit (its own features and slopes: an activity's effect and
+a resource boost's depend on different features, and slopes shared between types
+dragged each towards the other's); a rarer type, and a type never seen, use the pooled
+fit of every intervention, with a shift per type (``a_t ~ N(0, lambda_a^2)``). A type
+never seen gets the pooled shared part with the shift's prior variance added: wide, as
+it should be.
+
+The intervals are calibrated out of sample, both ways (K-fold: ``sd_scale`` of
+:func:`fit_effect_model`). A forecast's interval for the *true* effect is
+``sd_scale`` times the square root of the posterior variance of its mean (model
+uncertainty) plus ``sigma^2``; the attribution noise ``s_i`` enters through the fit
+and the calibration only.
 
 :func:`fit_effect_model` fits, :func:`predict_effects` predicts with intervals and the
 features that drive each prediction (:func:`top_features`). Everything is deterministic
@@ -46,6 +53,8 @@ from scipy import stats
 __all__ = [
     "FEATURES",
     "GRID",
+    "MAX_FEATURES",
+    "MIN_OWN_FIT",
     "EffectModel",
     "fit_effect_model",
     "group_features",
@@ -54,35 +63,42 @@ __all__ = [
 ]
 
 #: Features of a group at a snapshot (name -> what it is), computed by
-#: :func:`group_features` from ``fct_community_health``'s columns.
+#: :func:`group_features` from ``fct_community_health``'s columns. The health
+#: components (cohesion, activity, growth scores) are left out: they are sums of these
+#: raw measures, and their slopes only split the same evidence three more ways.
 FEATURES = {
     "log_members": "log of members",
-    "member_growth_4_weeks": "member growth over 4 weeks (clipped to [-1, 3], 0 if new)",
+    "log_member_growth_4_weeks": "log((members + 1) / (members 4 weeks before + 1)); "
+    "a group without a row 4 weeks before had 0 members then (it is new: it grew)",
     "key_member_share": "key members / members",
     "key_member_active_share": "share of key members active in the week",
     "log_messages_per_member": "log(1 + posts and comments per member in the week)",
     "share_members_active": "share of members active in the week",
     "share_weight_inside": "share of members' tie weight kept inside",
-    "cohesion_score": "cohesion component / 100",
-    "activity_score": "activity component / 100",
-    "growth_score": "growth component / 100",
 }
 
-#: Hyperparameter grid searched by :func:`fit_effect_model`, in units of the standard
-#: deviation of the training outcome: sigma (unexplained heterogeneity), lambda_a (type
-#: shifts), lambda_b (shared slopes), lambda_d (type slopes). lambda_a is fixed at a weak
-#: 1.0: with two or three types the evidence cannot estimate the spread of type means
-#: (it picks a near-zero spread and pools types whose means differ), so each type's mean
-#: comes from its own interventions, and a new type gets that prior's width.
+#: Hyperparameter grid of :func:`fit_effect_model`, in units of the standard deviation
+#: of the training outcome: sigma (unexplained heterogeneity), lambda (slopes of the
+#: standardised features), lambda_a (type shifts of the pooled fit). lambda_a is fixed
+#: at a weak 1.0: with two or three types the evidence cannot estimate the spread of
+#: type means (it picks a near-zero spread and pools types whose means differ).
 GRID = {
     "sigma": (0.0, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0),
+    "lambda": (0.2, 0.5, 1.0, 2.0),
     "lambda_a": (1.0,),
-    "lambda_b": (0.01, 0.05, 0.2, 0.5, 1.0),
-    "lambda_d": (0.01, 0.05, 0.2, 0.5, 1.0),
 }
+
+#: Largest feature subset averaged over. Chosen by 5-fold cross-validation (3 repeats)
+#: on the bench's training interventions only (2 and 3 tied; the smaller was kept).
+MAX_FEATURES = 2
+
+#: A type with fewer interventions than this uses the pooled fit (with its own shift).
+MIN_OWN_FIT = 8
 
 #: Prior standard deviation of the mean effect, in units of the outcome's spread.
 _MU_PRIOR = 10.0
+
+_POOLED = "<pooled>"
 
 
 def group_features(health: pd.DataFrame) -> pd.DataFrame:
@@ -93,33 +109,57 @@ def group_features(health: pd.DataFrame) -> pd.DataFrame:
     health : pandas.DataFrame
         Rows with ``count_members``, ``member_growth_rate_4_weeks``,
         ``count_key_members``, ``key_member_active_share``, ``messages_per_member``,
-        ``share_members_active``, ``share_weight_inside``, ``cohesion_score``,
-        ``activity_score``, ``growth_score``.
+        ``share_members_active``, ``share_weight_inside``.
 
     Returns
     -------
     pandas.DataFrame
-        One column per feature, same index. Missing values (a group too new to have a
-        growth rate, without key members or ties) are 0, which is what they mean.
+        One column per feature, same index. Missing values (without key members or
+        ties) are 0, which is what they mean; a group without a growth rate (no row 4
+        weeks before: new) had 0 members then.
     """
-    members = health["count_members"].astype(float)
+    members = health["count_members"].astype(float).clip(lower=1)
+    growth = health["member_growth_rate_4_weeks"].astype(float)
+    # The rate is members / members 4 weeks before - 1: back to the members then.
+    before = (members / (1.0 + growth.clip(lower=-0.999999))).where(growth.notna(), 0.0)
     out = pd.DataFrame(index=health.index)
-    out["log_members"] = np.log(members.clip(lower=1))
-    out["member_growth_4_weeks"] = (
-        health["member_growth_rate_4_weeks"].astype(float).fillna(0.0).clip(-1, 3)
-    )
-    out["key_member_share"] = health["count_key_members"].astype(float).fillna(0.0) / members.clip(
-        lower=1
-    )
+    out["log_members"] = np.log(members)
+    out["log_member_growth_4_weeks"] = np.log((members + 1.0) / (before + 1.0))
+    out["key_member_share"] = health["count_key_members"].astype(float).fillna(0.0) / members
     out["key_member_active_share"] = health["key_member_active_share"].astype(float).fillna(0.0)
     out["log_messages_per_member"] = np.log1p(
         health["messages_per_member"].astype(float).fillna(0.0).clip(lower=0)
     )
     for column in ("share_members_active", "share_weight_inside"):
         out[column] = health[column].astype(float).fillna(0.0)
-    for column in ("cohesion_score", "activity_score", "growth_score"):
-        out[column] = health[column].astype(float).fillna(50.0) / 100.0
     return out[list(FEATURES)]
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """One model average (a type's own, or the pooled one) over subsets and the grid.
+
+    Coefficients are in the full space ``[mu, a_t for t in shift_types, b for every
+    feature]`` (standardised units), 0 with 0 variance where a subset leaves a feature
+    out.
+    """
+
+    shift_types: tuple[str, ...]
+    weights: np.ndarray = field(repr=False)
+    means: np.ndarray = field(repr=False)
+    covs: np.ndarray = field(repr=False)
+    sigmas: np.ndarray = field(repr=False)
+    lambda_a: float
+    best: dict
+    log_evidence: float
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.weights @ self.means
+
+    @property
+    def sigma(self) -> float:
+        return float(self.weights @ self.sigmas)
 
 
 @dataclass(frozen=True)
@@ -136,24 +176,23 @@ class EffectModel:
         Standardisation of the features (training mean and standard deviation).
     y_center, y_scale : float
         Standardisation of the outcome.
-    weights : numpy.ndarray
-        Posterior weight of each grid point kept.
-    means, covs : numpy.ndarray
-        At each, the posterior mean and covariance of ``[mu, a_t..., b..., d_t...]``
-        (standardised units).
-    hypers : tuple of dict
-        At each, ``sigma, lambda_a, lambda_b, lambda_d`` (standardised units).
-    hyper : dict of str to float
-        The grid point of largest weight.
-    log_evidence : float
-        Its log marginal likelihood.
+    fits : dict of str to _Fit
+        The model averages: one per type with at least ``min_own_fit`` interventions
+        and the pooled one (key ``"<pooled>"``).
+    fit_of_type : dict of str to str
+        Which fit forecasts each type seen (the type itself or ``"<pooled>"``).
+    hyper : dict of str to dict
+        Per fit, its most probable subset and grid point (``features``, ``sigma``,
+        ``lambda``; outcome-sd units).
+    log_evidence : dict of str to float
+        Per fit, the largest log marginal likelihood.
     n_training : int
         Interventions fitted.
     n_by_type : dict of str to int
         Of them per type.
-    extra_sd : float
-        Standard deviation added to every forecast by the cross-validated calibration
-        (outcome units; 0 when none was needed or run).
+    sd_scale : float
+        Factor of every forecast's standard deviation from the cross-validated
+        calibration (1 when not run).
     """
 
     types: tuple[str, ...]
@@ -162,85 +201,114 @@ class EffectModel:
     scale: np.ndarray = field(repr=False)
     y_center: float
     y_scale: float
-    weights: np.ndarray = field(repr=False)
-    means: np.ndarray = field(repr=False)
-    covs: np.ndarray = field(repr=False)
-    hypers: tuple = field(repr=False)
+    fits: dict = field(repr=False)
+    fit_of_type: dict
     hyper: dict
-    log_evidence: float
+    log_evidence: dict
     n_training: int
     n_by_type: dict
-    extra_sd: float = 0.0
-
-    @property
-    def mean(self) -> np.ndarray:
-        """Posterior mean of the coefficients, averaged over the grid (standardised)."""
-        return self.weights @ self.means
+    sd_scale: float = 1.0
 
     @property
     def sigma(self) -> float:
-        """Unexplained heterogeneity of true effects (posterior mean, outcome units)."""
-        return float(self.weights @ [h["sigma"] for h in self.hypers]) * self.y_scale
+        """Unexplained heterogeneity of true effects (outcome units), averaged over the
+        types by their interventions."""
+        total = sum(self.n_by_type.values())
+        value = sum(n * self.fits[self.fit_of_type[t]].sigma for t, n in self.n_by_type.items())
+        return float(value / total) * self.y_scale
+
+    def slopes(self, kind: str) -> np.ndarray:
+        """Posterior mean slopes (standardised features, outcome-sd units) for ``kind``
+        (a type never seen: the pooled fit's)."""
+        fit = self.fits[self.fit_of_type.get(kind, _POOLED)]
+        return fit.mean[1 + len(fit.shift_types) :]
 
 
-def _design(x: np.ndarray, type_index: np.ndarray, n_types: int) -> np.ndarray:
-    # [1, one-hot type, x, one-hot type (x) x]; an unknown type (-1) has 0 type parts.
-    n, p = x.shape
-    onehot = np.zeros((n, n_types))
-    known = type_index >= 0
-    onehot[np.flatnonzero(known), type_index[known]] = 1.0
-    interactions = (onehot[:, :, None] * x[:, None, :]).reshape(n, n_types * p)
-    return np.hstack([np.ones((n, 1)), onehot, x, interactions])
+def _posterior(z: np.ndarray, y: np.ndarray, noise: np.ndarray, prior_sd: np.ndarray):
+    """Log evidence, posterior mean and covariance of ``y = z c + e``.
 
-
-def _prior_sd(n_types: int, p: int, lambda_a: float, lambda_b: float, lambda_d: float):
-    return np.concatenate(
-        [
-            [_MU_PRIOR],
-            np.full(n_types, lambda_a),
-            np.full(p, lambda_b),
-            np.full(n_types * p, lambda_d),
-        ]
-    )
-
-
-def _components(z: np.ndarray, y: np.ndarray, se: np.ndarray, n_types: int, p: int, grid: dict):
-    # Log evidence, posterior mean and covariance at every grid point, in coefficient
-    # space (q = columns of z): log N(y; 0, Z P Z' + D) = -1/2 [y'D^-1 y - c'A^-1 c
-    # + log|D| + log|P| + log|A| + n log 2 pi], A = P^-1 + Z'D^-1 Z, c = Z'D^-1 y.
+    ``c ~ N(0, diag(prior_sd^2))``, ``e ~ N(0, diag(noise))``:
+    ``log N(y; 0, Z P Z' + D) = -1/2 [y'D^-1 y - h'h + log|D| + log|P| + log|A| + n log
+    2 pi]``, ``A = P^-1 + Z'D^-1 Z = L L'``, ``h = L^-1 Z'D^-1 y``.
+    """
     n = len(y)
-    out = []
-    for sigma in grid["sigma"]:
-        noise = se**2 + sigma**2
-        gram = (z.T / noise) @ z
-        c = z.T @ (y / noise)
-        base = float(y @ (y / noise) + np.log(noise).sum() + n * np.log(2 * np.pi))
-        for lambda_a, lambda_b, lambda_d in itertools.product(
-            grid["lambda_a"], grid["lambda_b"], grid["lambda_d"]
-        ):
-            prior_sd = _prior_sd(n_types, p, lambda_a, lambda_b, lambda_d)
-            precision = gram + np.diag(1.0 / prior_sd**2)
-            chol = np.linalg.cholesky(precision)
-            half = np.linalg.solve(chol, c)
-            log_evidence = -0.5 * (
-                base - half @ half + 2 * np.log(prior_sd).sum() + 2 * np.log(np.diag(chol)).sum()
-            )
-            inverse_chol = np.linalg.inv(chol)
-            cov = inverse_chol.T @ inverse_chol
-            out.append(
-                {
-                    "hyper": {
-                        "sigma": sigma,
-                        "lambda_a": lambda_a,
-                        "lambda_b": lambda_b,
-                        "lambda_d": lambda_d,
-                    },
-                    "log_evidence": float(log_evidence),
-                    "mean": cov @ c,
-                    "cov": cov,
+    gram = (z.T / noise) @ z
+    c = z.T @ (y / noise)
+    precision = gram + np.diag(1.0 / prior_sd**2)
+    chol = np.linalg.cholesky(precision)
+    half = np.linalg.solve(chol, c)
+    log_evidence = -0.5 * (
+        float(y @ (y / noise) + np.log(noise).sum() + n * np.log(2 * np.pi))
+        - half @ half
+        + 2 * np.log(prior_sd).sum()
+        + 2 * np.log(np.diag(chol)).sum()
+    )
+    inverse_chol = np.linalg.inv(chol)
+    cov = inverse_chol.T @ inverse_chol
+    return float(log_evidence), cov @ c, cov
+
+
+def _model_average(
+    y: np.ndarray,
+    se: np.ndarray,
+    xs: np.ndarray,
+    types: np.ndarray,
+    shift_types: tuple[str, ...],
+    names: tuple[str, ...],
+    grid: dict,
+    max_features: int,
+    min_weight: float,
+) -> _Fit:
+    # Every (subset of at most max_features features, sigma, lambda), weighted by its
+    # evidence; a flat prior over subset sizes, uniform within a size and over the grid.
+    n, p = xs.shape
+    k_shift = len(shift_types)
+    width = 1 + k_shift + p
+    onehot = np.zeros((n, k_shift))
+    for j, kind in enumerate(shift_types):
+        onehot[types == kind, j] = 1.0
+    base = np.hstack([np.ones((n, 1)), onehot])
+    sizes = range(min(max_features, p) + 1)
+    rows = []
+    for size in sizes:
+        subsets = list(itertools.combinations(range(p), size))
+        lambdas = grid["lambda"] if size else grid["lambda"][:1]
+        log_prior = -np.log(len(sizes)) - np.log(len(subsets)) - np.log(len(lambdas))
+        for subset in subsets:
+            z = np.hstack([base, xs[:, list(subset)]])
+            columns = [*range(1 + k_shift), *(1 + k_shift + j for j in subset)]
+            for sigma, lambda_a, lam in itertools.product(grid["sigma"], grid["lambda_a"], lambdas):
+                prior_sd = np.concatenate(
+                    [[_MU_PRIOR], np.full(k_shift, lambda_a), np.full(size, lam)]
+                )
+                log_evidence, mean, cov = _posterior(z, y, se**2 + sigma**2, prior_sd)
+                full_mean = np.zeros(width)
+                full_mean[columns] = mean
+                full_cov = np.zeros((width, width))
+                full_cov[np.ix_(columns, columns)] = cov
+                hyper = {
+                    "features": [names[j] for j in subset],
+                    "sigma": sigma,
+                    "lambda": lam if size else None,
                 }
-            )
-    return out
+                rows.append((log_evidence + log_prior, log_evidence, full_mean, full_cov, hyper))
+    score = np.array([r[0] for r in rows])
+    weight = np.exp(score - score.max())
+    weight /= weight.sum()
+    keep = np.flatnonzero(weight >= min_weight)
+    weight = weight[keep] / weight[keep].sum()
+    kept = [rows[i] for i in keep]
+    best = kept[int(np.argmax(weight))]
+    return _Fit(
+        shift_types=shift_types,
+        weights=weight,
+        means=np.array([r[2] for r in kept]),
+        covs=np.array([r[3] for r in kept]),
+        sigmas=np.array([r[4]["sigma"] for r in kept]),
+        lambda_a=float(grid["lambda_a"][0]),
+        best=best[4],
+        log_evidence=float(max(r[1] for r in rows)),
+    )
 
 
 def fit_effect_model(
@@ -250,17 +318,19 @@ def fit_effect_model(
     x: pd.DataFrame,
     *,
     grid: dict | None = None,
+    max_features: int = MAX_FEATURES,
+    min_own_fit: int = MIN_OWN_FIT,
     min_weight: float = 1e-4,
     calibrate_level: float | None = 0.90,
     folds: int = 5,
     seed: int = 0,
 ) -> EffectModel:
-    """Fit the hierarchical meta-regression of effects on group features.
+    """Fit the model-averaged meta-regression of effects on group features.
 
-    The hyperparameters are averaged over the grid, each point weighted by its
-    marginal likelihood (a flat prior on the grid points; points under ``min_weight``
-    are dropped and the rest renormalised): picking the single best point would
-    understate the uncertainty when the heterogeneity ``sigma`` is not identified.
+    Feature subsets and hyperparameters are averaged, each weighted by its marginal
+    likelihood (points under ``min_weight`` are dropped and the rest renormalised):
+    picking the single best would understate the uncertainty when neither the
+    heterogeneity ``sigma`` nor the driving features are clearly identified.
 
     Parameters
     ----------
@@ -274,19 +344,24 @@ def fit_effect_model(
     x : pandas.DataFrame
         Features (:func:`group_features`), one row per intervention.
     grid : dict, optional
-        Hyperparameter grid (default :data:`GRID`), in units of ``y``'s standard
-        deviation.
+        Hyperparameter grid (default :data:`GRID`: ``sigma``, ``lambda``,
+        ``lambda_a``), in units of ``y``'s standard deviation.
+    max_features : int, default :data:`MAX_FEATURES`
+        Largest feature subset averaged over.
+    min_own_fit : int, default :data:`MIN_OWN_FIT`
+        A type with at least this many interventions gets its own fit; the others use
+        the pooled fit.
     min_weight : float, default 1e-4
-        Grid points with a smaller posterior weight are left out.
+        Subsets and grid points with a smaller posterior weight are left out.
     calibrate_level : float or None, default 0.90
         Cross-validated calibration of the intervals at this level (None: none). With
         ``folds`` folds, each held-out effect is compared with the forecast fitted
-        without it: ``extra_sd`` is the smallest ``tau >= 0`` such that the
+        without it: ``sd_scale`` is the smallest ``c >= 0`` such that the
         conformal quantile (rank ``ceil((n + 1) level)``) of
-        ``|y - forecast| / sqrt(sd^2 + tau^2 + se^2)`` is at most the normal quantile of
-        ``level``. It is added to every forecast's variance: the heterogeneity the
-        evidence cannot see (a few hundredths against standard errors of a tenth)
-        still shows out of sample.
+        ``|y - forecast| / sqrt(c^2 sd^2 + se^2)`` is at most the normal quantile of
+        ``level``. Every forecast's sd is multiplied by it: above 1 when the evidence
+        missed heterogeneity, below 1 when the model average over-states its
+        uncertainty.
     folds : int, default 5
         Folds of the calibration (needs at least 2 rows per fold; else no calibration).
     seed : int, default 0
@@ -315,6 +390,7 @@ def fit_effect_model(
     if not np.isfinite(values).all():
         raise ValueError("features must be finite")
     grid = grid or GRID
+    names = tuple(x.columns)
     center = values.mean(axis=0)
     scale = values.std(axis=0)
     # A constant feature (its spread only rounding error) is left unscaled: it is 0.
@@ -326,65 +402,80 @@ def fit_effect_model(
     y_scale = float(y.std()) if y.std() > 0 else 1.0
     ys, ses = (y - y_center) / y_scale, se / y_scale
     kinds = tuple(sorted(set(types.tolist())))
-    index = np.array([kinds.index(t) for t in types])
-    z = _design(xs, index, len(kinds))
-    components = _components(z, ys, ses, len(kinds), xs.shape[1], grid)
-    log_evidence = np.array([c["log_evidence"] for c in components])
-    weight = np.exp(log_evidence - log_evidence.max())
-    weight /= weight.sum()
-    keep = np.flatnonzero(weight >= min_weight)
-    weight = weight[keep] / weight[keep].sum()
-    kept = [components[i] for i in keep]
-    best = kept[int(np.argmax(weight))]
-    extra_sd = 0.0
-    if calibrate_level is not None and len(y) >= 2 * folds:
-        # Folds by a canonical order of the rows, so the input order does not matter.
-        canonical = np.lexsort((se, y))
-        fold = np.empty(len(y), dtype=int)
-        fold[canonical] = np.random.default_rng(seed).permutation(len(y)) % folds
-        mean_out, sd_out = np.zeros(len(y)), np.zeros(len(y))
-        for k in range(folds):
-            inside, out = fold != k, fold == k
-            part = fit_effect_model(
-                y[inside], se[inside], types[inside], x.iloc[np.flatnonzero(inside)],
-                grid=grid, min_weight=min_weight, calibrate_level=None,
-            )  # fmt: skip
-            held = predict_effects(part, types[out], x.iloc[np.flatnonzero(out)])
-            mean_out[out], sd_out[out] = held["predicted"], held["sd"]
-        extra_sd = _calibrate(y - mean_out, sd_out, se, calibrate_level)
-    return EffectModel(
+    n_by_type = {t: int((types == t).sum()) for t in kinds}
+
+    def average(rows: np.ndarray, shift_types: tuple[str, ...]) -> _Fit:
+        return _model_average(
+            ys[rows], ses[rows], xs[rows], types[rows], shift_types, names, grid,
+            max_features, min_weight,
+        )  # fmt: skip
+
+    fits = {_POOLED: average(np.arange(len(y)), kinds if len(kinds) > 1 else ())}
+    fit_of_type = {}
+    for kind in kinds:
+        if n_by_type[kind] >= min_own_fit:
+            fits[kind] = average(np.flatnonzero(types == kind), ())
+            fit_of_type[kind] = kind
+        else:
+            fit_of_type[kind] = _POOLED
+    model = EffectModel(
         types=kinds,
-        features=tuple(x.columns),
+        features=names,
         center=center,
         scale=scale,
         y_center=y_center,
         y_scale=y_scale,
-        weights=weight,
-        means=np.array([c["mean"] for c in kept]),
-        covs=np.array([c["cov"] for c in kept]),
-        hypers=tuple(c["hyper"] for c in kept),
-        hyper=best["hyper"],
-        log_evidence=float(log_evidence.max()),
+        fits=fits,
+        fit_of_type=fit_of_type,
+        hyper={
+            key: {
+                **fit.best,
+                "sigma": round(fit.best["sigma"] * y_scale, 6),
+                "lambda": None if fit.best["lambda"] is None else fit.best["lambda"] * y_scale,
+            }
+            for key, fit in fits.items()
+        },
+        log_evidence={key: fit.log_evidence for key, fit in fits.items()},
         n_training=len(y),
-        n_by_type={t: int((types == t).sum()) for t in kinds},
-        extra_sd=extra_sd,
+        n_by_type=n_by_type,
     )
+    if calibrate_level is None or len(y) < 2 * folds:
+        return model
+    # Folds by a canonical order of the rows, so the input order does not matter.
+    canonical = np.lexsort((se, y))
+    fold = np.empty(len(y), dtype=int)
+    fold[canonical] = np.random.default_rng(seed).permutation(len(y)) % folds
+    mean_out, sd_out = np.zeros(len(y)), np.zeros(len(y))
+    for k in range(folds):
+        inside, out = fold != k, fold == k
+        part = fit_effect_model(
+            y[inside], se[inside], types[inside], x.iloc[np.flatnonzero(inside)],
+            grid=grid, max_features=max_features, min_own_fit=min_own_fit,
+            min_weight=min_weight, calibrate_level=None,
+        )  # fmt: skip
+        held = predict_effects(part, types[out], x.iloc[np.flatnonzero(out)])
+        mean_out[out], sd_out[out] = held["predicted"], held["sd"]
+    sd_scale = _calibrate(y - mean_out, sd_out, se, calibrate_level)
+    return EffectModel(**{**model.__dict__, "sd_scale": sd_scale})
 
 
 def _calibrate(residual: np.ndarray, sd: np.ndarray, se: np.ndarray, level: float) -> float:
-    # Smallest tau >= 0 whose conformal quantile of the standardised residuals is within
-    # the normal quantile (bisection: the quantile falls as tau grows).
+    # Smallest c >= 0 whose conformal quantile of the standardised residuals is within
+    # the normal quantile (bisection: the quantile falls as c grows).
     n = len(residual)
     rank = min(int(np.ceil((n + 1) * level)), n) - 1
     target = stats.norm.ppf(0.5 + level / 2)
+    sd = np.maximum(sd, 1e-12)
 
-    def excess(tau: float) -> float:
-        r = np.sort(np.abs(residual) / np.sqrt(sd**2 + tau**2 + se**2))
+    def excess(c: float) -> float:
+        r = np.sort(np.abs(residual) / np.sqrt((c * sd) ** 2 + se**2))
         return r[rank] - target
 
     if excess(0.0) <= 0:
         return 0.0
-    low, high = 0.0, float(np.abs(residual).max()) + 1e-9
+    low, high = 0.0, 1.0
+    while excess(high) > 0:
+        high *= 2.0
     for _ in range(60):
         middle = (low + high) / 2
         low, high = (middle, high) if excess(middle) > 0 else (low, middle)
@@ -401,8 +492,8 @@ def predict_effects(
     model : EffectModel
         From :func:`fit_effect_model`.
     types : numpy.ndarray
-        Intervention type of each row (a type the model never saw gets the shared part
-        and the prior variance of the type's own parts).
+        Intervention type of each row (a type the model never saw gets the pooled fit's
+        shared part and the prior variance of a type's shift).
     x : pandas.DataFrame
         The groups' features, the model's columns.
     level : float, default 0.90
@@ -417,24 +508,34 @@ def predict_effects(
     """
     types = np.asarray(types, dtype=object)
     xs = (x[list(model.features)].to_numpy(dtype=float) - model.center) / model.scale
-    index = np.array([model.types.index(t) if t in model.types else -1 for t in types])
-    z = _design(xs, index, len(model.types))
-    unknown = index < 0
-    # Moments of the mixture over the grid points kept.
-    first, second = np.zeros(len(z)), np.zeros(len(z))
-    for weight, coef, cov, hyper in zip(
-        model.weights, model.means, model.covs, model.hypers, strict=True
-    ):
-        m = z @ coef
-        v = np.einsum("ij,jk,ik->i", z, cov, z) + hyper["sigma"] ** 2
-        v[unknown] += hyper["lambda_a"] ** 2 + hyper["lambda_d"] ** 2 * (xs[unknown] ** 2).sum(
-            axis=1
+    known = np.array([t in model.fit_of_type for t in types], dtype=bool)
+    mean, var = np.zeros(len(xs)), np.zeros(len(xs))
+    for key, fit in model.fits.items():
+        rows = (
+            np.flatnonzero([model.fit_of_type.get(t, _POOLED) == key for t in types])
+            if len(types)
+            else np.array([], dtype=int)
         )
-        first += weight * m
-        second += weight * (v + m**2)
-    mean, var = first, np.maximum(second - first**2, 0.0)
+        if not len(rows):
+            continue
+        onehot = np.zeros((len(rows), len(fit.shift_types)))
+        for j, kind in enumerate(fit.shift_types):
+            onehot[types[rows] == kind, j] = 1.0
+        z = np.hstack([np.ones((len(rows), 1)), onehot, xs[rows]])
+        first, second = np.zeros(len(rows)), np.zeros(len(rows))
+        for weight, coef, cov, sigma in zip(
+            fit.weights, fit.means, fit.covs, fit.sigmas, strict=True
+        ):
+            m = z @ coef
+            v = np.einsum("ij,jk,ik->i", z, cov, z) + sigma**2
+            first += weight * m
+            second += weight * (v + m**2)
+        mean[rows] = first
+        var[rows] = np.maximum(second - first**2, 0.0)
+        # A type never seen: its shift is unknown, with the prior's variance.
+        var[rows[~known[rows]]] += fit.lambda_a**2
     predicted = model.y_center + model.y_scale * mean
-    sd = np.sqrt(model.y_scale**2 * var + model.extra_sd**2)
+    sd = model.sd_scale * model.y_scale * np.sqrt(var)
     q = stats.norm.ppf(0.5 + level / 2)
     return pd.DataFrame(
         {
@@ -442,7 +543,7 @@ def predict_effects(
             "sd": sd,
             "ci_low": predicted - q * sd,
             "ci_high": predicted + q * sd,
-            "is_known_type": ~unknown,
+            "is_known_type": known,
         },
         index=x.index,
     )
@@ -451,9 +552,10 @@ def predict_effects(
 def top_features(model: EffectModel, types: np.ndarray, x: pd.DataFrame, k: int = 3) -> list[str]:
     """The ``k`` features that move each forecast most from the type's mean, with sign.
 
-    A feature's contribution is its slope for the type (shared + the type's own) times
-    the group's standardised value, in outcome units: how much it raises or lowers the
-    forecast against a group with the training mean of that feature.
+    A feature's contribution is its model-averaged slope for the type (the type's own
+    fit, or the pooled one) times the group's standardised value, in outcome units: how
+    much it raises or lowers the forecast against a group with the training mean of that
+    feature. A feature no likely subset holds contributes 0.
 
     Parameters
     ----------
@@ -465,18 +567,19 @@ def top_features(model: EffectModel, types: np.ndarray, x: pd.DataFrame, k: int 
     Returns
     -------
     list of str
-        Per row, e.g. ``"key_member_share +0.081; log_members -0.034; growth_score
-        +0.012"`` (largest absolute contribution first, ties by feature order).
+        Per row, e.g. ``"key_member_share +0.081; log_members -0.034;
+        share_weight_inside +0.000"`` (largest absolute contribution first, ties by
+        feature order).
     """
     types = np.asarray(types, dtype=object)
     xs = (x[list(model.features)].to_numpy(dtype=float) - model.center) / model.scale
-    n_types, p = len(model.types), len(model.features)
-    shared = model.mean[1 + n_types : 1 + n_types + p]
-    own = model.mean[1 + n_types + p :].reshape(n_types, p)
+    p = len(model.features)
+    slopes = {}
     out = []
     for row, kind in zip(xs, types, strict=True):
-        slope = shared + (own[model.types.index(kind)] if kind in model.types else 0.0)
-        contribution = slope * row * model.y_scale
+        if kind not in slopes:
+            slopes[kind] = model.slopes(kind)
+        contribution = slopes[kind] * row * model.y_scale
         # Rounded before ranking, so rounding noise never reorders equal contributions.
         order = sorted(range(p), key=lambda j: (-round(abs(contribution[j]), 9), j))[:k]
         out.append("; ".join(f"{model.features[j]} {contribution[j]:+.3f}" for j in order))

@@ -45,7 +45,7 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 #: Prefix of ``model_version`` (the method; the suffix is a digest of the training data).
-MODEL_NAME = "shrinkage-meta-regression-v1"
+MODEL_NAME = "shrinkage-meta-regression-v2"
 
 
 @dataclass(frozen=True)
