@@ -71,9 +71,7 @@ periods as (
         cast(7 * weeks.week_number + 6 as integer) as last_day_offset
     from (
         values
-        {%- for week_number in range(13) %}
-        ({{ week_number }}){{ ',' if not loop.last }}
-        {%- endfor %}
+        (0), (1), (2), (3), (4), (5), (6), (7), (8), (9), (10), (11), (12)
     ) as weeks (week_number)
 ),
 
