@@ -42,9 +42,7 @@ def test_the_scope_follows_the_selector():
 
 
 def test_the_kpi_files_of_the_scope_are_scanned():
-    scope = {
-        str(p.relative_to(PROJECT_DIR)) for p in audit_module._spark_scope_files(PROJECT_DIR)
-    }
+    scope = {str(p.relative_to(PROJECT_DIR)) for p in audit_module._spark_scope_files(PROJECT_DIR)}
     kpi = {p for p in scope if "/kpi/" in p}
     assert kpi == {
         "models/intermediate/kpi/int_declared_group_activity_daily.sql",
