@@ -4,9 +4,10 @@ One generated data set (small, with the generator's bad rows and more planted he
 CSV events file with amounts and timestamps that do not parse, a CSV groups file with a
 malformed line) is built twice with the ``spark_portable`` selector (selectors.yml:
 the raw-data staging with its rejects, the core and graph intermediates, the core and
-graph marts, the KPI models that read no Python step's output, their seeds and every data test of those models): on DuckDB from the raw
-folder, and on Spark (dbt-spark session method, local mode) from the Parquet export of
-the raw layer (orchestration/lib/raw/parquet_export.py). One dbt build per engine per
+graph marts, the KPI models that read no Python step's output, their seeds and every
+data test of those models): on DuckDB from the raw folder, and on Spark (dbt-spark
+session method, local mode) from the Parquet export of the raw layer
+(orchestration/lib/raw/parquet_export.py). One dbt build per engine per
 test session. Then every model's rows are compared as multisets: the same columns, the
 same values (doubles to 9 significant digits, as the mart checksums compare them), only
 the load timestamp ``_loaded_at`` (the run's start) left out.
