@@ -206,3 +206,31 @@
 {% macro spark__semi_join() -%}
     left semi join
 {%- endmacro %}
+
+
+{% macro anti_join() -%}
+    {#- The keyword of an anti join (rows of the left side without a match). -#}
+    {{ return(adapter.dispatch('anti_join', 'smallgroups')()) }}
+{%- endmacro %}
+
+{% macro default__anti_join() -%}
+    anti join
+{%- endmacro %}
+
+{% macro spark__anti_join() -%}
+    left anti join
+{%- endmacro %}
+
+
+{% macro add_days(timestamp_expression, days) -%}
+    {#- A timestamp plus a whole number of days. -#}
+    {{ return(adapter.dispatch('add_days', 'smallgroups')(timestamp_expression, days)) }}
+{%- endmacro %}
+
+{% macro default__add_days(timestamp_expression, days) -%}
+    {{ timestamp_expression }} + to_days(cast({{ days }} as bigint))
+{%- endmacro %}
+
+{% macro spark__add_days(timestamp_expression, days) -%}
+    {{ timestamp_expression }} + make_interval(0, 0, 0, cast({{ days }} as int), 0, 0, 0)
+{%- endmacro %}

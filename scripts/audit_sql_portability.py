@@ -228,6 +228,30 @@ CONSTRUCTS: tuple[Construct, ...] = (
         "plain SQL: percentile_cont(p) within group (order by x) (both engines)",
     ),
     Construct(
+        "asof_join",
+        r"\basof\b",
+        "`asof join` (the latest row at or before a key)",
+        "plain SQL: the max key at or before it in a grouped join, then an equi-join",
+    ),
+    Construct(
+        "lateral_join",
+        r"\bjoin\s+lateral\b",
+        "a correlated lateral subquery (Spark does not decorrelate one with a range predicate)",
+        "plain SQL: a range join, grouped",
+    ),
+    Construct(
+        "caret_power",
+        r"\^",
+        "`x ^ y` is a power in DuckDB, a bitwise XOR in Spark",
+        "plain SQL: power(x, y)",
+    ),
+    Construct(
+        "values_column_names",
+        r"\.col[0-9]\b",
+        "the columns of a VALUES list as col0.. (Spark: col1..)",
+        "plain SQL: name them, `(values ...) as t (a, b)`",
+    ),
+    Construct(
         "qualify",
         r"\bqualify\b",
         "QUALIFY",
@@ -305,6 +329,12 @@ DUCKDB_ONLY_MACROS = {
     "forget_changed_source_files": "base_product__contents is a table on Spark",
 }
 
+#: Parents of the selector's KPI model files that are not selector parts themselves.
+_KPI_PARENTS = (
+    "models/intermediate/kpi/int_kpi_days.sql",
+    "models/intermediate/kpi/int_group_membership_spells.sql",
+)
+
 _MACRO_RE = re.compile(
     r"{%-?\s*macro\s+(\w+)\s*\(.*?%}(.*?){%-?\s*endmacro\s*-?%}", re.DOTALL | re.IGNORECASE
 )
@@ -361,12 +391,21 @@ def _spark_scope_files(project_dir: Path) -> set[Path]:
     scope_dirs = spark_scope_paths(project_dir)
     # The selector takes the parents of the marts: the intermediates they read.
     scope_dirs += ["models/intermediate/core", "models/intermediate/graph"]
+    # A selector part is a folder or one model file (and its parents: a file of the
+    # selector's KPI models reads only models of these folders or other such files).
+    scope_files = [d for d in scope_dirs if d.endswith(".sql")]
+    scope_dirs = [d for d in scope_dirs if not d.endswith(".sql")]
     models = {p for d in scope_dirs for p in (project_dir / d).rglob("*.sql")}
+    models |= {project_dir / f for f in scope_files}
+    models |= {project_dir / f for f in _KPI_PARENTS if scope_files}
     # Singular data tests of the scope's models (data-tests/<layer>/<domain>/).
     for folder in scope_dirs:
         tests = project_dir / "data-tests" / Path(folder).relative_to("models")
         models |= set(tests.rglob("*.sql")) if tests.is_dir() else set()
     ymls = [p for d in scope_dirs for p in (project_dir / d).rglob("*.yml")]
+    ymls += sorted(
+        {(project_dir / f).parent / f"_{Path(f).parent.name}__models.yml" for f in scope_files}
+    )
     calling_text = "\n".join(p.read_text() for p in [*models, *ymls])
     macro_files = set()
     for path in (project_dir / "macros").rglob("*.sql"):

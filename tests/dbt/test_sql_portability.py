@@ -33,7 +33,26 @@ def test_the_scope_follows_the_selector():
         "models/staging/product",
         "models/marts/core",
         "models/marts/graph",
+        "models/marts/kpi/fct_retention_cohorts.sql",
+        "models/marts/kpi/metricflow_time_spine.sql",
+        "models/intermediate/kpi/int_rolling_active_users_daily.sql",
+        "models/intermediate/kpi/int_declared_group_activity_daily.sql",
+        "models/intermediate/kpi/int_group_member_days_spined.sql",
     ]
+
+
+def test_the_kpi_files_of_the_scope_are_scanned():
+    scope = {str(p.relative_to(PROJECT_DIR)) for p in audit_module._spark_scope_files(PROJECT_DIR)}
+    kpi = {p for p in scope if "/kpi/" in p}
+    assert kpi == {
+        "models/intermediate/kpi/int_declared_group_activity_daily.sql",
+        "models/intermediate/kpi/int_group_member_days_spined.sql",
+        "models/intermediate/kpi/int_group_membership_spells.sql",
+        "models/intermediate/kpi/int_kpi_days.sql",
+        "models/intermediate/kpi/int_rolling_active_users_daily.sql",
+        "models/marts/kpi/fct_retention_cohorts.sql",
+        "models/marts/kpi/metricflow_time_spine.sql",
+    }
 
 
 @pytest.fixture

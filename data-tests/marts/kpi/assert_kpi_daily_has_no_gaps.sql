@@ -9,20 +9,20 @@ kpis as (
 bounds as (
     select
         min(kpi_date) as first_date,
-        max(kpi_date) as last_date,
+        max(kpi_date) as last_date
     from kpis
 ),
 
 expected as (
     select cast(series.day_start as date) as kpi_date
     from bounds
-    cross join generate_series(bounds.first_date, bounds.last_date, interval 1 day) as series (day_start)
+    {{ cross_join_days('bounds.first_date', 'bounds.last_date', 'series', 'day_start') }}
 ),
 
 final as (
     select expected.kpi_date
     from expected
-    anti join kpis on expected.kpi_date = kpis.kpi_date
+    {{ anti_join() }} kpis on expected.kpi_date = kpis.kpi_date
 )
 
 select * from final

@@ -13,7 +13,7 @@ member_spells as (
 final as (
     select distinct
         days.kpi_date,
-        member_spells.user_id,
+        member_spells.user_id
     from days
     inner join member_spells
         on days.kpi_date >= member_spells.joined_date and days.kpi_date < member_spells.left_date

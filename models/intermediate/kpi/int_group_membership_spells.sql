@@ -12,7 +12,7 @@ final as (
         user_id,
         joined_at,
         cast(joined_at as date) as joined_date,
-        coalesce(cast(left_at as date), date '9999-12-31') as left_date,
+        coalesce(cast(left_at as date), date '9999-12-31') as left_date
     from memberships
 )
 

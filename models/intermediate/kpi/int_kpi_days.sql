@@ -9,14 +9,14 @@ events as (
 bounds as (
     select
         min(activity_date) as first_date,
-        max(activity_date) as last_date,
+        max(activity_date) as last_date
     from events
 ),
 
 final as (
     select cast(series.day_start as date) as kpi_date
     from bounds
-    cross join generate_series(bounds.first_date, bounds.last_date, interval 1 day) as series (day_start)
+    {{ cross_join_days('bounds.first_date', 'bounds.last_date', 'series', 'day_start') }}
 )
 
 select * from final

@@ -15,7 +15,7 @@ days as (
 user_active_days as (
     select distinct
         user_id,
-        activity_date,
+        activity_date
     from events
 ),
 
@@ -23,7 +23,7 @@ user_active_days_next as (
     select
         user_id,
         activity_date,
-        lead(activity_date) over (partition by user_id order by activity_date) as next_activity_date,
+        lead(activity_date) over (partition by user_id order by activity_date) as next_activity_date
     from user_active_days
 ),
 
@@ -31,19 +31,19 @@ rolling_changes as (
     select
         activity_date as change_date,
         1 as wau_change,
-        1 as mau_change,
+        1 as mau_change
     from user_active_days_next
     union all
     select
         least(activity_date + 7, coalesce(next_activity_date, activity_date + 7)) as change_date,
         -1 as wau_change,
-        0 as mau_change,
+        0 as mau_change
     from user_active_days_next
     union all
     select
         least(activity_date + 30, coalesce(next_activity_date, activity_date + 30)) as change_date,
         0 as wau_change,
-        -1 as mau_change,
+        -1 as mau_change
     from user_active_days_next
 ),
 
@@ -51,7 +51,7 @@ rolling as (
     select
         change_date,
         sum(wau_change) as wau_change,
-        sum(mau_change) as mau_change,
+        sum(mau_change) as mau_change
     from rolling_changes
     group by change_date
 ),
@@ -62,7 +62,7 @@ final as (
         cast(sum(coalesce(rolling.wau_change, 0)) over (order by days.kpi_date) as bigint)
             as count_wau,
         cast(sum(coalesce(rolling.mau_change, 0)) over (order by days.kpi_date) as bigint)
-            as count_mau,
+            as count_mau
     from days
     left join rolling on days.kpi_date = rolling.change_date
 )

@@ -41,7 +41,7 @@ days as (
 activity_flagged as (
     select
         activity.*,
-        member_days.user_id is not null as is_group_member,
+        member_days.user_id is not null as is_group_member
     from activity
     left join member_days
         on activity.user_id = member_days.user_id and activity.activity_date = member_days.kpi_date
@@ -71,7 +71,7 @@ activity_by_day as (
             as count_invites_sent,
         cast(sum(count_invites_accepted) as bigint)
             as count_invites_accepted,
-        count(*) filter (where count_events_in_groups > 0) as count_users_active_in_groups,
+        count(*) filter (where count_events_in_groups > 0) as count_users_active_in_groups
     from activity_flagged
     group by activity_date
 ),
@@ -80,7 +80,7 @@ population as (
     select
         days.kpi_date,
         count(users.user_id) as count_users,
-        count(users.user_id) filter (where users.signup_date = days.kpi_date) as count_new_users,
+        count(users.user_id) filter (where users.signup_date = days.kpi_date) as count_new_users
     from days
     left join users on days.kpi_date >= users.signup_date
     group by days.kpi_date
@@ -89,7 +89,7 @@ population as (
 members_by_day as (
     select
         kpi_date,
-        count(*) as count_group_members,
+        count(*) as count_group_members
     from member_days
     group by kpi_date
 ),
@@ -120,7 +120,7 @@ joined as (
         coalesce(activity_by_day.sum_purchase_amount_usd_by_group_members, 0)
             as sum_purchase_amount_usd_by_group_members,
         coalesce(activity_by_day.count_invites_sent, 0) as count_invites_sent,
-        coalesce(activity_by_day.count_invites_accepted, 0) as count_invites_accepted,
+        coalesce(activity_by_day.count_invites_accepted, 0) as count_invites_accepted
     from days
     left join population on days.kpi_date = population.kpi_date
     left join activity_by_day on days.kpi_date = activity_by_day.kpi_date
@@ -149,7 +149,7 @@ final as (
         count_purchases_by_group_members / nullif(count_purchases, 0)
             as share_purchases_by_group_members,
         sum_purchase_amount_usd_by_group_members / nullif(sum_purchase_amount_usd, 0)
-            as share_purchase_amount_by_group_members,
+            as share_purchase_amount_by_group_members
     from joined
 )
 

@@ -5,7 +5,8 @@ with
 
 days as (
     select cast(series.day_start as date) as date_day
-    from generate_series(date '2020-01-01', date '2030-12-31', interval 1 day) as series (day_start)
+    from (select 1 as anchor) as one_row
+    {{ cross_join_days("date '2020-01-01'", "date '2030-12-31'", 'series', 'day_start') }}
 )
 
 select date_day
