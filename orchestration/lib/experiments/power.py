@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import optimize as _optimize, stats as _stats
+from scipy import integrate as _integrate, optimize as _optimize, stats as _stats
 
 from orchestration.lib.experiments.stats import parse_traffic_split
 
@@ -173,7 +173,6 @@ def _noncentral_t_power(crit: float, dof: float, noncentrality: float) -> float:
     dof))]``: one smooth integral of the chi-square density (adaptive quadrature, within
     1e-12 of scipy's ``nct`` where that one is defined), used where ``nct`` returns NaN.
     """
-    from scipy import integrate as _integrate
 
     def integrand(v: float) -> float:
         scale = crit * math.sqrt(v / dof)
