@@ -634,6 +634,27 @@ def test_experiments_and_interventions(con, data: Path) -> None:
             assert related is None
 
 
+def test_spillover_exposure_truth_is_per_control_user(con, data: Path) -> None:
+    """truth/spillover_exposure: one row per control user of exp002 the spillover touched,
+    shares in [0, 1], and its session-day-weighted mean is the summary's planted mean."""
+    rows = con.execute(
+        """select x.user_id, x.count_session_days, x.mean_planted_share, a.variant
+        from t_spillover_exposure x
+        left join read_parquet('{raw}/experiment_assignments.parquet') a
+          on a.experiment_id = x.experiment_id and a.unit_id = x.user_id""".format(raw=data / "raw")
+    ).df()
+    assert len(rows) > 100 and rows["user_id"].is_unique
+    assert set(rows["variant"]) == {"control"}
+    assert ((rows["mean_planted_share"] >= 0) & (rows["mean_planted_share"] <= 1)).all()
+    assert rows["mean_planted_share"].std() > 0.05
+    mean, days = con.execute(
+        "select mean_treated_share, count_control_session_days from t_spillover"
+    ).fetchone()
+    assert rows["count_session_days"].sum() == days
+    weighted = (rows["mean_planted_share"] * rows["count_session_days"]).sum() / days
+    assert abs(weighted - mean) < 1e-9
+
+
 def test_summary_json(data: Path) -> None:
     summary = json.loads((data / "truth" / "summary.json").read_text(encoding="utf-8"))
     assert summary["seed"] == SEED

@@ -163,6 +163,8 @@ class DaySimulator:
         self.cross_candidates = 0
         self.spill_share_sum = 0.0
         self.spill_share_count = 0
+        self.spill_user_share = np.zeros(n, dtype=np.float64)
+        self.spill_user_days = np.zeros(n, dtype=np.int64)
 
     # ------------------------------------------------------------------ helpers
 
@@ -608,6 +610,8 @@ class DaySimulator:
         share = np.where(peers > 0, hits / np.maximum(peers, 1.0), 0.0)
         self.spill_share_sum += float(share.sum())
         self.spill_share_count += int(share.size)
+        np.add.at(self.spill_user_share, u, share)
+        np.add.at(self.spill_user_days, u, 1)
         srng = np.random.default_rng([self.seed, 17, d])
         posts = np.repeat(u, srng.poisson(lam * k.spillover_effect * share))
         comm = c1[posts].copy()

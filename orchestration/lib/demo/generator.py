@@ -65,6 +65,7 @@ TRUTH_FILES = (
     "community_pain_points.parquet",
     "experiments.parquet",
     "spillover.parquet",
+    "spillover_exposure.parquet",
     "interventions.parquet",
     "growth.parquet",
     "bad_rows.parquet",
@@ -944,6 +945,19 @@ class _Writer:
             }
         )
         pq.write_table(table, self.truth_dir / "spillover.parquet", **_PARQUET)
+        # Per control user: its planted exposure, the mean treated share over the session
+        # days the spillover applied to it (in a community, inside the window).
+        users = np.flatnonzero(sim.spill_user_days > 0)
+        days = sim.spill_user_days[users]
+        exposure = pa.table(
+            {
+                "experiment_id": pa.array(["exp002"] * users.size, pa.string()),
+                "user_id": index_to_ids(self.user_ids, users),
+                "count_session_days": pa.array(days, pa.int64()),
+                "mean_planted_share": pa.array(sim.spill_user_share[users] / days, pa.float64()),
+            }
+        )
+        pq.write_table(exposure, self.truth_dir / "spillover_exposure.parquet", **_PARQUET)
 
     def _write_experiment_truth(self) -> None:
         w, k = self.w, self.w.knobs
