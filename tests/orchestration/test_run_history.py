@@ -33,3 +33,21 @@ def test_without_a_dagster_home_nothing_changes(tmp_path, monkeypatch):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     with relaxed_run_history_sync():
         assert _synchronous(tmp_path / "run.db") == _FULL
+
+
+def test_dagsters_own_event_log_connections_are_relaxed(tmp_path, monkeypatch):
+    import dagster as dg
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with relaxed_run_history_sync(home), dg.DagsterInstance.get() as instance:
+        storage = instance.event_log_storage
+        with storage.index_connection() as conn:
+            assert conn.execute(text("pragma synchronous")).scalar_one() == _OFF
+    with (
+        dg.DagsterInstance.get() as instance,
+        instance.event_log_storage.index_connection() as conn,
+    ):
+        assert conn.execute(text("pragma synchronous")).scalar_one() == _FULL
