@@ -20,6 +20,8 @@
 -- week's rows alone. A batch's rows depend only on its snapshots: the result is the
 -- same for any number of batches. The message and term tables are read by each batch
 -- directly (a CTE read by several batches would be materialised in full).
+-- The per-batch CTEs are `not materialized` (DuckDB materialises every CTE by default:
+-- each batch's counts would be copied once more before the insert).
 {%- set batches = 9 %}
 with
 
@@ -67,7 +69,7 @@ todo as (
 ),
 
 {% for batch in range(batches) %}
-    counts_{{ batch }} as (
+    counts_{{ batch }} as not materialized (
         select
             messages.snapshot_date,
             messages.group_kind,
@@ -86,7 +88,7 @@ todo as (
         group by all
     ),
 
-    week_authors_{{ batch }} as (
+    week_authors_{{ batch }} as not materialized (
         -- Distinct authors over the week's rows only (a distinct count is the costly part).
         select
             messages.snapshot_date,
@@ -103,7 +105,7 @@ todo as (
         group by all
     ),
 
-    batch_{{ batch }} as (
+    batch_{{ batch }} as not materialized (
         select
             counts.*,
             coalesce(week_authors.count_week_authors, 0) as count_week_authors,
@@ -117,7 +119,7 @@ todo as (
     ),
 {% endfor %}
 
-counts as (
+counts as not materialized (
     {% for batch in range(batches) %}
         select * from batch_{{ batch }}
         {% if not loop.last %}union all{% endif %}

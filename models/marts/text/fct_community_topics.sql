@@ -18,6 +18,12 @@
 -- (an end-to-end test compares them). Examples: the most recent messages using the term
 -- (ties broken by the larger id). Incremental: only snapshots whose term counts were
 -- rebuilt are recomputed.
+--
+-- Speed: DuckDB materialises every CTE by default. The CTEs that only filter a stored
+-- table (term counts, messages, terms) are `not materialized`: each reader scans the
+-- table (a columnar scan of 22M rows costs ~2.7 s on the 30k-user warehouse) instead of
+-- the query first writing a 22M-row copy, which spilled to disk (3.7 GB written).
+-- The CTEs that aggregate or join (kept, candidates, ...) stay materialised.
 with
 
 {% if is_incremental() %}
@@ -26,14 +32,14 @@ with
     ),
 {% endif %}
 
-term_counts as (
+term_counts as not materialized (
     select * from {{ ref('int_community_terms_weekly') }}
     {% if is_incremental() %}
         where snapshot_date in (select rebuilt.snapshot_date from rebuilt)
     {% endif %}
 ),
 
-messages as (
+messages as not materialized (
     -- The messages of the same snapshots (all of them on a full build: every snapshot
     -- of the runs has term counts), filtered on the small list of snapshots rather than
     -- on the term counts themselves, which would then be materialised for the filter.
@@ -52,11 +58,11 @@ messages as (
     {% endif %}
 ),
 
-terms as (
+terms as not materialized (
     select * from {{ ref('stg_text__content_terms') }}
 ),
 
-window_counts as (
+window_counts as not materialized (
     select
         snapshot_date,
         group_kind,

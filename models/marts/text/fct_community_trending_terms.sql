@@ -22,14 +22,14 @@ with
     ),
 {% endif %}
 
-all_term_counts as (
+all_term_counts as not materialized (
     select * from {{ ref('int_community_terms_weekly') }}
     {% if is_incremental() %}
         where snapshot_date in (select rebuilt.snapshot_date from rebuilt)
     {% endif %}
 ),
 
-messages as (
+messages as not materialized (
     -- The messages of the same snapshots (all of them on a full build: every snapshot
     -- of the runs has term counts), filtered on the small list of snapshots rather than
     -- on the term counts themselves, which would then be materialised for the filter.
