@@ -161,8 +161,6 @@ class DaySimulator:
         self.comm_content = np.zeros(n_comm, dtype=np.int64)
         self.cross_interactions = 0
         self.cross_candidates = 0
-        self.spill_share_sum = 0.0
-        self.spill_share_count = 0
         self.spill_user_share = np.zeros(n, dtype=np.float64)
         self.spill_user_days = np.zeros(n, dtype=np.int64)
 
@@ -608,8 +606,6 @@ class DaySimulator:
         peers[two] += units[c2[u[two]]] - 1.0
         hits[two] += treated[c2[u[two]]]
         share = np.where(peers > 0, hits / np.maximum(peers, 1.0), 0.0)
-        self.spill_share_sum += float(share.sum())
-        self.spill_share_count += int(share.size)
         np.add.at(self.spill_user_share, u, share)
         np.add.at(self.spill_user_days, u, 1)
         srng = np.random.default_rng([self.seed, 17, d])

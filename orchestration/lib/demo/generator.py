@@ -940,8 +940,10 @@ class _Writer:
                     "communities), from the first full day after its assignment until the "
                     "experiment ends; the extra posts are made outside declared groups"
                 ],
-                "mean_treated_share": [sim.spill_share_sum / max(sim.spill_share_count, 1)],
-                "count_control_session_days": [sim.spill_share_count],
+                "mean_treated_share": [
+                    float(sim.spill_user_share.sum()) / max(int(sim.spill_user_days.sum()), 1)
+                ],
+                "count_control_session_days": [int(sim.spill_user_days.sum())],
             }
         )
         pq.write_table(table, self.truth_dir / "spillover.parquet", **_PARQUET)
