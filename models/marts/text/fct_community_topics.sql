@@ -23,7 +23,8 @@
 -- table (term counts, messages, terms) are `not materialized`: each reader scans the
 -- table (a columnar scan of 22M rows costs ~2.7 s on the 30k-user warehouse) instead of
 -- the query first writing a 22M-row copy, which spilled to disk (3.7 GB written).
--- The CTEs that aggregate or join (kept, candidates, ...) stay materialised.
+-- So is `kept` (a join read twice: redoing it is cheaper than storing 17M rows). The
+-- CTEs that aggregate (term_totals, class_totals, candidates, ...) stay materialised.
 with
 
 {% if is_incremental() %}
@@ -88,7 +89,9 @@ term_totals as (
     having sum(count_window_messages) >= {{ var('topic_min_messages') }}
 ),
 
-kept as (
+kept as not materialized (
+    -- Not materialised: each of its two readers (class_totals, scored) redoes the join,
+    -- which costs less than writing the 17M-row copy (see docs/scaling.md, issue 15).
     select
         window_counts.*,
         term_totals.term_total,
@@ -120,10 +123,12 @@ class_sizes as (
 ),
 
 snapshots_built as (
+    -- Over the window rows rather than kept: every row of a snapshot is written by the
+    -- same insert (one built_at), and snapshots without kept rows score nothing.
     select
         snapshot_date,
         max(built_at) as terms_built_at,
-    from kept
+    from window_counts
     group by all
 ),
 
