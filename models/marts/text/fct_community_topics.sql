@@ -90,8 +90,6 @@ term_totals as (
 ),
 
 kept as not materialized (
-    -- Not materialised: each of its two readers (class_totals, scored) redoes the join,
-    -- which costs less than writing the 17M-row copy (see docs/scaling.md, issue 15).
     select
         window_counts.*,
         term_totals.term_total,
