@@ -1,0 +1,180 @@
+"""The community snapshot step through the Parquet bridge (orchestration/lib/warehouse/
+parquet_bridge.py): the same tables as the step on a DuckDB warehouse, written
+atomically, read back so only new weeks are computed, and a clear error on a missing
+input table or column."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from orchestration.lib.communities import store
+from orchestration.lib.communities.refresh import refresh_snapshots
+from orchestration.lib.warehouse import parquet_bridge
+from orchestration.lib.warehouse.parquet_bridge import (
+    OUTPUT_FILE,
+    BridgeInputError,
+    run_community_step,
+)
+from tests.communities.test_snapshot_refresh import FIRST_DAY, SETTINGS, _load, _tables
+
+
+def _warehouse(last_day) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    _load(con, last_day)
+    return con
+
+
+def _export(con: duckdb.DuckDBPyConnection, in_dir: Path) -> None:
+    """The input models as Spark lays out a table: a folder of part files per model."""
+    for name in store.INPUT_MODELS:
+        folder = in_dir / name
+        folder.mkdir(parents=True, exist_ok=True)
+        con.execute(f"copy main.{name} to '{folder / 'part-00000.parquet'}' (format parquet)")
+    (in_dir / "int_user_edges_weekly" / "_SUCCESS").touch()
+
+
+def _read(out_dir: Path) -> dict[str, pd.DataFrame]:
+    con = duckdb.connect()
+    con.execute("create schema communities")
+    for name in store.TABLES:
+        con.execute(
+            f"create table communities.{name} as "
+            f"select * from read_parquet('{out_dir / name / OUTPUT_FILE}')"
+        )
+    tables = _tables(con)
+    con.close()
+    return tables
+
+
+@pytest.fixture
+def dirs(tmp_path):
+    con = _warehouse(FIRST_DAY + timedelta(days=23))
+    _export(con, tmp_path / "in")
+    con.close()
+    return tmp_path / "in", tmp_path / "out"
+
+
+def test_the_step_on_parquet_writes_what_it_writes_into_duckdb(dirs):
+    in_dir, out_dir = dirs
+    stats = run_community_step(in_dir, out_dir, SETTINGS)
+    con = _warehouse(FIRST_DAY + timedelta(days=23))
+    direct = refresh_snapshots(con, SETTINGS)
+    expected = _tables(con)
+    con.close()
+    got = _read(out_dir)
+    assert (
+        stats["computed_dates"] == direct["computed_dates"] and len(direct["computed_dates"]) == 4
+    )
+    for name in store.TABLES:
+        pd.testing.assert_frame_equal(got[name], expected[name], check_dtype=False)
+    assert stats["written_rows"] == direct["row_counts"]
+    assert stats["written_rows"]["community_assignments"] == 4 * 12
+    assert stats["input_rows"]["dim_users"] == 12
+    # Spark reads a folder: only the part file, no temporary file left beside it.
+    assert sorted(p.name for p in (out_dir / "community_stats").iterdir()) == [OUTPUT_FILE]
+
+
+def test_a_second_run_reads_the_stored_snapshots_back_and_computes_only_new_weeks(dirs):
+    in_dir, out_dir = dirs
+    run_community_step(in_dir, out_dir, SETTINGS)
+    first = _read(out_dir)
+    again = run_community_step(in_dir, out_dir, SETTINGS)
+    # The provisional snapshot (Wednesday) is replaced, the complete weeks are kept.
+    assert again["snapshots_stored_before"] == 4 and again["computed_dates"] == [
+        FIRST_DAY + timedelta(days=23)
+    ]
+    assert again["stored_rows_before"]["community_assignments"] == 4 * 12
+    second = _read(out_dir)
+    for name in store.TABLES:
+        pd.testing.assert_frame_equal(second[name], first[name])
+
+
+def test_a_failed_write_leaves_the_previous_files_whole(dirs, monkeypatch):
+    in_dir, out_dir = dirs
+    run_community_step(in_dir, out_dir, SETTINGS)
+    before = {name: (out_dir / name / OUTPUT_FILE).read_bytes() for name in store.TABLES}
+    real = parquet_bridge.write_parquet_atomically
+    calls = []
+
+    def failing(con, query, target):
+        calls.append(target)
+        if len(calls) == 3:  # two tables written to temporary files, the third fails
+            raise OSError("disk full")
+        return real(con, query, target)
+
+    monkeypatch.setattr(parquet_bridge, "write_parquet_atomically", failing)
+    with pytest.raises(OSError, match="disk full"):
+        run_community_step(in_dir, out_dir, SETTINGS, recompute_all=True)
+    after = {name: (out_dir / name / OUTPUT_FILE).read_bytes() for name in store.TABLES}
+    assert after == before
+    leftovers = [p for p in out_dir.rglob("*") if p.is_file() and p.name != OUTPUT_FILE]
+    assert leftovers == []
+
+
+def test_the_temporary_file_is_hidden_until_renamed(tmp_path):
+    con = duckdb.connect()
+    target = tmp_path / "t" / OUTPUT_FILE
+    temporary = parquet_bridge.write_parquet_atomically(con, "select 1 as a", target)
+    assert temporary.name.startswith(".") and not target.exists()
+    assert list((tmp_path / "t").glob("*.parquet")) == []
+    assert con.execute(f"select a from read_parquet('{temporary}')").fetchall() == [(1,)]
+    con.close()
+
+
+def test_a_missing_input_table_is_named(dirs):
+    in_dir, out_dir = dirs
+    for path in (in_dir / "dim_users").iterdir():
+        path.unlink()
+    (in_dir / "dim_users").rmdir()
+    with pytest.raises(BridgeInputError, match=r"table dim_users: neither .*dim_users"):
+        run_community_step(in_dir, out_dir, SETTINGS)
+    assert not out_dir.exists()
+
+
+def test_an_input_folder_without_parquet_files_is_named(dirs):
+    in_dir, out_dir = dirs
+    (in_dir / "edge_kind_weights" / "part-00000.parquet").unlink()
+    with pytest.raises(BridgeInputError, match=r"table edge_kind_weights: no \*\.parquet"):
+        run_community_step(in_dir, out_dir, SETTINGS)
+
+
+def test_a_missing_input_column_is_named(dirs):
+    in_dir, out_dir = dirs
+    path = in_dir / "int_co_memberships_paired" / "part-00000.parquet"
+    con = duckdb.connect()
+    frame = con.execute(f"select * exclude (shared_until) from read_parquet('{path}')").df()
+    con.close()
+    path.unlink()
+    frame.to_parquet(in_dir / "int_co_memberships_paired.parquet")
+    (in_dir / "int_co_memberships_paired").rmdir()
+    with pytest.raises(
+        BridgeInputError, match=r"table int_co_memberships_paired .* has no column shared_until"
+    ):
+        run_community_step(in_dir, out_dir, SETTINGS)
+
+
+def test_stored_outputs_missing_a_table_are_refused(dirs):
+    in_dir, out_dir = dirs
+    run_community_step(in_dir, out_dir, SETTINGS)
+    (out_dir / "community_events" / OUTPUT_FILE).unlink()
+    with pytest.raises(BridgeInputError, match="lack community_events"):
+        run_community_step(in_dir, out_dir, SETTINGS)
+
+
+def test_the_cli_prints_the_rows_and_reports_a_missing_input(dirs, capsys):
+    in_dir, out_dir = dirs
+    assert parquet_bridge.main([str(in_dir), str(out_dir / "elsewhere")]) == 0
+    printed = capsys.readouterr().out
+    assert "community_snapshot_runs\t" in printed and "snapshots computed" in printed
+    assert parquet_bridge.main([str(out_dir), str(out_dir / "x")]) == 2
+    assert "error: table int_user_edges_weekly" in capsys.readouterr().out
+
+
+def test_the_bridge_reads_every_model_the_step_reads():
+    assert set(parquet_bridge.INPUT_COLUMNS) == set(store.INPUT_MODELS)
