@@ -372,16 +372,23 @@ def _macro_bodies_to_skip(text: str) -> str:
 
 
 def spark_scope_paths(project_dir: Path = PROJECT_DIR) -> list[str]:
-    """The model folders of the ``spark_portable`` selector (selectors.yml)."""
+    """The model folders and files of the ``spark_portable`` selector (selectors.yml),
+    through the selectors it unites (the two phases of the Spark flow), in order."""
     selectors = yaml.safe_load((project_dir / "selectors.yml").read_text())
-    for selector in selectors["selectors"]:
-        if selector["name"] == "spark_portable":
-            return [
-                part["value"].rstrip("/")
-                for part in selector["definition"]["union"]
-                if part.get("method") == "path"
-            ]
-    raise LookupError("selectors.yml has no selector spark_portable")
+    by_name = {selector["name"]: selector for selector in selectors["selectors"]}
+
+    def paths(name: str) -> list[str]:
+        if name not in by_name:
+            raise LookupError(f"selectors.yml has no selector {name}")
+        found = []
+        for part in by_name[name]["definition"]["union"]:
+            if part.get("method") == "path":
+                found.append(part["value"].rstrip("/"))
+            elif part.get("method") == "selector":
+                found += paths(part["value"])
+        return found
+
+    return paths("spark_portable")
 
 
 def _spark_scope_files(project_dir: Path) -> set[Path]:
@@ -398,10 +405,15 @@ def _spark_scope_files(project_dir: Path) -> set[Path]:
     models = {p for d in scope_dirs for p in (project_dir / d).rglob("*.sql")}
     models |= {project_dir / f for f in scope_files}
     models |= {project_dir / f for f in _KPI_PARENTS if scope_files}
-    # Singular data tests of the scope's models (data-tests/<layer>/<domain>/).
+    # Singular data tests of the scope's models (data-tests/<layer>/<domain>/), and
+    # those beside a scope file that read it.
     for folder in scope_dirs:
         tests = project_dir / "data-tests" / Path(folder).relative_to("models")
         models |= set(tests.rglob("*.sql")) if tests.is_dir() else set()
+    for file in scope_files:
+        tests = project_dir / "data-tests" / Path(file).parent.relative_to("models")
+        reads = re.compile(rf"ref\(\s*['\"]{re.escape(Path(file).stem)}['\"]\s*\)")
+        models |= {p for p in tests.glob("*.sql") if reads.search(p.read_text())}
     ymls = [p for d in scope_dirs for p in (project_dir / d).rglob("*.yml")]
     ymls += sorted(
         {(project_dir / f).parent / f"_{Path(f).parent.name}__models.yml" for f in scope_files}

@@ -38,6 +38,10 @@ def test_the_scope_follows_the_selector():
         "models/intermediate/kpi/int_rolling_active_users_daily.sql",
         "models/intermediate/kpi/int_declared_group_activity_daily.sql",
         "models/intermediate/kpi/int_group_member_days_spined.sql",
+        "models/intermediate/graph/int_user_edges_weekly.sql",
+        "models/staging/communities",
+        "models/intermediate/kpi/int_detected_communities_daily.sql",
+        "models/marts/kpi/fct_kpi_daily.sql",
     ]
 
 
@@ -46,12 +50,29 @@ def test_the_kpi_files_of_the_scope_are_scanned():
     kpi = {p for p in scope if "/kpi/" in p}
     assert kpi == {
         "models/intermediate/kpi/int_declared_group_activity_daily.sql",
+        "models/intermediate/kpi/int_detected_communities_daily.sql",
         "models/intermediate/kpi/int_group_member_days_spined.sql",
         "models/intermediate/kpi/int_group_membership_spells.sql",
         "models/intermediate/kpi/int_kpi_days.sql",
         "models/intermediate/kpi/int_rolling_active_users_daily.sql",
+        "models/marts/kpi/fct_kpi_daily.sql",
         "models/marts/kpi/fct_retention_cohorts.sql",
         "models/marts/kpi/metricflow_time_spine.sql",
+        # The singular test of fct_kpi_daily, a file of the scope.
+        "data-tests/marts/kpi/assert_kpi_daily_has_no_gaps.sql",
+    }
+
+
+def test_the_community_staging_files_of_the_scope_are_scanned():
+    scope = {str(p.relative_to(PROJECT_DIR)) for p in audit_module._spark_scope_files(PROJECT_DIR)}
+    assert {p for p in scope if "/communities/" in p} == {
+        "models/staging/communities/base/base_communities__assignments.sql",
+        "models/staging/communities/stg_communities__assignments.sql",
+        "models/staging/communities/stg_communities__events.sql",
+        "models/staging/communities/stg_communities__fringe_assignments.sql",
+        "models/staging/communities/stg_communities__member_metrics.sql",
+        "models/staging/communities/stg_communities__snapshot_runs.sql",
+        "models/staging/communities/stg_communities__stats.sql",
     }
 
 

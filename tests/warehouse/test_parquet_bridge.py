@@ -14,6 +14,7 @@ import pytest
 
 from orchestration.lib.communities import store
 from orchestration.lib.communities.refresh import refresh_snapshots
+from orchestration.lib.config import dbt_project_var
 from orchestration.lib.warehouse import parquet_bridge
 from orchestration.lib.warehouse.parquet_bridge import (
     OUTPUT_FILE,
@@ -178,3 +179,9 @@ def test_the_cli_prints_the_rows_and_reports_a_missing_input(dirs, capsys):
 
 def test_the_bridge_reads_every_model_the_step_reads():
     assert set(parquet_bridge.INPUT_COLUMNS) == set(store.INPUT_MODELS)
+
+
+def test_the_spark_export_writes_the_models_the_step_reads():
+    """dbt's export_python_step_inputs (macros/spark_python_steps.sql) loops over this var."""
+    assert dbt_project_var("community_step_input_models") == list(store.INPUT_MODELS)
+    assert dbt_project_var("python_step_sources") == [store.SCHEMA]

@@ -12,7 +12,7 @@ final as (
         snapshot_date,
         user_id,
         community_id,
-        membership_status,
+        membership_status
     from assignments
     where membership_status = 'member'
 )

@@ -13,7 +13,7 @@ final as (
         snapshot_date,
         user_id,
         community_id,
-        membership_status,
+        membership_status
     from assignments
     where membership_status in ('fringe', 'candidate')
 )
