@@ -4,13 +4,17 @@ One generated data set (small, with the generator's bad rows and more planted he
 CSV events file with amounts and timestamps that do not parse, a CSV groups file with a
 malformed line) is built twice with the ``spark_portable`` selector (selectors.yml:
 the raw-data staging with its rejects, the core and graph intermediates, the core and
-graph marts, the KPI models that read no Python step's output, their seeds and every
-data test of those models): on DuckDB from the raw folder, and on Spark (dbt-spark
-session method, local mode) from the Parquet export of the raw layer
-(orchestration/lib/raw/parquet_export.py). One dbt build per engine per
-test session. Then every model's rows are compared as multisets: the same columns, the
-same values (doubles to 9 significant digits, as the mart checksums compare them), only
-the load timestamp ``_loaded_at`` (the run's start) left out.
+graph marts, the KPI models, the community staging models, their seeds and the data
+tests of those models), in two phases around the community snapshot step (Python):
+on DuckDB from the raw folder, the step on the warehouse connection as Dagster runs it;
+on Spark (dbt-spark session method, local mode) from the Parquet export of the raw layer
+(orchestration/lib/raw/parquet_export.py), the step through the Parquet bridge
+(orchestration/lib/warehouse/parquet_bridge.py) on the models Spark exported, its tables
+registered on Spark for the second phase. One dbt build per engine and phase per test
+session. Then every model's rows, and every table of the step, are compared as
+multisets: the same columns, the same values (doubles to 9 significant digits, as the
+mart checksums compare them), only the load timestamp ``_loaded_at`` (the run's start)
+and the step's timing ``seconds`` left out.
 
 Needs pyspark and dbt-spark (the ``spark`` extra: ``make test-spark`` installs them in a
 venv kept in ~/.cache/smallgroups) and Java 17; skipped without them. Marked ``spark``.
@@ -36,9 +40,12 @@ pytest.importorskip("dbt.adapters.spark", reason="dbt-spark is not installed (ma
 
 from dbt.cli.main import dbtRunner  # noqa: E402
 
+from orchestration.lib.communities import store as community_store  # noqa: E402
+from orchestration.lib.communities.refresh import refresh_snapshots  # noqa: E402
 from orchestration.lib.demo.generator import generate  # noqa: E402
 from orchestration.lib.raw.loader import register_raw_tables  # noqa: E402
 from orchestration.lib.raw.parquet_export import export_raw_parquet  # noqa: E402
+from orchestration.lib.warehouse.parquet_bridge import run_community_step  # noqa: E402
 
 pytestmark = pytest.mark.spark
 
@@ -46,8 +53,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 #: Small: the Spark build's cost is per statement, not per row.
 DATA = {"n_users": 300, "n_days": 35, "seed": 7, "bad_row_share": 0.03}
 SCHEMA = "smallgroups"
-#: When the row entered the warehouse: the run's start, different per build.
-RUN_COLUMNS = {"_loaded_at"}
+#: When the row entered the warehouse (the run's start) and how long a snapshot took:
+#: different per build.
+RUN_COLUMNS = {"_loaded_at", "seconds"}
 
 #: Amounts (as text) that staging must reject although Spark, with ANSI off, casts
 #: them without an error: to null or to a non-finite double.
@@ -100,17 +108,10 @@ def _plant_csv_tables(raw: Path) -> None:
         handle.write("g_broken,a,b,c,d,e,f,g,h\n")
 
 
-def _dbt_build(target: str, target_path: Path) -> None:
-    # The generic data tests and unit tests (about 110 nodes) cost a second or more each
-    # on Spark (statement overhead, not rows); the row comparison with DuckDB checks
-    # more than they do. By default both builds take selector spark_portable_lean: the
-    # models, the seeds and the singular test assert_raw_rows_accounted_for.
-    everything = os.environ.get("SMALLGROUPS_SPARK_ALL_TESTS", "") == "1"
+def _dbt(args: list[str], target: str, target_path: Path) -> None:
     result = dbtRunner().invoke(
         [
-            "build",
-            "--selector",
-            "spark_portable" if everything else "spark_portable_lean",
+            *args,
             "--target",
             target,
             "--project-dir",
@@ -127,11 +128,22 @@ def _dbt_build(target: str, target_path: Path) -> None:
     failed = [
         f"{r.node.unique_id}: {r.status}: {r.message}"
         for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
+        if hasattr(r, "node") and str(r.status) not in ("success", "pass")
     ]
     assert result.success and not failed, (
-        f"dbt build on {target} failed: {result.exception} {failed}"
+        f"dbt {args[0]} on {target} failed: {result.exception} {failed}"
     )
+
+
+def _dbt_build(target: str, target_path: Path, phase: str) -> None:
+    # The generic data tests and unit tests (about 110 nodes) cost a second or more each
+    # on Spark (statement overhead, not rows); the row comparison with DuckDB checks
+    # more than they do. By default both builds take the lean selectors of the phases
+    # (spark_before_steps_lean, spark_after_steps_lean): the models, the seeds and the
+    # singular tests (assert_raw_rows_accounted_for, assert_kpi_daily_has_no_gaps).
+    everything = os.environ.get("SMALLGROUPS_SPARK_ALL_TESTS", "") == "1"
+    selector = f"spark_{phase}_steps" + ("" if everything else "_lean")
+    _dbt(["build", "--selector", selector], target, target_path)
 
 
 @pytest.fixture(scope="session")
@@ -154,32 +166,60 @@ def builds(tmp_path_factory):
         "SMALLGROUPS_RAW_PARQUET_DIR": str(tmp / "raw_parquet"),
         "SMALLGROUPS_SPARK_WAREHOUSE": str(tmp / "spark_warehouse"),
         "SMALLGROUPS_SPARK_SCHEMA": SCHEMA,
+        "SMALLGROUPS_PYTHON_STEPS_PARQUET_DIR": None,
     }
     saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
+    _set_env(env)
     try:
         started = time.monotonic()
-        _dbt_build("duckdb", tmp / "target_duckdb")
-        seconds["duckdb"] = time.monotonic() - started
+        _dbt_build("duckdb", tmp / "target_duckdb", "before")
+        seconds["duckdb_before_steps"] = time.monotonic() - started
+        started = time.monotonic()
+        # The DuckDB path: the step on the warehouse connection, as the Dagster asset.
+        with duckdb.connect(str(warehouse)) as con:
+            refresh_snapshots(con)
+        seconds["duckdb_community_step"] = time.monotonic() - started
+        started = time.monotonic()
+        _dbt_build("duckdb", tmp / "target_duckdb", "after")
+        seconds["duckdb_after_steps"] = time.monotonic() - started
 
         started = time.monotonic()
         export_raw_parquet(raw, tmp / "raw_parquet")
         seconds["parquet_export"] = time.monotonic() - started
         started = time.monotonic()
-        _dbt_build("spark", tmp / "target_spark")
-        seconds["spark"] = time.monotonic() - started
+        _dbt_build("spark", tmp / "target_spark", "before")
+        seconds["spark_before_steps"] = time.monotonic() - started
+        started = time.monotonic()
+        # Beside Spark: the step's inputs exported by Spark, the step on Parquet.
+        inputs, outputs = tmp / "step_inputs", tmp / "step_outputs"
+        args = json.dumps({"out_dir": str(inputs)})
+        operation = ["run-operation", "export_python_step_inputs", "--args", args]
+        _dbt(operation, "spark", tmp / "target_spark_export")
+        seconds["spark_export_step_inputs"] = time.monotonic() - started
+        started = time.monotonic()
+        step = run_community_step(inputs, outputs)
+        seconds["bridge_community_step"] = time.monotonic() - started
+        started = time.monotonic()
+        _set_env({"SMALLGROUPS_PYTHON_STEPS_PARQUET_DIR": str(outputs)})
+        _dbt_build("spark", tmp / "target_spark", "after")
+        seconds["spark_after_steps"] = time.monotonic() - started
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        _set_env(saved)
+    print(f"\ncommunity step through the bridge: {step['written_rows']}")
     from pyspark.sql import SparkSession
 
     spark = SparkSession.builder.getOrCreate()  # the session dbt-spark started
-    print(f"\nbuild seconds: {seconds}")
+    print(f"\nbuild seconds: { {k: round(v, 1) for k, v in seconds.items()} }")
     yield warehouse, spark
     spark.stop()
+
+
+def _set_env(values: dict[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _models() -> list[str]:
@@ -229,17 +269,17 @@ def _sort_key(row: tuple) -> tuple:
     return tuple((v is None, str(v)) for v in row)
 
 
-def _duckdb_rows(warehouse: Path, model: str) -> tuple[list[str], list[tuple]]:
+def _duckdb_rows(warehouse: Path, relation: str) -> tuple[list[str], list[tuple]]:
     # Not read-only: dbt-duckdb, in this process, may still hold the file open read-write.
     with duckdb.connect(str(warehouse)) as con:
-        relation = con.sql(f"select * from main.{model}")
-        columns = [c for c in relation.columns if c not in RUN_COLUMNS]
-        rows = con.sql(f"select {', '.join(columns)} from main.{model}").fetchall()
+        found = con.sql(f"select * from {relation}")
+        columns = [c for c in found.columns if c not in RUN_COLUMNS]
+        rows = con.sql(f"select {', '.join(columns)} from {relation}").fetchall()
     return columns, rows
 
 
-def _spark_rows(spark, model: str, columns: list[str]) -> tuple[list[str], list[tuple]]:
-    frame = spark.table(f"{SCHEMA}.{model}")
+def _spark_rows(spark, relation: str, columns: list[str]) -> tuple[list[str], list[tuple]]:
+    frame = spark.table(relation)
     present = [c for c in frame.columns if c not in RUN_COLUMNS]
     rows = [tuple(row[c] for c in columns if c in present) for row in frame.collect()]
     return present, rows
@@ -249,11 +289,18 @@ def test_every_model_has_the_same_rows_on_spark(builds):
     warehouse, spark = builds
     models = _models()
     assert len(models) >= 20, models
+    # The models on both engines, and the community step's tables: on DuckDB written by
+    # the step into the warehouse, on Spark the bridge's Parquet registered as tables.
+    relations = {model: (f"main.{model}", f"{SCHEMA}.{model}") for model in models}
+    relations |= {
+        f"{community_store.SCHEMA}.{name}": (f"{community_store.SCHEMA}.{name}",) * 2
+        for name in community_store.TABLES
+    }
     problems = []
     counts = {}
-    for model in models:
-        columns, duck = _duckdb_rows(warehouse, model)
-        spark_columns, sparked = _spark_rows(spark, model, columns)
+    for model, (duck_relation, spark_relation) in relations.items():
+        columns, duck = _duckdb_rows(warehouse, duck_relation)
+        spark_columns, sparked = _spark_rows(spark, spark_relation, columns)
         if sorted(columns) != sorted(spark_columns):
             problems.append(f"{model}: columns {sorted(columns)} != {sorted(spark_columns)}")
             continue
@@ -275,8 +322,19 @@ def test_every_model_has_the_same_rows_on_spark(builds):
     least |= {"stg_product__rejected_rows": 50}
     least |= {"int_kpi_days": 30, "fct_retention_cohorts": 50, "metricflow_time_spine": 4000}
     least |= {"int_group_member_days_spined": 100}
+    # The community step's tables and the models that read them (35 days: 5 snapshots).
+    least |= {"communities.community_snapshot_runs": 5, "stg_communities__snapshot_runs": 5}
+    least |= {"communities.community_assignments": 100, "stg_communities__assignments": 100}
+    least |= {"stg_communities__stats": 10, "stg_communities__member_metrics": 100}
+    least |= {"int_detected_communities_daily": 30, "fct_kpi_daily": 30}
     small = {m: counts[m] for m, n in least.items() if counts[m] < n}
     assert not small, f"nearly empty: {small}"
+    # The KPI reads the step's output: detected communities are counted on most days.
+    with duckdb.connect(str(warehouse)) as con:
+        (days_with_communities,) = con.execute(
+            "select count(*) from main.fct_kpi_daily where count_active_detected_communities > 0"
+        ).fetchone()
+    assert days_with_communities >= 20, days_with_communities
 
 
 def test_bad_casts_are_rejected_on_spark_with_ansi_off(builds):
