@@ -21,6 +21,7 @@ import re
 import threading
 from collections.abc import Iterable
 from functools import lru_cache
+from math import log
 from pathlib import Path
 
 import jieba
@@ -270,6 +271,7 @@ def _segmenter() -> jieba.Tokenizer:
                 _state["jieba"] = seg
                 _state.setdefault("en_terms", {})
                 _state.setdefault("zh_blocks", {})
+                _state.setdefault("zh_hmm", {})
                 if "seed_loaded" not in _state and DEFAULT_DOMAIN_TERMS.exists():
                     _state["seed_loaded"] = True
                     _add_terms(seg, _read_terms(DEFAULT_DOMAIN_TERMS))
@@ -292,6 +294,7 @@ def _add_terms(seg: jieba.Tokenizer, terms: Iterable[tuple[str, str]]) -> int:
     en_terms: dict[tuple[str, ...], str] = _state.setdefault("en_terms", {})  # type: ignore[assignment]
     # Cached tokens were cut with the old dictionary.
     _state.setdefault("zh_blocks", {}).clear()  # type: ignore[union-attr]
+    _state.setdefault("zh_hmm", {}).clear()  # type: ignore[union-attr]
     _state.setdefault("en_chunks", {}).clear()  # type: ignore[union-attr]
     n = 0
     for term, language in terms:
@@ -355,7 +358,90 @@ def add_terms(terms: Iterable[str], language: str = "zh") -> int:
 # jieba cuts a text block by block (runs of its "han" characters, and the rest), each
 # block on its own: the pieces of a block are cached, which gives the same tokens.
 _JIEBA_BLOCK_RE = jieba.re_han_default
+_JIEBA_SKIP_RE = jieba.re_skip_default
 _BLOCK_CACHE_MAX = 500_000
+
+
+def _cut_han(seg: jieba.Tokenizer, block: str) -> list[str]:
+    """``seg.lcut(block, HMM=True)`` of one run of jieba "han" characters, in one pass.
+
+    jieba's precise mode builds a DAG of the dictionary words starting at each
+    position, a route of best log-probability from the right, then walks the route,
+    sending each run of single characters that is not itself a dictionary word to the
+    HMM (`jieba.finalseg.cut`). Here the DAG and the route are computed in the same
+    right-to-left loop and the HMM cut of a run is cached; the arithmetic (``log(freq)
+    - log(total) + route``, ties to the longer word) and so the words are jieba's.
+    """
+    freq = seg.FREQ
+    get = freq.get
+    logtotal = log(seg.total)
+    n = len(block)
+    route_p = [0.0] * (n + 1)
+    route_end = list(range(n + 1))
+    for k in range(n - 1, -1, -1):
+        best = None
+        end = k
+        i = k
+        frag = block[k]
+        while i < n:
+            f = get(frag)
+            if f is None:
+                break
+            if f:
+                p = log(f) - logtotal + route_p[i + 1]
+                # max() over (p, i) pairs: the later end wins a tie.
+                if best is None or p >= best:
+                    best, end = p, i
+            i += 1
+            frag = block[k : i + 1]
+        # No word starts here: the character alone, frequency 1 (jieba's "or 1").
+        route_p[k] = -logtotal + route_p[k + 1] if best is None else best
+        route_end[k] = end
+    out: list[str] = []
+    x = 0
+    buf = ""
+    while x < n:
+        y = route_end[x] + 1
+        if y - x == 1:
+            buf += block[x]
+        else:
+            if buf:
+                _flush_single(buf, freq, out)
+                buf = ""
+            out.append(block[x:y])
+        x = y
+    if buf:
+        _flush_single(buf, freq, out)
+    return out
+
+
+def _flush_single(buf: str, freq: dict[str, int], out: list[str]) -> None:
+    """A run of single-character route steps, as jieba's ``__cut_DAG`` emits it."""
+    if len(buf) == 1:
+        out.append(buf)
+    elif not freq.get(buf):
+        cache: dict[str, tuple[str, ...]] = _state["zh_hmm"]  # type: ignore[assignment]
+        words = cache.get(buf)
+        if words is None:
+            if len(cache) >= _BLOCK_CACHE_MAX:
+                cache.clear()
+            words = cache[buf] = tuple(jieba.finalseg.cut(buf))
+        out.extend(words)
+    else:
+        out.extend(buf)
+
+
+def _jieba_cut(seg: jieba.Tokenizer, block: str) -> list[str]:
+    """``seg.lcut(block, HMM=True)`` of one block of `_JIEBA_BLOCK_RE.split` (equal)."""
+    if _JIEBA_BLOCK_RE.match(block):
+        return _cut_han(seg, block)
+    out: list[str] = []
+    for piece in _JIEBA_SKIP_RE.split(block):
+        if _JIEBA_SKIP_RE.match(piece):
+            out.append(piece)
+        else:
+            out.extend(piece)
+    return out
 
 
 def _zh_block(block: str) -> tuple[str | None, ...]:
@@ -365,7 +451,7 @@ def _zh_block(block: str) -> tuple[str | None, ...]:
     if hit is not None:
         return hit
     out: list[str | None] = []
-    for tok in _segmenter().lcut(block, HMM=True):
+    for tok in _jieba_cut(_segmenter(), block):
         tok = tok.strip()
         if not tok or not _WORD_CHAR_RE.search(tok):
             out.append(None)
