@@ -336,6 +336,45 @@ def _collapse(word: str, known) -> tuple[str, bool]:
     return _ELONGATED.sub(r"\1", word), True
 
 
+_EN_CHUNK_CACHE_MAX = 500_000
+_en_chunks: dict[str, tuple] = {}
+
+
+def _en_chunk(chunk: str) -> tuple:
+    """What `_en_analyse` reads of one whitespace-separated chunk (cached: chunks repeat).
+
+    Either ``(valence, lower-cased chunk, ())`` for an emoticon, or ``(None, words,
+    emoji)``: the words of the chunk (``n't`` split off) each as ``(word, elongated,
+    in_capitals)`` with elongation undone and `in_capitals` whether the word (of two or
+    more letters) appears upper-cased in the chunk, punctuation marks as ``(mark, False,
+    False)``, and the chunk's valued emoji as ``(character, valence)`` in order.
+    """
+    hit = _en_chunks.get(chunk)
+    if hit is not None:
+        return hit
+    words, emoticons = _en_lexicon()
+    em = emoticons.get(chunk) or emoticons.get(chunk.lower())
+    if em is None and len(chunk) > 2 and chunk[-1] in ".,!?":
+        em = emoticons.get(chunk[:-1])
+    if em is not None:
+        hit = (em, chunk.lower(), ())
+    else:
+        emoji = _emoji()
+        found = tuple((ch, emoji[ch]) for ch in chunk if ch in emoji)
+        items = []
+        for w in _EN_WORD.findall(chunk.lower().replace("n't", " n't")):
+            if w in _PUNCT:
+                items.append((w, False, False))
+                continue
+            w, elongated = _collapse(w, words)
+            items.append((w, elongated, len(w) > 1 and w.upper() in chunk))
+        hit = (None, tuple(items), found)
+    if len(_en_chunks) >= _EN_CHUNK_CACHE_MAX:
+        _en_chunks.clear()
+    _en_chunks[chunk] = hit
+    return hit
+
+
 def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int, bool]:
     """English tokens, lexicon score in [-1, 1], evidence, cue and the contrast.
 
@@ -351,9 +390,8 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int, bool]:
     the plot is thin, the acting is great"), else to the end ("great acting, though
     the plot is thin").
     """
-    words, emoticons = _en_lexicon()
+    words, _ = _en_lexicon()
     slang = _slang("en")
-    emoji = _emoji()
     is_shouting = text.isupper()
     toks: list[str] = []
     evidence = False
@@ -369,22 +407,17 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int, bool]:
     conceding = False  # a sentence opened with "although": its clause ends at punctuation
     total_parts: list[tuple[int, float, bool]] = []  # (position, valence, in question)
     for chunk in text.split():
-        em = emoticons.get(chunk) or emoticons.get(chunk.lower())
-        if em is None and len(chunk) > 2 and chunk[-1] in ".,!?":
-            em = emoticons.get(chunk[:-1])
+        em, chunk_words, chunk_emoji = _en_chunk(chunk)
         if em is not None:
-            toks.append(chunk.lower())
+            toks.append(chunk_words)
             total_parts.append((len(toks) - 1, em, False))
             evidence = cue = True
             continue
-        for ch in chunk:
-            v = emoji.get(ch)
-            if v is not None:
-                toks.append(ch)
-                total_parts.append((len(toks) - 1, v, False))
-                evidence = cue = True
-        low = chunk.lower().replace("n't", " n't")
-        for w in _EN_WORD.findall(low):
+        for ch, v in chunk_emoji:
+            toks.append(ch)
+            total_parts.append((len(toks) - 1, v, False))
+            evidence = cue = True
+        for w, elongated, in_capitals in chunk_words:
             if w in _PUNCT:
                 negated = False
                 if conceding:
@@ -399,7 +432,6 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int, bool]:
                     sentence_words = 0
                 prev2, prev = prev, ""
                 continue
-            w, elongated = _collapse(w, words)
             if w in _NEGATORS or w.endswith("n't"):
                 # The negator itself is no feature: the NOT_ marks carry it, so
                 # "not bad" reads as NOT_bad, never as "not" (negative words).
@@ -429,7 +461,7 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int, bool]:
                 if elongated:
                     v += sign * _BOOST
                     cue = True
-                if not is_shouting and len(w) > 1 and w.upper() in chunk:
+                if in_capitals and not is_shouting:
                     v += sign * _CAPS
                     cue = True
                 if negated or prev in _NEGATORS or prev2 in _NEGATORS:

@@ -90,9 +90,12 @@ def _detect(text: str | None) -> tuple[str, bool]:
     """Language code of a text and whether the text was long enough to be sure."""
     if not text:
         return "other", False
-    cjk = len(_CJK_RE.findall(text))
-    kana = len(_KANA_RE.findall(text))
-    hangul = len(_HANGUL_RE.findall(text))
+    if text.isascii():
+        cjk = kana = hangul = 0
+    else:
+        cjk = len(_CJK_RE.findall(text))
+        kana = len(_KANA_RE.findall(text))
+        hangul = len(_HANGUL_RE.findall(text))
     words = _LETTER_WORD_RE.findall(text)
     latin = len(_LATIN_RE.findall(text))
     if kana and kana + cjk >= 2:
@@ -295,6 +298,7 @@ def _add_terms(seg: jieba.Tokenizer, terms: Iterable[tuple[str, str]]) -> int:
     # Cached tokens were cut with the old dictionary.
     _state.setdefault("zh_blocks", {}).clear()  # type: ignore[union-attr]
     _state.setdefault("zh_hmm", {}).clear()  # type: ignore[union-attr]
+    _state.pop("en_term_starts", None)
     _state.setdefault("en_chunks", {}).clear()  # type: ignore[union-attr]
     n = 0
     for term, language in terms:
@@ -517,13 +521,15 @@ def _raw_words(text: str) -> list[str | None]:
 
 
 def _join_en_terms(words: list[str]) -> list[str]:
-    """Greedily join English multi-word domain terms into single tokens."""
+    """Greedily join English multi-word domain terms into single tokens (longest first)."""
     en_terms: dict[tuple[str, ...], str] = _state.get("en_terms") or {}  # type: ignore[assignment]
     if not en_terms:
         return words
+    starts = _en_term_starts(en_terms)
     out, i = [], 0
     while i < len(words):
-        for n in range(_MAX_EN_TERM, 1, -1):
+        # Only a word that begins a term can begin a join: most words are looked up once.
+        for n in starts.get(words[i], ()):
             key = tuple(words[i : i + n])
             if len(key) == n and key in en_terms:
                 out.append(en_terms[key])
@@ -533,6 +539,18 @@ def _join_en_terms(words: list[str]) -> list[str]:
             out.append(words[i])
             i += 1
     return out
+
+
+def _en_term_starts(en_terms: dict[tuple[str, ...], str]) -> dict[str, tuple[int, ...]]:
+    """First word of each English term: the term lengths it begins, longest first."""
+    starts = _state.get("en_term_starts")
+    if starts is None:
+        lengths: dict[str, set[int]] = {}
+        for words in en_terms:
+            lengths.setdefault(words[0], set()).add(len(words))
+        starts = {w: tuple(sorted(ns, reverse=True)) for w, ns in lengths.items()}
+        _state["en_term_starts"] = starts
+    return starts  # type: ignore[return-value]
 
 
 def _raw_tokens(text: str, language: str) -> list[str | None]:
@@ -567,7 +585,7 @@ def _keep(tok: str, language: str, stop: frozenset[str]) -> bool:
     """Whether a raw token is a content token (not a stop word, number or stray char)."""
     if tok in stop:
         return False
-    if _CJK_TOKEN_RE.search(tok):
+    if is_cjk_token(tok):
         return True
     return len(tok) >= 2 and tok not in stopwords("en")
 
@@ -682,22 +700,48 @@ def tokens_and_segments(
     if not text:
         return [], []
     lang = language if resolved and language else resolve_language(language, text)
-    stop = stopwords(lang) or stopwords("en")
+    en_stop = stopwords("en")
+    stop = stopwords(lang) or en_stop
+    # Which tokens are Chinese, decided once per text rather than by a search per token:
+    # English tokens are ASCII words; a Chinese text's tokens are jieba's (with an
+    # ideograph, so not ASCII) or English ones; other tokens can only be Chinese when
+    # the text has an ideograph.
+    if lang == "zh":
+        cjk_of = _not_ascii
+    elif lang != "en" and _CJK_TOKEN_RE.search(text):
+        cjk_of = is_cjk_token
+    else:
+        cjk_of = None
     tokens: list[str] = []
-    runs: list[list[str]] = [[]]
+    runs: list[list[str]] = []
+    run: list[str] = []
     for tok in _raw_tokens(text, lang):
         if tok is None:
-            if runs[-1]:
-                runs.append([])
-            continue
-        if _keep(tok, lang, stop):
-            tokens.append(tok)
-        if not _CJK_TOKEN_RE.search(tok) and len(tok) < 2:
-            if runs[-1]:
-                runs.append([])
-            continue
-        runs[-1].append(tok)
-    return tokens, [r for r in runs if r]
+            if run:
+                runs.append(run)
+                run = []
+        elif cjk_of is not None and cjk_of(tok):
+            # A Chinese token is kept unless a stop word, and always extends the run.
+            if tok not in stop:
+                tokens.append(tok)
+            run.append(tok)
+        elif len(tok) < 2:
+            # A stray character or digit: never a token, and it ends the run.
+            if run:
+                runs.append(run)
+                run = []
+        else:
+            if tok not in stop and tok not in en_stop:
+                tokens.append(tok)
+            run.append(tok)
+    if run:
+        runs.append(run)
+    return tokens, runs
+
+
+def _not_ascii(token: str) -> bool:
+    """Whether a token of a Chinese text is a Chinese one (see `tokens_and_segments`)."""
+    return not token.isascii()
 
 
 def is_cjk_token(token: str) -> bool:
@@ -713,7 +757,7 @@ def is_cjk_token(token: str) -> bool:
     bool
         True for Chinese tokens.
     """
-    return bool(_CJK_TOKEN_RE.search(token))
+    return not token.isascii() and _CJK_TOKEN_RE.search(token) is not None
 
 
 def join_tokens(tokens: Iterable[str]) -> str:
