@@ -92,6 +92,8 @@ def _child(args: argparse.Namespace) -> None:
 
 def _canonical(value):
     """A JSON-able form of one cell: floats by their bits, arrays as lists."""
+    if isinstance(value, str | bool | int | None):
+        return value
     if hasattr(value, "tolist"):
         value = value.tolist()
     if isinstance(value, float):
@@ -103,11 +105,8 @@ def _canonical(value):
 
 def _digest(column) -> str:
     """SHA-256 of a column's values in order (same digest iff the same values)."""
-    h = hashlib.sha256()
-    for value in column:
-        h.update(json.dumps(_canonical(value), ensure_ascii=False).encode())
-        h.update(b"\n")
-    return h.hexdigest()
+    values = [_canonical(v) for v in column.tolist()]
+    return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()
 
 
 def _export(revision: str, into: Path) -> Path:

@@ -41,6 +41,7 @@ import csv
 import gzip
 import json
 import math
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
@@ -652,7 +653,7 @@ def zh_features(text: str) -> list[str]:
     for formula in _zh_formulae():
         if formula in t:
             t = t.replace(formula, "")
-    return list(t) + [t[i : i + 2] for i in range(len(t) - 1)]
+    return list(t) + list(map(operator.add, t, t[1:]))
 
 
 @cache
@@ -683,13 +684,15 @@ def _model_logit(
     it is multiplied by ``n / (n + shrink)`` (`_SHRINK` by default: a prior, not
     fitted), so it counts fully only on a message of some length.
     """
-    # math.fsum is exactly rounded: the sum does not depend on the set's order.
-    vals = [v for v in map(weights.get, set(feats)) if v is not None]
-    n = len(vals)
+    # The distinct known features (the intersection runs over `feats`, looking each up
+    # in the weights); math.fsum is exactly rounded: the sum does not depend on the
+    # set's order.
+    known = weights.keys() & feats
+    n = len(known)
     if not n:
         return 0.0, 0
     k = _SHRINK if shrink is None else shrink
-    total = math.fsum(vals)
+    total = math.fsum(map(weights.__getitem__, known))
     return (bias + total / math.sqrt(n)) * n / (n + k), n
 
 

@@ -96,7 +96,6 @@ def _detect(text: str | None) -> tuple[str, bool]:
         cjk = len(_CJK_RE.findall(text))
         kana = len(_KANA_RE.findall(text))
         hangul = len(_HANGUL_RE.findall(text))
-    words = _LETTER_WORD_RE.findall(text)
     latin = len(_LATIN_RE.findall(text))
     if kana and kana + cjk >= 2:
         return "ja", True
@@ -104,6 +103,7 @@ def _detect(text: str | None) -> tuple[str, bool]:
         return "ko", True
     if cjk and cjk / (cjk + latin) >= _ZH_SHARE:
         return "zh", True
+    words = _LETTER_WORD_RE.findall(text)
     if not words:
         return "other", False
     lowered = [w.lower() for w in words]
@@ -526,6 +526,8 @@ def _join_en_terms(words: list[str]) -> list[str]:
     if not en_terms:
         return words
     starts = _en_term_starts(en_terms)
+    if starts.keys().isdisjoint(words):
+        return words
     out, i = [], 0
     while i < len(words):
         # Only a word that begins a term can begin a join: most words are looked up once.
