@@ -146,17 +146,15 @@ def test_is_cjk_token_equals_the_search(texts):
 
 
 def _old_join(words, en_terms):
+    # The longest term (4 words down to 2) that starts at each position, else the word.
     out, i = [], 0
     while i < len(words):
-        for n in range(tk._MAX_EN_TERM, 1, -1):
-            key = tuple(words[i : i + n])
-            if len(key) == n and key in en_terms:
-                out.append(en_terms[key])
-                i += n
-                break
-        else:
-            out.append(words[i])
-            i += 1
+        lengths = range(tk._MAX_EN_TERM, 1, -1)
+        n = next(
+            (n for n in lengths if i + n <= len(words) and tuple(words[i : i + n]) in en_terms), 1
+        )
+        out.append(en_terms[tuple(words[i : i + n])] if n > 1 else words[i])
+        i += n
     return out
 
 
