@@ -375,3 +375,26 @@ def test_content_terms_count_in_first_seen_order():
 def test_random_texts_are_seeded():
     assert _random_texts(5, seed=1) == _random_texts(5, seed=1)
     assert re.search("[\u4e00-\u9fff]", "".join(_random_texts(50, seed=2)))
+
+
+WIRE_TEXTS = [
+    "LONDON (Reuters) - Oil prices rose",
+    "NEW YORK, NY - Stocks fell",
+    "WASHINGTON -- officials said",
+    "AP - a storm hit",
+    "The BBC and CNN said so",
+    "xinhua reported, Xinhua reported",
+    "ABC",
+    "AB (x",
+    "ÜBER - test",
+    "abcDEF - no",
+    "According to PRNewswire and Business Wire",
+]
+
+
+def test_wire_prefilter_never_hides_a_match(texts):
+    for text in WIRE_TEXTS + EN_TEXTS + texts:
+        if sentiment._WIRE.search(text) is not None:
+            assert sentiment._may_name_wire(text), text
+    assert sentiment.en_register(WIRE_TEXTS[0]) == "report"
+    assert not sentiment._may_name_wire("i love this phone, it is great")

@@ -550,10 +550,11 @@ _PERSONAL = re.compile(
     r"\b(?:i|i'm|i've|i'd|i'll|me|my|mine|myself|we|we're|we've|us|our|you|your|you're"
     r"|you've|u|ur|lol|lmao|omg)\b|[!@#]"
 )
-_WIRE = re.compile(
-    r"\b(?:Reuters|AFP|AP|Associated Press|Bloomberg|CNN|BBC|Xinhua|UPI|PRNewswire"
-    r"|Business Wire)\b|^[A-Z]{3,}(?:[ ,]+[A-Z]{2,})*\s*[-(]"
-)
+_WIRE_NAMES = (
+    "Reuters", "AFP", "AP", "Associated Press", "Bloomberg", "CNN", "BBC", "Xinhua", "UPI",
+    "PRNewswire", "Business Wire",
+)  # fmt: skip
+_WIRE = re.compile(r"\b(?:" + "|".join(_WIRE_NAMES) + r")\b|^[A-Z]{3,}(?:[ ,]+[A-Z]{2,})*\s*[-(]")
 _REPORTING = re.compile(
     r"\b(?:said|says|told|reported|reports|announced|announces|according to|officials?"
     r"|spokes(?:man|woman|person)|statement|confirmed|unveiled)\b"
@@ -590,7 +591,7 @@ def en_register(text: str) -> str:
     >>> en_register("I love this phone!")
     'personal'
     """
-    if _WIRE.search(text) is not None:
+    if _may_name_wire(text) and _WIRE.search(text) is not None:
         return "report"
     low = text.lower()
     if _PERSONAL.search(low) is not None:
@@ -605,6 +606,14 @@ def en_register(text: str) -> str:
         + (len(_NAME_INSIDE.findall(text)) >= 2)
     )
     return "report" if marks >= OBJECTIVE_MARKS else ""
+
+
+def _may_name_wire(text: str) -> bool:
+    """Whether `_WIRE` can match: a wire-service name occurs, or three capitals open."""
+    head = text[:3]
+    if len(head) == 3 and head.isascii() and head.isalpha() and head.isupper():
+        return True
+    return any(name in text for name in _WIRE_NAMES)
 
 
 def en_opinion_features(text: str) -> list[str]:
