@@ -43,6 +43,7 @@ _CODE_KEYWORD_STARTS = (
     "let", "const", "function", "SELECT", "INSERT", "print(", "for", "while", "if",
 )  # fmt: skip
 _CODE_CHARS = frozenset("{}[]();=<>_\\/|*&^%$#~")
+_DROP_CODE_CHARS = dict.fromkeys(map(ord, _CODE_CHARS))
 _SPACES = re.compile(r"[ \t]{2,}")
 
 
@@ -58,7 +59,7 @@ def _is_code_line(line: str) -> bool:
     n_chars = sum(map(len, stripped.split()))
     if n_chars < 8:
         return False
-    symbols = sum(stripped.count(c) for c in _CODE_CHARS)
+    symbols = len(stripped) - len(stripped.translate(_DROP_CODE_CHARS))
     return symbols >= 4 and symbols / n_chars >= 0.2
 
 
