@@ -49,6 +49,9 @@ DEFAULT_DOMAIN_TERMS = Path(__file__).resolve().parents[3] / "seeds" / "text_dom
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RE = re.compile(f"[{_CJK}]")
 _LATIN_RE = re.compile(r"[A-Za-z]")
+_DROP_LATIN = dict.fromkeys(range(ord("A"), ord("Z") + 1)) | dict.fromkeys(
+    range(ord("a"), ord("z") + 1)
+)
 _CJK_TOKEN_RE = re.compile(f"[{_CJK}]")
 _WORD_CHAR_RE = re.compile(f"[{_CJK}A-Za-z]")
 _EN_WORD_RE = re.compile(r"[a-z][a-z0-9]*(?:['\-][a-z0-9]+)*")
@@ -67,6 +70,7 @@ _state: dict[str, object] = {}
 _KANA_RE = re.compile(r"[\u3040-\u30ff]")
 _HANGUL_RE = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
 _LETTER_WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_ASCII_WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)?")
 LANGID_LANGUAGES = (
     "en", "fr", "es", "de", "it", "pt", "nl", "sv", "da", "no", "pl", "cs", "tr", "id",
     "vi", "ro", "hu", "fi", "ru", "uk", "el", "ar", "he", "fa", "hi", "th",
@@ -91,22 +95,28 @@ def _detect(text: str | None) -> tuple[str, bool]:
     if not text:
         return "other", False
     if text.isascii():
+        # No ideographs, kana or hangul; the letters counted by deleting them (no list).
         cjk = kana = hangul = 0
+        latin = len(text) - len(text.translate(_DROP_LATIN))
     else:
         cjk = len(_CJK_RE.findall(text))
         kana = len(_KANA_RE.findall(text))
         hangul = len(_HANGUL_RE.findall(text))
-    latin = len(_LATIN_RE.findall(text))
+        latin = len(_LATIN_RE.findall(text))
     if kana and kana + cjk >= 2:
         return "ja", True
     if hangul >= 2:
         return "ko", True
     if cjk and cjk / (cjk + latin) >= _ZH_SHARE:
         return "zh", True
-    words = _LETTER_WORD_RE.findall(text)
+    if text.isascii():
+        # `_LETTER_WORD_RE` on ASCII text: words of ASCII letters, found lower-cased.
+        words = lowered = _ASCII_WORD_RE.findall(text.lower())
+    else:
+        words = _LETTER_WORD_RE.findall(text)
+        lowered = [w.lower() for w in words]
     if not words:
         return "other", False
-    lowered = [w.lower() for w in words]
     if all(w.isascii() for w in lowered):
         # Function words decide most English messages without the model, which keeps
         # the whole enrichment above 5,000 messages/s on one core; ASCII text without
