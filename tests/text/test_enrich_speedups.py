@@ -260,10 +260,20 @@ def _old_en_chunk(chunk):
     items = []
     for w in sentiment._EN_WORD.findall(chunk.lower().replace("n't", " n't")):
         if w in sentiment._PUNCT:
-            items.append((w, False, False))
+            items.append((w, sentiment._MARK, None, False, False, False, False))
             continue
         w, elongated = sentiment._collapse(w, words)
-        items.append((w, elongated, len(w) > 1 and w.upper() in chunk))
+        kinds = [
+            (w in sentiment._NEGATORS or w.endswith("n't"), sentiment._NEGATOR),
+            (w in sentiment._CONTRAST, sentiment._CONTRAST_WORD),
+            (w in sentiment._CONCESSIVE, sentiment._CONCESSIVE_WORD),
+            (True, sentiment._WORD),
+        ]
+        kind = next(k for hit, k in kinds if hit)
+        v = words.get(w)
+        feature = v != 0.0 and w not in sentiment._EN_FUNCTION_WORDS
+        slang = w in sentiment._slang("en")
+        items.append((w, kind, v, feature, slang, elongated, len(w) > 1 and w.upper() in chunk))
     return (None, tuple(items), tuple(found))
 
 

@@ -338,6 +338,8 @@ def _collapse(word: str, known) -> tuple[str, bool]:
 
 
 _EN_CHUNK_CACHE_MAX = 500_000
+# What a word of a chunk is to `_en_analyse` (see `_en_chunk`).
+_MARK, _NEGATOR, _CONTRAST_WORD, _CONCESSIVE_WORD, _WORD = range(5)
 _en_chunks: dict[str, tuple] = {}
 
 
@@ -345,10 +347,13 @@ def _en_chunk(chunk: str) -> tuple:
     """What `_en_analyse` reads of one whitespace-separated chunk (cached: chunks repeat).
 
     Either ``(valence, lower-cased chunk, ())`` for an emoticon, or ``(None, words,
-    emoji)``: the words of the chunk (``n't`` split off) each as ``(word, elongated,
-    in_capitals)`` with elongation undone and `in_capitals` whether the word (of two or
-    more letters) appears upper-cased in the chunk, punctuation marks as ``(mark, False,
-    False)``, and the chunk's valued emoji as ``(character, valence)`` in order.
+    emoji)``: the words of the chunk (``n't`` split off, elongation undone) each as
+    ``(word, kind, valence, is_feature, is_slang, elongated, in_capitals)`` - `kind` one
+    of the ``_MARK`` / ``_NEGATOR`` / ``_CONTRAST_WORD`` / ``_CONCESSIVE_WORD`` /
+    ``_WORD`` codes, `valence` the lexicon's (None when unknown), `is_feature` whether
+    the word is a model feature, `in_capitals` whether the word (of two or more letters)
+    appears upper-cased in the chunk - and the chunk's valued emoji as ``(character,
+    valence)`` in order.
     """
     hit = _en_chunks.get(chunk)
     if hit is not None:
@@ -362,13 +367,26 @@ def _en_chunk(chunk: str) -> tuple:
     else:
         emoji = _emoji()
         found = tuple((ch, emoji[ch]) for ch in chunk if ch in emoji)
+        slang = _slang("en")
         items = []
         for w in _EN_WORD.findall(chunk.lower().replace("n't", " n't")):
             if w in _PUNCT:
-                items.append((w, False, False))
+                items.append((w, _MARK, None, False, False, False, False))
                 continue
             w, elongated = _collapse(w, words)
-            items.append((w, elongated, len(w) > 1 and w.upper() in chunk))
+            if w in _NEGATORS or w.endswith("n't"):
+                kind = _NEGATOR
+            elif w in _CONTRAST:
+                kind = _CONTRAST_WORD
+            elif w in _CONCESSIVE:
+                kind = _CONCESSIVE_WORD
+            else:
+                kind = _WORD
+            v = words.get(w)
+            # A formula (valence 0: thanks, please) is no feature, nor a function word.
+            is_feature = v != 0.0 and w not in _EN_FUNCTION_WORDS
+            caps = len(w) > 1 and w.upper() in chunk
+            items.append((w, kind, v, is_feature, w in slang, elongated, caps))
         hit = (None, tuple(items), found)
     if len(_en_chunks) >= _EN_CHUNK_CACHE_MAX:
         _en_chunks.clear()
@@ -391,8 +409,6 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int, bool]:
     the plot is thin, the acting is great"), else to the end ("great acting, though
     the plot is thin").
     """
-    words, _ = _en_lexicon()
-    slang = _slang("en")
     is_shouting = text.isupper()
     toks: list[str] = []
     evidence = False
@@ -418,8 +434,8 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int, bool]:
             toks.append(ch)
             total_parts.append((len(toks) - 1, v, False))
             evidence = cue = True
-        for w, elongated, in_capitals in chunk_words:
-            if w in _PUNCT:
+        for w, kind, v, is_feature, is_slang, elongated, in_capitals in chunk_words:
+            if kind == _MARK:
                 negated = False
                 if conceding:
                     but_at, but_tok, after_leads = len(total_parts), len(toks), True
@@ -433,23 +449,21 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int, bool]:
                     sentence_words = 0
                 prev2, prev = prev, ""
                 continue
-            if w in _NEGATORS or w.endswith("n't"):
+            if kind == _NEGATOR:
                 # The negator itself is no feature: the NOT_ marks carry it, so
                 # "not bad" reads as NOT_bad, never as "not" (negative words).
                 negated = True
                 prev2, prev = prev, w
                 continue
-            if w in _CONTRAST:
+            if kind == _CONTRAST_WORD:
                 but_at, but_tok, after_leads, conceding = len(total_parts), len(toks), True, False
-            elif w in _CONCESSIVE:
+            elif kind == _CONCESSIVE_WORD:
                 if sentence_words == 0 or prev == "even" and sentence_words == 1:
                     conceding = True
                 else:
                     but_at, but_tok, after_leads = len(total_parts), len(toks), False
             sentence_words += 1
-            v = words.get(w)
-            if v != 0.0 and w not in _EN_FUNCTION_WORDS:
-                # A formula (valence 0: thanks, please) is no feature either.
+            if is_feature:
                 toks.append("NOT_" + w if negated else w)
             if v:
                 sign = 1.0 if v > 0 else -1.0
@@ -457,7 +471,7 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int, bool]:
                     v += sign * _BOOST
                 elif prev in _EN_DAMPERS:
                     v -= sign * _BOOST
-                if w in slang:
+                if is_slang:
                     cue = True
                 if elongated:
                     v += sign * _BOOST
