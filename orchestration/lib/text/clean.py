@@ -36,7 +36,14 @@ _CODE_KEYWORD_LINE = re.compile(
     r"^\s*(?:def|class|import|from\s+\S+\s+import|#include|public|private|return|var|let|"
     r"const|function|SELECT|INSERT|print\(|for\s*\(|while\s*\(|if\s*\()\b.*[(){};=:]"
 )
+# The words `_CODE_KEYWORD_LINE` can begin with: a stripped line starting with none of
+# them cannot match it.
+_CODE_KEYWORD_STARTS = (
+    "def", "class", "import", "from", "#include", "public", "private", "return", "var",
+    "let", "const", "function", "SELECT", "INSERT", "print(", "for", "while", "if",
+)  # fmt: skip
 _CODE_CHARS = frozenset("{}[]();=<>_\\/|*&^%$#~")
+_DROP_CODE_CHARS = dict.fromkeys(map(ord, _CODE_CHARS))
 _SPACES = re.compile(r"[ \t]{2,}")
 
 
@@ -45,13 +52,15 @@ def _is_code_line(line: str) -> bool:
     stripped = line.strip()
     if not stripped:
         return False
-    if _CODE_KEYWORD_LINE.match(stripped):
+    if stripped.startswith(_CODE_KEYWORD_STARTS) and _CODE_KEYWORD_LINE.match(stripped):
         return True
-    chars = [c for c in stripped if not c.isspace()]
-    if len(chars) < 8:
+    # Characters that are not white space: str.split() splits at exactly the characters
+    # for which str.isspace() holds.
+    n_chars = sum(map(len, stripped.split()))
+    if n_chars < 8:
         return False
-    symbols = sum(c in _CODE_CHARS for c in chars)
-    return symbols >= 4 and symbols / len(chars) >= 0.2
+    symbols = len(stripped) - len(stripped.translate(_DROP_CODE_CHARS))
+    return symbols >= 4 and symbols / n_chars >= 0.2
 
 
 def clean_text(text: str | None) -> str:
@@ -71,15 +80,24 @@ def clean_text(text: str | None) -> str:
     """
     if not text:
         return ""
-    text = _FENCED_CODE.sub("\n", text)
-    text = _INLINE_CODE.sub(" ", text)
-    text = _URL.sub(" ", text)
-    text = _DISPLAY_MATH.sub("\n", text)
-    text = _INLINE_MATH.sub(" ", text)
-    text = _LATEX_COMMAND.sub(" ", text)
-    text = _HTML_TAG.sub(" ", text)
-    text = _HTML_ENTITY.sub(" ", text)
-    text = _MENTION.sub(" ", text)
+    # Each pattern runs only when the text has a character every match of it needs.
+    if "```" in text or "~~~" in text:
+        text = _FENCED_CODE.sub("\n", text)
+    if "`" in text:
+        text = _INLINE_CODE.sub(" ", text)
+    if "://" in text or "@" in text or ("." in text and "www." in text.lower()):
+        text = _URL.sub(" ", text)
+    if "$" in text or "\\" in text:
+        text = _DISPLAY_MATH.sub("\n", text)
+        text = _INLINE_MATH.sub(" ", text)
+    if "\\" in text:
+        text = _LATEX_COMMAND.sub(" ", text)
+    if "<" in text:
+        text = _HTML_TAG.sub(" ", text)
+    if "&" in text:
+        text = _HTML_ENTITY.sub(" ", text)
+    if "@" in text:
+        text = _MENTION.sub(" ", text)
     if "\n" in text or len(text) > 40:
         text = "\n".join(line for line in text.split("\n") if not _is_code_line(line))
     return _SPACES.sub(" ", text).strip()

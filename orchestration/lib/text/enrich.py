@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -191,9 +191,8 @@ def content_terms(enriched: pd.DataFrame, ngram_max: int = 2) -> pd.DataFrame:
             ]
         else:
             items = document_terms(toks, ngram_max)
-        seen: dict[str, int] = {}
-        for term in items:
-            seen[term] = seen.get(term, 0) + 1
+        # Counter counts in first-seen order, as a dict filled term by term would.
+        seen = Counter(items)
         ids.extend([cid] * len(seen))
         terms.extend(seen)
         counts.extend(seen.values())

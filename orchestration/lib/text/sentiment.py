@@ -41,6 +41,7 @@ import csv
 import gzip
 import json
 import math
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
@@ -336,6 +337,63 @@ def _collapse(word: str, known) -> tuple[str, bool]:
     return _ELONGATED.sub(r"\1", word), True
 
 
+_EN_CHUNK_CACHE_MAX = 500_000
+# What a word of a chunk is to `_en_analyse` (see `_en_chunk`).
+_MARK, _NEGATOR, _CONTRAST_WORD, _CONCESSIVE_WORD, _WORD = range(5)
+_en_chunks: dict[str, tuple] = {}
+
+
+def _en_chunk(chunk: str) -> tuple:
+    """What `_en_analyse` reads of one whitespace-separated chunk (cached: chunks repeat).
+
+    Either ``(valence, lower-cased chunk, ())`` for an emoticon, or ``(None, words,
+    emoji)``: the words of the chunk (``n't`` split off, elongation undone) each as
+    ``(word, kind, valence, is_feature, is_slang, elongated, in_capitals)`` - `kind` one
+    of the ``_MARK`` / ``_NEGATOR`` / ``_CONTRAST_WORD`` / ``_CONCESSIVE_WORD`` /
+    ``_WORD`` codes, `valence` the lexicon's (None when unknown), `is_feature` whether
+    the word is a model feature, `in_capitals` whether the word (of two or more letters)
+    appears upper-cased in the chunk - and the chunk's valued emoji as ``(character,
+    valence)`` in order.
+    """
+    hit = _en_chunks.get(chunk)
+    if hit is not None:
+        return hit
+    words, emoticons = _en_lexicon()
+    em = emoticons.get(chunk) or emoticons.get(chunk.lower())
+    if em is None and len(chunk) > 2 and chunk[-1] in ".,!?":
+        em = emoticons.get(chunk[:-1])
+    if em is not None:
+        hit = (em, chunk.lower(), ())
+    else:
+        emoji = _emoji()
+        found = tuple((ch, emoji[ch]) for ch in chunk if ch in emoji)
+        slang = _slang("en")
+        items = []
+        for w in _EN_WORD.findall(chunk.lower().replace("n't", " n't")):
+            if w in _PUNCT:
+                items.append((w, _MARK, None, False, False, False, False))
+                continue
+            w, elongated = _collapse(w, words)
+            if w in _NEGATORS or w.endswith("n't"):
+                kind = _NEGATOR
+            elif w in _CONTRAST:
+                kind = _CONTRAST_WORD
+            elif w in _CONCESSIVE:
+                kind = _CONCESSIVE_WORD
+            else:
+                kind = _WORD
+            v = words.get(w)
+            # A formula (valence 0: thanks, please) is no feature, nor a function word.
+            is_feature = v != 0.0 and w not in _EN_FUNCTION_WORDS
+            caps = len(w) > 1 and w.upper() in chunk
+            items.append((w, kind, v, is_feature, w in slang, elongated, caps))
+        hit = (None, tuple(items), found)
+    if len(_en_chunks) >= _EN_CHUNK_CACHE_MAX:
+        _en_chunks.clear()
+    _en_chunks[chunk] = hit
+    return hit
+
+
 def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int, bool]:
     """English tokens, lexicon score in [-1, 1], evidence, cue and the contrast.
 
@@ -351,9 +409,6 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int, bool]:
     the plot is thin, the acting is great"), else to the end ("great acting, though
     the plot is thin").
     """
-    words, emoticons = _en_lexicon()
-    slang = _slang("en")
-    emoji = _emoji()
     is_shouting = text.isupper()
     toks: list[str] = []
     evidence = False
@@ -369,23 +424,18 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int, bool]:
     conceding = False  # a sentence opened with "although": its clause ends at punctuation
     total_parts: list[tuple[int, float, bool]] = []  # (position, valence, in question)
     for chunk in text.split():
-        em = emoticons.get(chunk) or emoticons.get(chunk.lower())
-        if em is None and len(chunk) > 2 and chunk[-1] in ".,!?":
-            em = emoticons.get(chunk[:-1])
+        em, chunk_words, chunk_emoji = _en_chunk(chunk)
         if em is not None:
-            toks.append(chunk.lower())
+            toks.append(chunk_words)
             total_parts.append((len(toks) - 1, em, False))
             evidence = cue = True
             continue
-        for ch in chunk:
-            v = emoji.get(ch)
-            if v is not None:
-                toks.append(ch)
-                total_parts.append((len(toks) - 1, v, False))
-                evidence = cue = True
-        low = chunk.lower().replace("n't", " n't")
-        for w in _EN_WORD.findall(low):
-            if w in _PUNCT:
+        for ch, v in chunk_emoji:
+            toks.append(ch)
+            total_parts.append((len(toks) - 1, v, False))
+            evidence = cue = True
+        for w, kind, v, is_feature, is_slang, elongated, in_capitals in chunk_words:
+            if kind == _MARK:
                 negated = False
                 if conceding:
                     but_at, but_tok, after_leads = len(total_parts), len(toks), True
@@ -399,24 +449,21 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int, bool]:
                     sentence_words = 0
                 prev2, prev = prev, ""
                 continue
-            w, elongated = _collapse(w, words)
-            if w in _NEGATORS or w.endswith("n't"):
+            if kind == _NEGATOR:
                 # The negator itself is no feature: the NOT_ marks carry it, so
                 # "not bad" reads as NOT_bad, never as "not" (negative words).
                 negated = True
                 prev2, prev = prev, w
                 continue
-            if w in _CONTRAST:
+            if kind == _CONTRAST_WORD:
                 but_at, but_tok, after_leads, conceding = len(total_parts), len(toks), True, False
-            elif w in _CONCESSIVE:
+            elif kind == _CONCESSIVE_WORD:
                 if sentence_words == 0 or prev == "even" and sentence_words == 1:
                     conceding = True
                 else:
                     but_at, but_tok, after_leads = len(total_parts), len(toks), False
             sentence_words += 1
-            v = words.get(w)
-            if v != 0.0 and w not in _EN_FUNCTION_WORDS:
-                # A formula (valence 0: thanks, please) is no feature either.
+            if is_feature:
                 toks.append("NOT_" + w if negated else w)
             if v:
                 sign = 1.0 if v > 0 else -1.0
@@ -424,12 +471,12 @@ def _en_analyse(text: str) -> tuple[list[str], float, bool, bool, int, bool]:
                     v += sign * _BOOST
                 elif prev in _EN_DAMPERS:
                     v -= sign * _BOOST
-                if w in slang:
+                if is_slang:
                     cue = True
                 if elongated:
                     v += sign * _BOOST
                     cue = True
-                if not is_shouting and len(w) > 1 and w.upper() in chunk:
+                if in_capitals and not is_shouting:
                     v += sign * _CAPS
                     cue = True
                 if negated or prev in _NEGATORS or prev2 in _NEGATORS:
@@ -517,10 +564,11 @@ _PERSONAL = re.compile(
     r"\b(?:i|i'm|i've|i'd|i'll|me|my|mine|myself|we|we're|we've|us|our|you|your|you're"
     r"|you've|u|ur|lol|lmao|omg)\b|[!@#]"
 )
-_WIRE = re.compile(
-    r"\b(?:Reuters|AFP|AP|Associated Press|Bloomberg|CNN|BBC|Xinhua|UPI|PRNewswire"
-    r"|Business Wire)\b|^[A-Z]{3,}(?:[ ,]+[A-Z]{2,})*\s*[-(]"
-)
+_WIRE_NAMES = (
+    "Reuters", "AFP", "AP", "Associated Press", "Bloomberg", "CNN", "BBC", "Xinhua", "UPI",
+    "PRNewswire", "Business Wire",
+)  # fmt: skip
+_WIRE = re.compile(r"\b(?:" + "|".join(_WIRE_NAMES) + r")\b|^[A-Z]{3,}(?:[ ,]+[A-Z]{2,})*\s*[-(]")
 _REPORTING = re.compile(
     r"\b(?:said|says|told|reported|reports|announced|announces|according to|officials?"
     r"|spokes(?:man|woman|person)|statement|confirmed|unveiled)\b"
@@ -557,7 +605,7 @@ def en_register(text: str) -> str:
     >>> en_register("I love this phone!")
     'personal'
     """
-    if _WIRE.search(text) is not None:
+    if _may_name_wire(text) and _WIRE.search(text) is not None:
         return "report"
     low = text.lower()
     if _PERSONAL.search(low) is not None:
@@ -572,6 +620,14 @@ def en_register(text: str) -> str:
         + (len(_NAME_INSIDE.findall(text)) >= 2)
     )
     return "report" if marks >= OBJECTIVE_MARKS else ""
+
+
+def _may_name_wire(text: str) -> bool:
+    """Whether `_WIRE` can match: a wire-service name occurs, or three capitals open."""
+    head = text[:3]
+    if len(head) == 3 and head.isascii() and head.isalpha() and head.isupper():
+        return True
+    return any(name in text for name in _WIRE_NAMES)
 
 
 def en_opinion_features(text: str) -> list[str]:
@@ -620,7 +676,7 @@ def zh_features(text: str) -> list[str]:
     for formula in _zh_formulae():
         if formula in t:
             t = t.replace(formula, "")
-    return list(t) + [t[i : i + 2] for i in range(len(t) - 1)]
+    return list(t) + list(map(operator.add, t, t[1:]))
 
 
 @cache
@@ -651,13 +707,15 @@ def _model_logit(
     it is multiplied by ``n / (n + shrink)`` (`_SHRINK` by default: a prior, not
     fitted), so it counts fully only on a message of some length.
     """
-    # math.fsum is exactly rounded: the sum does not depend on the set's order.
-    vals = [v for v in map(weights.get, set(feats)) if v is not None]
-    n = len(vals)
+    # The distinct known features (the intersection runs over `feats`, looking each up
+    # in the weights); math.fsum is exactly rounded: the sum does not depend on the
+    # set's order.
+    known = weights.keys() & feats
+    n = len(known)
     if not n:
         return 0.0, 0
     k = _SHRINK if shrink is None else shrink
-    total = math.fsum(vals)
+    total = math.fsum(map(weights.__getitem__, known))
     return (bias + total / math.sqrt(n)) * n / (n + k), n
 
 

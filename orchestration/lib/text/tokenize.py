@@ -21,6 +21,7 @@ import re
 import threading
 from collections.abc import Iterable
 from functools import lru_cache
+from math import log
 from pathlib import Path
 
 import jieba
@@ -48,6 +49,9 @@ DEFAULT_DOMAIN_TERMS = Path(__file__).resolve().parents[3] / "seeds" / "text_dom
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RE = re.compile(f"[{_CJK}]")
 _LATIN_RE = re.compile(r"[A-Za-z]")
+_DROP_LATIN = dict.fromkeys(range(ord("A"), ord("Z") + 1)) | dict.fromkeys(
+    range(ord("a"), ord("z") + 1)
+)
 _CJK_TOKEN_RE = re.compile(f"[{_CJK}]")
 _WORD_CHAR_RE = re.compile(f"[{_CJK}A-Za-z]")
 _EN_WORD_RE = re.compile(r"[a-z][a-z0-9]*(?:['\-][a-z0-9]+)*")
@@ -66,6 +70,7 @@ _state: dict[str, object] = {}
 _KANA_RE = re.compile(r"[\u3040-\u30ff]")
 _HANGUL_RE = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
 _LETTER_WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_ASCII_WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)?")
 LANGID_LANGUAGES = (
     "en", "fr", "es", "de", "it", "pt", "nl", "sv", "da", "no", "pl", "cs", "tr", "id",
     "vi", "ro", "hu", "fi", "ru", "uk", "el", "ar", "he", "fa", "hi", "th",
@@ -89,20 +94,29 @@ def _detect(text: str | None) -> tuple[str, bool]:
     """Language code of a text and whether the text was long enough to be sure."""
     if not text:
         return "other", False
-    cjk = len(_CJK_RE.findall(text))
-    kana = len(_KANA_RE.findall(text))
-    hangul = len(_HANGUL_RE.findall(text))
-    words = _LETTER_WORD_RE.findall(text)
-    latin = len(_LATIN_RE.findall(text))
+    if text.isascii():
+        # No ideographs, kana or hangul; the letters counted by deleting them (no list).
+        cjk = kana = hangul = 0
+        latin = len(text) - len(text.translate(_DROP_LATIN))
+    else:
+        cjk = len(_CJK_RE.findall(text))
+        kana = len(_KANA_RE.findall(text))
+        hangul = len(_HANGUL_RE.findall(text))
+        latin = len(_LATIN_RE.findall(text))
     if kana and kana + cjk >= 2:
         return "ja", True
     if hangul >= 2:
         return "ko", True
     if cjk and cjk / (cjk + latin) >= _ZH_SHARE:
         return "zh", True
+    if text.isascii():
+        # `_LETTER_WORD_RE` on ASCII text: words of ASCII letters, found lower-cased.
+        words = lowered = _ASCII_WORD_RE.findall(text.lower())
+    else:
+        words = _LETTER_WORD_RE.findall(text)
+        lowered = [w.lower() for w in words]
     if not words:
         return "other", False
-    lowered = [w.lower() for w in words]
     if all(w.isascii() for w in lowered):
         # Function words decide most English messages without the model, which keeps
         # the whole enrichment above 5,000 messages/s on one core; ASCII text without
@@ -270,6 +284,7 @@ def _segmenter() -> jieba.Tokenizer:
                 _state["jieba"] = seg
                 _state.setdefault("en_terms", {})
                 _state.setdefault("zh_blocks", {})
+                _state.setdefault("zh_hmm", {})
                 if "seed_loaded" not in _state and DEFAULT_DOMAIN_TERMS.exists():
                     _state["seed_loaded"] = True
                     _add_terms(seg, _read_terms(DEFAULT_DOMAIN_TERMS))
@@ -292,6 +307,8 @@ def _add_terms(seg: jieba.Tokenizer, terms: Iterable[tuple[str, str]]) -> int:
     en_terms: dict[tuple[str, ...], str] = _state.setdefault("en_terms", {})  # type: ignore[assignment]
     # Cached tokens were cut with the old dictionary.
     _state.setdefault("zh_blocks", {}).clear()  # type: ignore[union-attr]
+    _state.setdefault("zh_hmm", {}).clear()  # type: ignore[union-attr]
+    _state.pop("en_term_starts", None)
     _state.setdefault("en_chunks", {}).clear()  # type: ignore[union-attr]
     n = 0
     for term, language in terms:
@@ -355,7 +372,90 @@ def add_terms(terms: Iterable[str], language: str = "zh") -> int:
 # jieba cuts a text block by block (runs of its "han" characters, and the rest), each
 # block on its own: the pieces of a block are cached, which gives the same tokens.
 _JIEBA_BLOCK_RE = jieba.re_han_default
+_JIEBA_SKIP_RE = jieba.re_skip_default
 _BLOCK_CACHE_MAX = 500_000
+
+
+def _cut_han(seg: jieba.Tokenizer, block: str) -> list[str]:
+    """``seg.lcut(block, HMM=True)`` of one run of jieba "han" characters, in one pass.
+
+    jieba's precise mode builds a DAG of the dictionary words starting at each
+    position, a route of best log-probability from the right, then walks the route,
+    sending each run of single characters that is not itself a dictionary word to the
+    HMM (`jieba.finalseg.cut`). Here the DAG and the route are computed in the same
+    right-to-left loop and the HMM cut of a run is cached; the arithmetic (``log(freq)
+    - log(total) + route``, ties to the longer word) and so the words are jieba's.
+    """
+    freq = seg.FREQ
+    get = freq.get
+    logtotal = log(seg.total)
+    n = len(block)
+    route_p = [0.0] * (n + 1)
+    route_end = list(range(n + 1))
+    for k in range(n - 1, -1, -1):
+        best = None
+        end = k
+        i = k
+        frag = block[k]
+        while i < n:
+            f = get(frag)
+            if f is None:
+                break
+            if f:
+                p = log(f) - logtotal + route_p[i + 1]
+                # max() over (p, i) pairs: the later end wins a tie.
+                if best is None or p >= best:
+                    best, end = p, i
+            i += 1
+            frag = block[k : i + 1]
+        # No word starts here: the character alone, frequency 1 (jieba's "or 1").
+        route_p[k] = -logtotal + route_p[k + 1] if best is None else best
+        route_end[k] = end
+    out: list[str] = []
+    x = 0
+    buf = ""
+    while x < n:
+        y = route_end[x] + 1
+        if y - x == 1:
+            buf += block[x]
+        else:
+            if buf:
+                _flush_single(buf, freq, out)
+                buf = ""
+            out.append(block[x:y])
+        x = y
+    if buf:
+        _flush_single(buf, freq, out)
+    return out
+
+
+def _flush_single(buf: str, freq: dict[str, int], out: list[str]) -> None:
+    """A run of single-character route steps, as jieba's ``__cut_DAG`` emits it."""
+    if len(buf) == 1:
+        out.append(buf)
+    elif not freq.get(buf):
+        cache: dict[str, tuple[str, ...]] = _state["zh_hmm"]  # type: ignore[assignment]
+        words = cache.get(buf)
+        if words is None:
+            if len(cache) >= _BLOCK_CACHE_MAX:
+                cache.clear()
+            words = cache[buf] = tuple(jieba.finalseg.cut(buf))
+        out.extend(words)
+    else:
+        out.extend(buf)
+
+
+def _jieba_cut(seg: jieba.Tokenizer, block: str) -> list[str]:
+    """``seg.lcut(block, HMM=True)`` of one block of `_JIEBA_BLOCK_RE.split` (equal)."""
+    if _JIEBA_BLOCK_RE.match(block):
+        return _cut_han(seg, block)
+    out: list[str] = []
+    for piece in _JIEBA_SKIP_RE.split(block):
+        if _JIEBA_SKIP_RE.match(piece):
+            out.append(piece)
+        else:
+            out.extend(piece)
+    return out
 
 
 def _zh_block(block: str) -> tuple[str | None, ...]:
@@ -365,7 +465,7 @@ def _zh_block(block: str) -> tuple[str | None, ...]:
     if hit is not None:
         return hit
     out: list[str | None] = []
-    for tok in _segmenter().lcut(block, HMM=True):
+    for tok in _jieba_cut(_segmenter(), block):
         tok = tok.strip()
         if not tok or not _WORD_CHAR_RE.search(tok):
             out.append(None)
@@ -431,13 +531,17 @@ def _raw_words(text: str) -> list[str | None]:
 
 
 def _join_en_terms(words: list[str]) -> list[str]:
-    """Greedily join English multi-word domain terms into single tokens."""
+    """Greedily join English multi-word domain terms into single tokens (longest first)."""
     en_terms: dict[tuple[str, ...], str] = _state.get("en_terms") or {}  # type: ignore[assignment]
     if not en_terms:
         return words
+    starts = _en_term_starts(en_terms)
+    if starts.keys().isdisjoint(words):
+        return words
     out, i = [], 0
     while i < len(words):
-        for n in range(_MAX_EN_TERM, 1, -1):
+        # Only a word that begins a term can begin a join: most words are looked up once.
+        for n in starts.get(words[i], ()):
             key = tuple(words[i : i + n])
             if len(key) == n and key in en_terms:
                 out.append(en_terms[key])
@@ -447,6 +551,18 @@ def _join_en_terms(words: list[str]) -> list[str]:
             out.append(words[i])
             i += 1
     return out
+
+
+def _en_term_starts(en_terms: dict[tuple[str, ...], str]) -> dict[str, tuple[int, ...]]:
+    """First word of each English term: the term lengths it begins, longest first."""
+    starts = _state.get("en_term_starts")
+    if starts is None:
+        lengths: dict[str, set[int]] = {}
+        for words in en_terms:
+            lengths.setdefault(words[0], set()).add(len(words))
+        starts = {w: tuple(sorted(ns, reverse=True)) for w, ns in lengths.items()}
+        _state["en_term_starts"] = starts
+    return starts  # type: ignore[return-value]
 
 
 def _raw_tokens(text: str, language: str) -> list[str | None]:
@@ -481,7 +597,7 @@ def _keep(tok: str, language: str, stop: frozenset[str]) -> bool:
     """Whether a raw token is a content token (not a stop word, number or stray char)."""
     if tok in stop:
         return False
-    if _CJK_TOKEN_RE.search(tok):
+    if is_cjk_token(tok):
         return True
     return len(tok) >= 2 and tok not in stopwords("en")
 
@@ -596,22 +712,48 @@ def tokens_and_segments(
     if not text:
         return [], []
     lang = language if resolved and language else resolve_language(language, text)
-    stop = stopwords(lang) or stopwords("en")
+    en_stop = stopwords("en")
+    stop = stopwords(lang) or en_stop
+    # Which tokens are Chinese, decided once per text rather than by a search per token:
+    # English tokens are ASCII words; a Chinese text's tokens are jieba's (with an
+    # ideograph, so not ASCII) or English ones; other tokens can only be Chinese when
+    # the text has an ideograph.
+    if lang == "zh":
+        cjk_of = _not_ascii
+    elif lang != "en" and _CJK_TOKEN_RE.search(text):
+        cjk_of = is_cjk_token
+    else:
+        cjk_of = None
     tokens: list[str] = []
-    runs: list[list[str]] = [[]]
+    runs: list[list[str]] = []
+    run: list[str] = []
     for tok in _raw_tokens(text, lang):
         if tok is None:
-            if runs[-1]:
-                runs.append([])
-            continue
-        if _keep(tok, lang, stop):
-            tokens.append(tok)
-        if not _CJK_TOKEN_RE.search(tok) and len(tok) < 2:
-            if runs[-1]:
-                runs.append([])
-            continue
-        runs[-1].append(tok)
-    return tokens, [r for r in runs if r]
+            if run:
+                runs.append(run)
+                run = []
+        elif cjk_of is not None and cjk_of(tok):
+            # A Chinese token is kept unless a stop word, and always extends the run.
+            if tok not in stop:
+                tokens.append(tok)
+            run.append(tok)
+        elif len(tok) < 2:
+            # A stray character or digit: never a token, and it ends the run.
+            if run:
+                runs.append(run)
+                run = []
+        else:
+            if tok not in stop and tok not in en_stop:
+                tokens.append(tok)
+            run.append(tok)
+    if run:
+        runs.append(run)
+    return tokens, runs
+
+
+def _not_ascii(token: str) -> bool:
+    """Whether a token of a Chinese text is a Chinese one (see `tokens_and_segments`)."""
+    return not token.isascii()
 
 
 def is_cjk_token(token: str) -> bool:
@@ -627,7 +769,7 @@ def is_cjk_token(token: str) -> bool:
     bool
         True for Chinese tokens.
     """
-    return bool(_CJK_TOKEN_RE.search(token))
+    return not token.isascii() and _CJK_TOKEN_RE.search(token) is not None
 
 
 def join_tokens(tokens: Iterable[str]) -> str:
