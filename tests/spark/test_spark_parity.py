@@ -4,14 +4,15 @@ One generated data set (small, with the generator's bad rows and more planted he
 CSV events file with amounts and timestamps that do not parse, a CSV groups file with a
 malformed line) is built twice with the ``spark_portable`` selector (selectors.yml:
 the raw-data staging with its rejects, the core and graph intermediates, the core and
-graph marts, the KPI models, the community staging models, their seeds and the data
-tests of those models), in two phases around the community snapshot step (Python):
-on DuckDB from the raw folder, the step on the warehouse connection as Dagster runs it;
-on Spark (dbt-spark session method, local mode) from the Parquet export of the raw layer
-(orchestration/lib/raw/parquet_export.py), the step through the Parquet bridge
-(orchestration/lib/warehouse/parquet_bridge.py) on the models Spark exported, its tables
-registered on Spark for the second phase. One dbt build per engine and phase per test
-session. Then every model's rows, and every table of the step, are compared as
+graph marts, the KPI models, the community and KPI staging models, their seeds and the
+data tests of those models), in three phases around the community snapshot step and
+the growth-inflection step (Python): on DuckDB from the raw folder, the steps on the
+warehouse connection as Dagster runs them; on Spark (dbt-spark session method, local
+mode) from the Parquet export of the raw layer (orchestration/lib/raw/parquet_export.py),
+each step through the Parquet bridge (orchestration/lib/warehouse/parquet_bridge.py) on
+the models Spark exported, its tables registered on Spark for the next phase. One dbt
+build per engine and phase per test session. Then every model's rows, and every table
+of the steps, are compared as
 multisets: the same columns, the same values (doubles to 9 significant digits, as the
 mart checksums compare them), only the load timestamp ``_loaded_at`` (the run's start)
 and the step's timing ``seconds`` left out.
@@ -362,6 +363,9 @@ def test_every_model_has_the_same_rows_on_spark(builds):
     least |= {"communities.community_assignments": 100, "stg_communities__assignments": 100}
     least |= {"stg_communities__stats": 10, "stg_communities__member_metrics": 100}
     least |= {"int_detected_communities_daily": 30, "fct_kpi_daily": 30}
+    # The growth-inflection step (it reads fct_kpi_daily) and its staging: 2 bends in
+    # the 35 days (sign-ups and active groups).
+    least |= {"kpi.growth_inflections": 2, "stg_kpi__growth_inflections": 2}
     small = {m: counts[m] for m, n in least.items() if counts[m] < n}
     assert not small, f"nearly empty: {small}"
     # The KPI reads the step's output: detected communities are counted on most days.

@@ -26,7 +26,6 @@ from orchestration.lib.warehouse.parquet_bridge import (
     OUTPUT_FILE,
     BridgeInputError,
     run_community_step,
-    run_inflection_step,
     run_step,
 )
 from orchestration.lib.warehouse.tables import ddl_columns
@@ -236,7 +235,7 @@ def test_the_inflection_step_on_parquet_writes_what_it_writes_into_duckdb(tmp_pa
     direct = refresh_inflections(con)
     expected = con.execute("select * from kpi.growth_inflections order by all").df()
     con.close()
-    stats = run_inflection_step(tmp_path / "in", tmp_path / "out")
+    stats = run_step(INFLECTION_STEP, tmp_path / "in", tmp_path / "out")
     got = _read_inflections(tmp_path / "out")
     pd.testing.assert_frame_equal(got, expected)
     # Not trivial: the planted bend of count_dau, with what started before it.
@@ -254,7 +253,7 @@ def test_the_inflection_step_rewrites_its_table_whole(tmp_path):
     con = _kpi_warehouse()
     _export_kpi(con, tmp_path / "in")
     con.close()
-    first = run_inflection_step(tmp_path / "in", tmp_path / "out")
+    first = run_step(INFLECTION_STEP, tmp_path / "in", tmp_path / "out")
     assert first["count_inflections"] >= 1
     # Flat series: no bend. Nothing stored is read back, the table is replaced, empty,
     # with the declared columns and types.
@@ -277,7 +276,7 @@ def test_a_missing_inflection_input_table_or_column_is_named(tmp_path, capsys):
     con.close()
     shutil.rmtree(tmp_path / "in" / "stg_product__experiments")
     with pytest.raises(BridgeInputError, match=r"table stg_product__experiments: neither"):
-        run_inflection_step(tmp_path / "in", tmp_path / "out")
+        run_step(INFLECTION_STEP, tmp_path / "in", tmp_path / "out")
     assert not (tmp_path / "out").exists()
     # fct_kpi_daily without one of the series the step fits.
     path = tmp_path / "in" / "fct_kpi_daily" / "part-00000.parquet"
@@ -289,6 +288,6 @@ def test_a_missing_inflection_input_table_or_column_is_named(tmp_path, capsys):
     con.close()
     shutil.move(tmp_path / "other" / "stg_product__experiments", tmp_path / "in")
     with pytest.raises(BridgeInputError, match=r"table fct_kpi_daily .* has no column count_dau"):
-        run_inflection_step(tmp_path / "in", tmp_path / "out")
+        run_step(INFLECTION_STEP, tmp_path / "in", tmp_path / "out")
     assert parquet_bridge.main(["growth_inflections", str(tmp_path / "in"), str(tmp_path)]) == 2
     assert "error: table fct_kpi_daily" in capsys.readouterr().out

@@ -56,7 +56,6 @@ __all__ = [
     "load_inputs",
     "load_stored_outputs",
     "run_community_step",
-    "run_inflection_step",
     "run_step",
     "write_outputs",
     "write_parquet_atomically",
@@ -288,7 +287,7 @@ def run_step(
     step: PythonStep | str,
     in_dir: Path | str,
     out_dir: Path | str,
-    settings=None,
+    settings: DetectionSettings | InflectionSettings | None = None,
     *,
     recompute_all: bool = False,
     **options,
@@ -343,18 +342,9 @@ def run_community_step(
     settings: DetectionSettings | None = None,
     **options,
 ) -> dict:
-    """:func:`run_step` of the community snapshot step."""
+    """:func:`run_step` of the community snapshot step (the growth-inflection step:
+    ``run_step("growth_inflections", ...)``)."""
     return run_step(COMMUNITY_STEP, in_dir, out_dir, settings, **options)
-
-
-def run_inflection_step(
-    in_dir: Path | str,
-    out_dir: Path | str,
-    settings: InflectionSettings | None = None,
-    **options,
-) -> dict:
-    """:func:`run_step` of the growth-inflection step."""
-    return run_step(INFLECTION_STEP, in_dir, out_dir, settings, **options)
 
 
 def main(argv: list[str] | None = None) -> int:
