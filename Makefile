@@ -60,7 +60,7 @@ $(SPARK_VENV)/.installed:
 	@$(SPARK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -r $(SPARK_VENV)/requirements.txt
 	@touch $@
 
-test-spark: $(SPARK_VENV)/.installed  ## build staging, core, graph, KPI and community staging models on Spark (local mode), the community step beside it, and compare every row with DuckDB
+test-spark: $(SPARK_VENV)/.installed  ## build staging, core, graph, KPI, community and KPI staging models on Spark (local mode), the community and inflection steps beside it, and compare every row with DuckDB
 	@$(SPARK_VENV)/bin/python -m pytest -q -p no:cacheprovider -m spark tests/spark
 
 ui: setup  ## the Dagster UI on http://127.0.0.1:3000, sharing run history with `make run`

@@ -373,7 +373,7 @@ def _macro_bodies_to_skip(text: str) -> str:
 
 def spark_scope_paths(project_dir: Path = PROJECT_DIR) -> list[str]:
     """The model folders and files of the ``spark_portable`` selector (selectors.yml),
-    through the selectors it unites (the two phases of the Spark flow), in order."""
+    through the selectors it unites (the three phases of the Spark flow), in order."""
     selectors = yaml.safe_load((project_dir / "selectors.yml").read_text())
     by_name = {selector["name"]: selector for selector in selectors["selectors"]}
 

@@ -42,6 +42,7 @@ def test_the_scope_follows_the_selector():
         "models/staging/communities",
         "models/intermediate/kpi/int_detected_communities_daily.sql",
         "models/marts/kpi/fct_kpi_daily.sql",
+        "models/staging/kpi",
     ]
 
 
@@ -58,6 +59,8 @@ def test_the_kpi_files_of_the_scope_are_scanned():
         "models/marts/kpi/fct_kpi_daily.sql",
         "models/marts/kpi/fct_retention_cohorts.sql",
         "models/marts/kpi/metricflow_time_spine.sql",
+        # The staging of the growth-inflection step's output (phase 3).
+        "models/staging/kpi/stg_kpi__growth_inflections.sql",
         # The singular test of fct_kpi_daily, a file of the scope.
         "data-tests/marts/kpi/assert_kpi_daily_has_no_gaps.sql",
     }

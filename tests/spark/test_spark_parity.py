@@ -4,14 +4,15 @@ One generated data set (small, with the generator's bad rows and more planted he
 CSV events file with amounts and timestamps that do not parse, a CSV groups file with a
 malformed line) is built twice with the ``spark_portable`` selector (selectors.yml:
 the raw-data staging with its rejects, the core and graph intermediates, the core and
-graph marts, the KPI models, the community staging models, their seeds and the data
-tests of those models), in two phases around the community snapshot step (Python):
-on DuckDB from the raw folder, the step on the warehouse connection as Dagster runs it;
-on Spark (dbt-spark session method, local mode) from the Parquet export of the raw layer
-(orchestration/lib/raw/parquet_export.py), the step through the Parquet bridge
-(orchestration/lib/warehouse/parquet_bridge.py) on the models Spark exported, its tables
-registered on Spark for the second phase. One dbt build per engine and phase per test
-session. Then every model's rows, and every table of the step, are compared as
+graph marts, the KPI models, the community and KPI staging models, their seeds and the
+data tests of those models), in three phases around the community snapshot step and
+the growth-inflection step (Python): on DuckDB from the raw folder, the steps on the
+warehouse connection as Dagster runs them; on Spark (dbt-spark session method, local
+mode) from the Parquet export of the raw layer (orchestration/lib/raw/parquet_export.py),
+each step through the Parquet bridge (orchestration/lib/warehouse/parquet_bridge.py) on
+the models Spark exported, its tables registered on Spark for the next phase. One dbt
+build per engine and phase per test session. Then every model's rows, and every table
+of the steps, are compared as
 multisets: the same columns, the same values (doubles to 9 significant digits, as the
 mart checksums compare them), only the load timestamp ``_loaded_at`` (the run's start)
 and the step's timing ``seconds`` left out.
@@ -43,9 +44,15 @@ from dbt.cli.main import dbtRunner  # noqa: E402
 from orchestration.lib.communities import store as community_store  # noqa: E402
 from orchestration.lib.communities.refresh import refresh_snapshots  # noqa: E402
 from orchestration.lib.demo.generator import generate  # noqa: E402
+from orchestration.lib.kpi import store as kpi_store  # noqa: E402
+from orchestration.lib.kpi.refresh import refresh_inflections  # noqa: E402
 from orchestration.lib.raw.loader import register_raw_tables  # noqa: E402
 from orchestration.lib.raw.parquet_export import export_raw_parquet  # noqa: E402
-from orchestration.lib.warehouse.parquet_bridge import run_community_step  # noqa: E402
+from orchestration.lib.warehouse.parquet_bridge import (  # noqa: E402
+    COMMUNITY_STEP,
+    INFLECTION_STEP,
+    run_step,
+)
 
 pytestmark = pytest.mark.spark
 
@@ -136,13 +143,16 @@ def _dbt(args: list[str], target: str, target_path: Path) -> None:
 
 
 def _dbt_build(target: str, target_path: Path, phase: str) -> None:
+    """Build one phase of the Spark flow (``spark_before_steps``, ``spark_after_steps``,
+    ``spark_after_inflections``: selectors.yml)."""
     # The generic data tests and unit tests (about 110 nodes) cost a second or more each
     # on Spark (statement overhead, not rows); the row comparison with DuckDB checks
     # more than they do. By default both builds take the lean selectors of the phases
-    # (spark_before_steps_lean, spark_after_steps_lean): the models, the seeds and the
-    # singular tests (assert_raw_rows_accounted_for, assert_kpi_daily_has_no_gaps).
+    # (spark_before_steps_lean, spark_after_steps_lean, spark_after_inflections_lean):
+    # the models, the seeds and the singular tests (assert_raw_rows_accounted_for,
+    # assert_kpi_daily_has_no_gaps).
     everything = os.environ.get("SMALLGROUPS_SPARK_ALL_TESTS", "") == "1"
-    selector = f"spark_{phase}_steps" + ("" if everything else "_lean")
+    selector = phase + ("" if everything else "_lean")
     _dbt(["build", "--selector", selector], target, target_path)
 
 
@@ -172,7 +182,7 @@ def builds(tmp_path_factory):
     _set_env(env)
     try:
         started = time.monotonic()
-        _dbt_build("duckdb", tmp / "target_duckdb", "before")
+        _dbt_build("duckdb", tmp / "target_duckdb", "spark_before_steps")
         seconds["duckdb_before_steps"] = time.monotonic() - started
         started = time.monotonic()
         # The DuckDB path: the step on the warehouse connection, as the Dagster asset.
@@ -180,38 +190,63 @@ def builds(tmp_path_factory):
             refresh_snapshots(con)
         seconds["duckdb_community_step"] = time.monotonic() - started
         started = time.monotonic()
-        _dbt_build("duckdb", tmp / "target_duckdb", "after")
+        _dbt_build("duckdb", tmp / "target_duckdb", "spark_after_steps")
         seconds["duckdb_after_steps"] = time.monotonic() - started
+        started = time.monotonic()
+        # The growth-inflection step reads fct_kpi_daily (phase 2): on the connection.
+        with duckdb.connect(str(warehouse)) as con:
+            duckdb_inflections = refresh_inflections(con)
+        seconds["duckdb_inflection_step"] = time.monotonic() - started
+        started = time.monotonic()
+        _dbt_build("duckdb", tmp / "target_duckdb", "spark_after_inflections")
+        seconds["duckdb_after_inflections"] = time.monotonic() - started
 
         started = time.monotonic()
         export_raw_parquet(raw, tmp / "raw_parquet")
         seconds["parquet_export"] = time.monotonic() - started
         started = time.monotonic()
-        _dbt_build("spark", tmp / "target_spark", "before")
+        _dbt_build("spark", tmp / "target_spark", "spark_before_steps")
         seconds["spark_before_steps"] = time.monotonic() - started
-        started = time.monotonic()
-        # Beside Spark: the step's inputs exported by Spark, the step on Parquet.
-        inputs, outputs = tmp / "step_inputs", tmp / "step_outputs"
-        args = json.dumps({"out_dir": str(inputs)})
-        operation = ["run-operation", "export_python_step_inputs", "--args", args]
-        _dbt(operation, "spark", tmp / "target_spark_export")
-        seconds["spark_export_step_inputs"] = time.monotonic() - started
-        started = time.monotonic()
-        step = run_community_step(inputs, outputs)
-        seconds["bridge_community_step"] = time.monotonic() - started
-        started = time.monotonic()
-        _set_env({"SMALLGROUPS_PYTHON_STEPS_PARQUET_DIR": str(outputs)})
-        _dbt_build("spark", tmp / "target_spark", "after")
-        seconds["spark_after_steps"] = time.monotonic() - started
+        # Beside Spark, each step in turn: its inputs exported by Spark, the step on
+        # Parquet through the bridge, then the phase that reads its tables. The
+        # growth-inflection step reads fct_kpi_daily, built in the community step's phase.
+        phases = [
+            (COMMUNITY_STEP, "spark_after_steps"),
+            (INFLECTION_STEP, "spark_after_inflections"),
+        ]
+        bridged = {}
+        for python_step, phase in phases:
+            started = time.monotonic()
+            _export_step_inputs(python_step.name, tmp / "step_inputs", tmp / "target_export")
+            seconds[f"spark_export_{python_step.name}_inputs"] = time.monotonic() - started
+            started = time.monotonic()
+            bridged[python_step.name] = run_step(
+                python_step, tmp / "step_inputs", tmp / "step_outputs"
+            )
+            seconds[f"bridge_{python_step.name}"] = time.monotonic() - started
+            started = time.monotonic()
+            _set_env({"SMALLGROUPS_PYTHON_STEPS_PARQUET_DIR": str(tmp / "step_outputs")})
+            _dbt_build("spark", tmp / "target_spark", phase)
+            seconds[phase] = time.monotonic() - started
     finally:
         _set_env(saved)
-    print(f"\ncommunity step through the bridge: {step['written_rows']}")
+    print(f"\nthe steps through the bridge: { {k: v['written_rows'] for k, v in bridged.items()} }")
+    print(
+        f"inflections: DuckDB {duckdb_inflections['inflections_per_series']}, "
+        f"through the bridge {bridged[INFLECTION_STEP.name]['inflections_per_series']}"
+    )
     from pyspark.sql import SparkSession
 
     spark = SparkSession.builder.getOrCreate()  # the session dbt-spark started
     print(f"\nbuild seconds: { {k: round(v, 1) for k, v in seconds.items()} }")
     yield warehouse, spark
     spark.stop()
+
+
+def _export_step_inputs(step: str, out_dir: Path, target_path: Path) -> None:
+    """``dbt run-operation export_python_step_inputs`` of ``step`` on the spark target."""
+    args = json.dumps({"out_dir": str(out_dir), "step": step})
+    _dbt(["run-operation", "export_python_step_inputs", "--args", args], "spark", target_path)
 
 
 def _set_env(values: dict[str, str | None]) -> None:
@@ -289,12 +324,13 @@ def test_every_model_has_the_same_rows_on_spark(builds):
     warehouse, spark = builds
     models = _models()
     assert len(models) >= 20, models
-    # The models on both engines, and the community step's tables: on DuckDB written by
-    # the step into the warehouse, on Spark the bridge's Parquet registered as tables.
+    # The models on both engines, and the Python steps' tables: on DuckDB written by
+    # the steps into the warehouse, on Spark the bridge's Parquet registered as tables.
     relations = {model: (f"main.{model}", f"{SCHEMA}.{model}") for model in models}
     relations |= {
-        f"{community_store.SCHEMA}.{name}": (f"{community_store.SCHEMA}.{name}",) * 2
-        for name in community_store.TABLES
+        f"{step_store.SCHEMA}.{name}": (f"{step_store.SCHEMA}.{name}",) * 2
+        for step_store in (community_store, kpi_store)
+        for name in step_store.TABLES
     }
     problems = []
     counts = {}
@@ -327,6 +363,9 @@ def test_every_model_has_the_same_rows_on_spark(builds):
     least |= {"communities.community_assignments": 100, "stg_communities__assignments": 100}
     least |= {"stg_communities__stats": 10, "stg_communities__member_metrics": 100}
     least |= {"int_detected_communities_daily": 30, "fct_kpi_daily": 30}
+    # The growth-inflection step (it reads fct_kpi_daily) and its staging: 2 bends in
+    # the 35 days (sign-ups and active groups).
+    least |= {"kpi.growth_inflections": 2, "stg_kpi__growth_inflections": 2}
     small = {m: counts[m] for m, n in least.items() if counts[m] < n}
     assert not small, f"nearly empty: {small}"
     # The KPI reads the step's output: detected communities are counted on most days.

@@ -1,10 +1,12 @@
-"""The community snapshot step through the Parquet bridge (orchestration/lib/warehouse/
-parquet_bridge.py): the same tables as the step on a DuckDB warehouse, written
-atomically, read back so only new weeks are computed, and a clear error on a missing
-input table or column."""
+"""The Python steps through the Parquet bridge (orchestration/lib/warehouse/
+parquet_bridge.py). The community snapshot step: the same tables as the step on a
+DuckDB warehouse, written atomically, read back so only new weeks are computed, and a
+clear error on a missing input table or column. The growth-inflection step: the same
+table as on DuckDB, rewritten whole, the same errors."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,29 +17,38 @@ import pytest
 from orchestration.lib.communities import store
 from orchestration.lib.communities.refresh import refresh_snapshots
 from orchestration.lib.config import dbt_project_var
+from orchestration.lib.kpi import store as kpi_store
+from orchestration.lib.kpi.refresh import refresh_inflections
 from orchestration.lib.warehouse import parquet_bridge
 from orchestration.lib.warehouse.parquet_bridge import (
+    COMMUNITY_STEP,
+    INFLECTION_STEP,
     OUTPUT_FILE,
     BridgeInputError,
     run_community_step,
+    run_step,
 )
+from orchestration.lib.warehouse.tables import ddl_columns
 from tests.communities.test_snapshot_refresh import FIRST_DAY, SETTINGS, _load, _tables
+from tests.kpi.test_inflection_refresh import _load as load_kpi_inputs
 
 
-def _warehouse(last_day) -> duckdb.DuckDBPyConnection:
+def _warehouse(last_day=None, *, load=_load, **kwargs) -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse with a step's input models (``load``: the community step's
+    by default, up to ``last_day``)."""
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
-    _load(con, last_day)
+    load(con, *([last_day] if last_day else []), **kwargs)
     return con
 
 
-def _export(con: duckdb.DuckDBPyConnection, in_dir: Path) -> None:
+def _export(con: duckdb.DuckDBPyConnection, in_dir: Path, models=store.INPUT_MODELS) -> None:
     """The input models as Spark lays out a table: a folder of part files per model."""
-    for name in store.INPUT_MODELS:
+    for name in models:
         folder = in_dir / name
         folder.mkdir(parents=True, exist_ok=True)
         con.execute(f"copy main.{name} to '{folder / 'part-00000.parquet'}' (format parquet)")
-    (in_dir / "int_user_edges_weekly" / "_SUCCESS").touch()
+    (in_dir / models[0] / "_SUCCESS").touch()
 
 
 def _read(out_dir: Path) -> dict[str, pd.DataFrame]:
@@ -170,18 +181,113 @@ def test_stored_outputs_missing_a_table_are_refused(dirs):
 
 def test_the_cli_prints_the_rows_and_reports_a_missing_input(dirs, capsys):
     in_dir, out_dir = dirs
-    assert parquet_bridge.main([str(in_dir), str(out_dir / "elsewhere")]) == 0
+    assert parquet_bridge.main(["community_snapshots", str(in_dir), str(out_dir / "e")]) == 0
     printed = capsys.readouterr().out
     assert "community_snapshot_runs\t" in printed and "snapshots computed" in printed
-    assert parquet_bridge.main([str(out_dir), str(out_dir / "x")]) == 2
+    assert parquet_bridge.main(["community_snapshots", str(out_dir), str(out_dir / "x")]) == 2
     assert "error: table int_user_edges_weekly" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # a step the bridge does not know
+        parquet_bridge.main(["no_such_step", str(in_dir), str(out_dir / "y")])
 
 
-def test_the_bridge_reads_every_model_the_step_reads():
-    assert set(parquet_bridge.INPUT_COLUMNS) == set(store.INPUT_MODELS)
+@pytest.mark.parametrize(
+    ("step", "step_store"),
+    [(COMMUNITY_STEP, store), (INFLECTION_STEP, kpi_store)],
+    ids=lambda value: getattr(value, "name", ""),
+)
+def test_the_bridge_reads_every_model_the_step_reads(step, step_store):
+    assert set(step.inputs) == set(step_store.INPUT_MODELS)
+    assert (step.schema, step.tables) == (step_store.SCHEMA, step_store.TABLES)
+    assert parquet_bridge.STEPS[step.name] is step
 
 
-def test_the_spark_export_writes_the_models_the_step_reads():
-    """dbt's export_python_step_inputs (macros/spark_python_steps.sql) loops over this var."""
-    assert dbt_project_var("community_step_input_models") == list(store.INPUT_MODELS)
-    assert dbt_project_var("python_step_sources") == [store.SCHEMA]
+def test_the_spark_export_writes_the_models_the_steps_read():
+    """dbt's export_python_step_inputs (macros/spark_python_steps.sql) loops over this
+    var, and register_python_step_tables over the sources of the steps."""
+    assert dbt_project_var("python_step_input_models") == {
+        COMMUNITY_STEP.name: list(store.INPUT_MODELS),
+        INFLECTION_STEP.name: list(kpi_store.INPUT_MODELS),
+    }
+    assert dbt_project_var("python_step_sources") == [store.SCHEMA, kpi_store.SCHEMA]
+
+
+# The growth-inflection step through the same bridge: it reads fct_kpi_daily and the
+# accepted interventions and experiments, and rewrites kpi.growth_inflections whole.
+
+
+def _kpi_warehouse(*, flat: bool = False) -> duckdb.DuckDBPyConnection:
+    return _warehouse(load=load_kpi_inputs, flat=flat)
+
+
+def _export_kpi(con: duckdb.DuckDBPyConnection, in_dir: Path) -> None:
+    _export(con, in_dir, kpi_store.INPUT_MODELS)
+
+
+def _read_inflections(out_dir: Path) -> pd.DataFrame:
+    path = out_dir / "growth_inflections" / OUTPUT_FILE
+    with duckdb.connect() as con:
+        return con.execute(f"select * from read_parquet('{path}') order by all").df()
+
+
+def test_the_inflection_step_on_parquet_writes_what_it_writes_into_duckdb(tmp_path):
+    con = _kpi_warehouse()
+    _export_kpi(con, tmp_path / "in")
+    direct = refresh_inflections(con)
+    expected = con.execute("select * from kpi.growth_inflections order by all").df()
+    con.close()
+    stats = run_step(INFLECTION_STEP, tmp_path / "in", tmp_path / "out")
+    got = _read_inflections(tmp_path / "out")
+    pd.testing.assert_frame_equal(got, expected)
+    # Not trivial: the planted bend of count_dau, with what started before it.
+    assert direct["inflections_per_series"]["count_dau"] == 1
+    assert stats["inflections_per_series"] == direct["inflections_per_series"]
+    assert stats["written_rows"] == {"growth_inflections": direct["count_inflections"]}
+    assert stats["input_rows"]["fct_kpi_daily"] == 90
+    assert "i_launch" in set(got["intervention_ids"])
+    assert sorted(p.name for p in (tmp_path / "out" / "growth_inflections").iterdir()) == [
+        OUTPUT_FILE
+    ]
+
+
+def test_the_inflection_step_rewrites_its_table_whole(tmp_path):
+    con = _kpi_warehouse()
+    _export_kpi(con, tmp_path / "in")
+    con.close()
+    first = run_step(INFLECTION_STEP, tmp_path / "in", tmp_path / "out")
+    assert first["count_inflections"] >= 1
+    # Flat series: no bend. Nothing stored is read back, the table is replaced, empty,
+    # with the declared columns and types.
+    con = _kpi_warehouse(flat=True)
+    _export_kpi(con, tmp_path / "in")
+    con.close()
+    again = run_step("growth_inflections", tmp_path / "in", tmp_path / "out")
+    assert again["stored_rows_before"] == {} and again["written_rows"] == {"growth_inflections": 0}
+    path = tmp_path / "out" / "growth_inflections" / OUTPUT_FILE
+    with duckdb.connect() as con:
+        described = con.execute(f"describe select * from read_parquet('{path}')").fetchall()
+    assert [(row[0], row[1]) for row in described] == [
+        (name, kind.upper()) for name, kind in ddl_columns(kpi_store.TABLES["growth_inflections"])
+    ]
+
+
+def test_a_missing_inflection_input_table_or_column_is_named(tmp_path, capsys):
+    con = _kpi_warehouse()
+    _export_kpi(con, tmp_path / "in")
+    con.close()
+    shutil.rmtree(tmp_path / "in" / "stg_product__experiments")
+    with pytest.raises(BridgeInputError, match=r"table stg_product__experiments: neither"):
+        run_step(INFLECTION_STEP, tmp_path / "in", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    # fct_kpi_daily without one of the series the step fits.
+    path = tmp_path / "in" / "fct_kpi_daily" / "part-00000.parquet"
+    with duckdb.connect() as con:
+        frame = con.execute(f"select * exclude (count_dau) from read_parquet('{path}')").df()
+    frame.to_parquet(path)
+    con = _kpi_warehouse()
+    _export_kpi(con, tmp_path / "other")
+    con.close()
+    shutil.move(tmp_path / "other" / "stg_product__experiments", tmp_path / "in")
+    with pytest.raises(BridgeInputError, match=r"table fct_kpi_daily .* has no column count_dau"):
+        run_step(INFLECTION_STEP, tmp_path / "in", tmp_path / "out")
+    assert parquet_bridge.main(["growth_inflections", str(tmp_path / "in"), str(tmp_path)]) == 2
+    assert "error: table fct_kpi_daily" in capsys.readouterr().out

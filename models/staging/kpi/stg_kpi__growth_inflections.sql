@@ -20,7 +20,7 @@ final as (
         nullif(intervention_ids, '') as intervention_ids,
         n_interventions as count_interventions,
         nullif(experiment_ids, '') as experiment_ids,
-        n_experiments as count_experiments,
+        n_experiments as count_experiments
     from source
 )
 
