@@ -9,6 +9,8 @@
         ],
     )
 }}
+-- depends_on: {{ ref('int_group_messages_weekly') }}
+-- (read only on an incremental run, for late messages; the hint keeps it upstream.)
 -- Term counts behind topics and trending terms, per snapshot, group and term (see
 -- the model's description for what an incremental refresh recomputes). The messages
 -- and groups are those of int_group_messages_weekly (accepted and enriched messages;
