@@ -27,14 +27,3 @@
         select snapshot_date from {{ ref('stg_communities__snapshot_runs') }}
     )
 {%- endmacro %}
-
-{% macro text_snapshot_dates(snapshot_date) -%}
-    {#- The dates that bound a snapshot's text figures: the Monday of its week, the first
-        day of its window and the first day it reads (window or trending baseline). -#}
-    cast(date_trunc('week', {{ snapshot_date }}) as date) as week_start_date,
-    {{ snapshot_date }} - {{ var('text_window_days') }} + 1 as window_start_date,
-    least(
-        {{ snapshot_date }} - {{ var('text_window_days') }} + 1,
-        cast(date_trunc('week', {{ snapshot_date }}) as date) - 7 * {{ var('trending_baseline_weeks') }}
-    ) as first_date
-{%- endmacro %}

@@ -24,7 +24,12 @@ enriched as (
 snapshots as (
     select
         snapshot_date,
-        {{ text_snapshot_dates('snapshot_date') }},
+        cast(date_trunc('week', snapshot_date) as date) as week_start_date,
+        snapshot_date - {{ var('text_window_days') }} + 1 as window_start_date,
+        least(
+            snapshot_date - {{ var('text_window_days') }} + 1,
+            cast(date_trunc('week', snapshot_date) as date) - 7 * {{ var('trending_baseline_weeks') }}
+        ) as first_date,
     from runs
 ),
 
