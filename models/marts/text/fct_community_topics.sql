@@ -160,15 +160,47 @@ scored as (
     inner join snapshots_built on kept.snapshot_date = snapshots_built.snapshot_date
 ),
 
+candidate_lists as (
+    -- Each group's 3 x var('topic_terms_per_community') best terms (score, then term):
+    -- a top-n aggregate, one pass over the scored rows instead of sorting them all.
+    select
+        snapshot_date,
+        group_kind,
+        community_id,
+        min_by(
+            struct_pack(term, score, count_window_messages, terms_built_at),
+            row(-{{ rank_key('score') }}, term),
+            3 * {{ var('topic_terms_per_community') }}
+        ) as candidate_terms,
+    from scored
+    group by all
+),
+
 candidates as (
     select
-        *,
-        row_number() over (
-            partition by snapshot_date, group_kind, community_id
-            order by {{ rank_key('score') }} desc, term asc
-        ) as candidate_rank,
-    from scored
-    qualify candidate_rank <= 3 * {{ var('topic_terms_per_community') }}
+        snapshot_date,
+        group_kind,
+        community_id,
+        -- One column per field of the struct (no alias to give).
+        unnest(candidate_terms, recursive := true),  -- noqa: AL03
+    from candidate_lists
+),
+
+candidate_parts as (
+    -- Every proper prefix and suffix of each candidate: a term it can absorb is one of
+    -- them, so `absorbed` joins on equality instead of testing every pair of a group
+    -- (a part found twice, as 'aa' -> 'a', joins twice: `absorbed` is distinct).
+    select
+        snapshot_date,
+        group_kind,
+        community_id,
+        term,
+        count_window_messages,
+        unnest(
+            [left(term, part_length) for part_length in range(1, length(term))]
+            || [right(term, part_length) for part_length in range(1, length(term))]
+        ) as part,
+    from candidates
 ),
 
 absorbed as (
@@ -181,11 +213,12 @@ absorbed as (
         shorter.community_id,
         shorter.term,
     from candidates as shorter
-    inner join candidates as longer
+    inner join candidate_parts as longer
         on
             shorter.snapshot_date = longer.snapshot_date
             and shorter.group_kind = longer.group_kind
             and shorter.community_id = longer.community_id
+            and shorter.term = longer.part
             and shorter.term != longer.term
             and longer.count_window_messages
             >= {{ var('topic_absorb_share') }} * shorter.count_window_messages
