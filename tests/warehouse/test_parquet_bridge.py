@@ -25,7 +25,6 @@ from orchestration.lib.warehouse.parquet_bridge import (
     INFLECTION_STEP,
     OUTPUT_FILE,
     BridgeInputError,
-    run_community_step,
     run_step,
 )
 from orchestration.lib.warehouse.tables import ddl_columns
@@ -74,7 +73,7 @@ def dirs(tmp_path):
 
 def test_the_step_on_parquet_writes_what_it_writes_into_duckdb(dirs):
     in_dir, out_dir = dirs
-    stats = run_community_step(in_dir, out_dir, SETTINGS)
+    stats = run_step(COMMUNITY_STEP, in_dir, out_dir, SETTINGS)
     con = _warehouse(FIRST_DAY + timedelta(days=23))
     direct = refresh_snapshots(con, SETTINGS)
     expected = _tables(con)
@@ -94,9 +93,9 @@ def test_the_step_on_parquet_writes_what_it_writes_into_duckdb(dirs):
 
 def test_a_second_run_reads_the_stored_snapshots_back_and_computes_only_new_weeks(dirs):
     in_dir, out_dir = dirs
-    run_community_step(in_dir, out_dir, SETTINGS)
+    run_step(COMMUNITY_STEP, in_dir, out_dir, SETTINGS)
     first = _read(out_dir)
-    again = run_community_step(in_dir, out_dir, SETTINGS)
+    again = run_step(COMMUNITY_STEP, in_dir, out_dir, SETTINGS)
     # The provisional snapshot (Wednesday) is replaced, the complete weeks are kept.
     assert again["snapshots_stored_before"] == 4 and again["computed_dates"] == [
         FIRST_DAY + timedelta(days=23)
@@ -109,7 +108,7 @@ def test_a_second_run_reads_the_stored_snapshots_back_and_computes_only_new_week
 
 def test_a_failed_write_leaves_the_previous_files_whole(dirs, monkeypatch):
     in_dir, out_dir = dirs
-    run_community_step(in_dir, out_dir, SETTINGS)
+    run_step(COMMUNITY_STEP, in_dir, out_dir, SETTINGS)
     before = {name: (out_dir / name / OUTPUT_FILE).read_bytes() for name in store.TABLES}
     real = parquet_bridge.write_parquet_atomically
     calls = []
@@ -122,7 +121,7 @@ def test_a_failed_write_leaves_the_previous_files_whole(dirs, monkeypatch):
 
     monkeypatch.setattr(parquet_bridge, "write_parquet_atomically", failing)
     with pytest.raises(OSError, match="disk full"):
-        run_community_step(in_dir, out_dir, SETTINGS, recompute_all=True)
+        run_step(COMMUNITY_STEP, in_dir, out_dir, SETTINGS, recompute_all=True)
     after = {name: (out_dir / name / OUTPUT_FILE).read_bytes() for name in store.TABLES}
     assert after == before
     leftovers = [p for p in out_dir.rglob("*") if p.is_file() and p.name != OUTPUT_FILE]
@@ -145,7 +144,7 @@ def test_a_missing_input_table_is_named(dirs):
         path.unlink()
     (in_dir / "dim_users").rmdir()
     with pytest.raises(BridgeInputError, match=r"table dim_users: neither .*dim_users"):
-        run_community_step(in_dir, out_dir, SETTINGS)
+        run_step(COMMUNITY_STEP, in_dir, out_dir, SETTINGS)
     assert not out_dir.exists()
 
 
@@ -153,7 +152,7 @@ def test_an_input_folder_without_parquet_files_is_named(dirs):
     in_dir, out_dir = dirs
     (in_dir / "edge_kind_weights" / "part-00000.parquet").unlink()
     with pytest.raises(BridgeInputError, match=r"table edge_kind_weights: no \*\.parquet"):
-        run_community_step(in_dir, out_dir, SETTINGS)
+        run_step(COMMUNITY_STEP, in_dir, out_dir, SETTINGS)
 
 
 def test_a_missing_input_column_is_named(dirs):
@@ -168,15 +167,15 @@ def test_a_missing_input_column_is_named(dirs):
     with pytest.raises(
         BridgeInputError, match=r"table int_co_memberships_paired .* has no column shared_until"
     ):
-        run_community_step(in_dir, out_dir, SETTINGS)
+        run_step(COMMUNITY_STEP, in_dir, out_dir, SETTINGS)
 
 
 def test_stored_outputs_missing_a_table_are_refused(dirs):
     in_dir, out_dir = dirs
-    run_community_step(in_dir, out_dir, SETTINGS)
+    run_step(COMMUNITY_STEP, in_dir, out_dir, SETTINGS)
     (out_dir / "community_events" / OUTPUT_FILE).unlink()
     with pytest.raises(BridgeInputError, match="lack community_events"):
-        run_community_step(in_dir, out_dir, SETTINGS)
+        run_step(COMMUNITY_STEP, in_dir, out_dir, SETTINGS)
 
 
 def test_the_cli_prints_the_rows_and_reports_a_missing_input(dirs, capsys):
@@ -185,7 +184,7 @@ def test_the_cli_prints_the_rows_and_reports_a_missing_input(dirs, capsys):
     printed = capsys.readouterr().out
     assert "community_snapshot_runs\t" in printed and "snapshots computed" in printed
     assert parquet_bridge.main(["community_snapshots", str(out_dir), str(out_dir / "x")]) == 2
-    assert "error: table int_user_edges_weekly" in capsys.readouterr().out
+    assert "error: table int_user_edges_weekly" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # a step the bridge does not know
         parquet_bridge.main(["no_such_step", str(in_dir), str(out_dir / "y")])
 
@@ -290,4 +289,4 @@ def test_a_missing_inflection_input_table_or_column_is_named(tmp_path, capsys):
     with pytest.raises(BridgeInputError, match=r"table fct_kpi_daily .* has no column count_dau"):
         run_step(INFLECTION_STEP, tmp_path / "in", tmp_path / "out")
     assert parquet_bridge.main(["growth_inflections", str(tmp_path / "in"), str(tmp_path)]) == 2
-    assert "error: table fct_kpi_daily" in capsys.readouterr().out
+    assert "error: table fct_kpi_daily" in capsys.readouterr().err

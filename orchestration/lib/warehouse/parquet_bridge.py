@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,6 @@ __all__ = [
     "PythonStep",
     "load_inputs",
     "load_stored_outputs",
-    "run_community_step",
     "run_step",
     "write_outputs",
     "write_parquet_atomically",
@@ -266,8 +266,7 @@ def write_outputs(
             target = out_dir / name / OUTPUT_FILE
             written[target] = write_parquet_atomically(con, query, target)
     except BaseException:
-        for temporary in written.values():
-            temporary.unlink(missing_ok=True)
+        # Every temporary file this run may have left, the one that failed included.
         for name in step.tables:
             (out_dir / name / f".{OUTPUT_FILE}.tmp").unlink(missing_ok=True)
         raise
@@ -336,17 +335,6 @@ def run_step(
     }
 
 
-def run_community_step(
-    in_dir: Path | str,
-    out_dir: Path | str,
-    settings: DetectionSettings | None = None,
-    **options,
-) -> dict:
-    """:func:`run_step` of the community snapshot step (the growth-inflection step:
-    ``run_step("growth_inflections", ...)``)."""
-    return run_step(COMMUNITY_STEP, in_dir, out_dir, settings, **options)
-
-
 def main(argv: list[str] | None = None) -> int:
     """``python -m orchestration.lib.warehouse.parquet_bridge STEP IN_DIR OUT_DIR``: run
     the step named STEP (:data:`STEPS`) and print the rows written per table."""
@@ -367,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stats = run_step(step, args.in_dir, args.out_dir, recompute_all=args.recompute_all)
     except BridgeInputError as error:
-        print(f"error: {error}")
+        print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"{step.name}: {step.summary(stats)}")
     for name, count in stats["written_rows"].items():
